@@ -1,0 +1,59 @@
+"""The cell protocol: a cell is one time step; a layer is the loop.
+
+A cell is a ``torch.nn.Module`` with
+
+- ``units``: the size ``H`` of its output ``y_t``;
+- ``State``: a ``NamedTuple`` class naming its state tensors, each ``(B, H)``
+  (``SimpleRNNState(h)``, ``LSTMState(h, c)``, ``GRUState(h)``);
+- ``step(x_t, state, recurrent_mask=None) -> (y_t, new_state)``: the reference equations for one
+  step, ``x_t`` of shape ``(B, F)``; ``recurrent_mask`` (``(B, H)`` or ``None``) multiplies the
+  previous hidden state where it enters the recurrent products (recurrent dropout);
+- ``fused_reason() -> str | None``: why the fused kernel cannot run this cell's options, or ``None``;
+- ``fused(x, state) -> (y, state)`` over a whole ``(B, T, F)`` batch, and
+  ``fused_packed(data, batch_sizes, state)`` over a packed batch, when ``fused_reason()`` is ``None``.
+
+``Recurrent`` layers, ``Bidirectional`` and ``Sequential`` rely on nothing else, so a user-written
+cell that follows this protocol works everywhere a built-in one does (the fused methods are optional).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import torch
+from torch import nn
+
+from .. import initializers
+
+
+class RecurrentCell(nn.Module):
+    """Base class of recurra's cells (see the module docstring for the protocol)."""
+
+    State: type = NamedTuple
+    units: int
+    input_size: int
+
+    def zero_state(self, batch: int, *, dtype: torch.dtype, device: torch.device) -> Any:
+        """The all-zeros initial state for a batch of ``batch`` sequences."""
+        return self.State(*(torch.zeros(batch, self.units, dtype=dtype, device=device) for _ in self.State._fields))
+
+    def step(self, x_t: torch.Tensor, state: Any, recurrent_mask: torch.Tensor | None = None):
+        raise NotImplementedError
+
+    def fused_reason(self) -> str | None:
+        return "this cell has no fused kernel"
+
+    def _new_weight(self, *shape: int, init, dtype, device) -> nn.Parameter:
+        w = torch.empty(*shape, dtype=dtype, device=device)
+        initializers.get(init)(w)
+        return nn.Parameter(w)
+
+
+def recurrent_input(h: torch.Tensor, recurrent_mask: torch.Tensor | None) -> torch.Tensor:
+    """The previous hidden state as it enters the recurrent products (dropped out if asked)."""
+    return h if recurrent_mask is None else h * recurrent_mask
+
+
+def torch_hidden(state_tensor: torch.Tensor) -> torch.Tensor:
+    """``(B, H)`` -> ``(1, B, H)``: the layout of torch's fused kernels."""
+    return state_tensor.unsqueeze(0)

@@ -1,0 +1,117 @@
+"""The LSTM cell, in the symbols of seed 004.
+
+With ``[a_{t-1}, x_t]`` split into an input part ``W`` and a recurrent part ``U``
+(``W_f [a_{t-1}, x_t] = W_f x_t + U_f a_{t-1}``)::
+
+    f_t  = σ(W_f x_t + U_f a_{t-1} + b_f)          forget gate
+    u_t  = σ(W_u x_t + U_u a_{t-1} + b_u)          update (input) gate
+    c~_t = tanh(W_c x_t + U_c a_{t-1} + b_c)       candidate
+    c_t  = f_t ⊙ c_{t-1} + u_t ⊙ c~_t              cell state
+    o_t  = σ(W_o x_t + U_o a_{t-1} + b_o)          output gate
+    a_t  = o_t ⊙ tanh(c_t)                         hidden state (the output)
+
+``σ`` is ``recurrent_activation`` (sigmoid) and ``tanh`` is ``activation``; other choices run
+the reference loop only.
+
+Weights in PyTorch layout, gates stacked in the order ``u, f, c, o`` (Keras's ``i, f, c, o`` and
+torch's ``i, f, g, o``): ``weight_ih = [W_u; W_f; W_c; W_o]`` ``(4H, F)``, ``weight_hh =
+[U_u; U_f; U_c; U_o]`` ``(4H, H)``, ``bias = [b_u; b_f; b_c; b_o]`` ``(4H,)``.
+Keras's ``kernel`` is ``weight_ih.T`` and ``recurrent_kernel`` is ``weight_hh.T``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+
+from .. import activations
+from .base import RecurrentCell, recurrent_input, torch_hidden
+
+
+class LSTMState(NamedTuple):
+    h: torch.Tensor  # a_t, (B, H)
+    c: torch.Tensor  # c_t, (B, H)
+
+
+class LSTMCell(RecurrentCell):
+    """One LSTM step (equations in the module docstring).
+
+    Shapes: ``x_t (B, F)``, ``state = LSTMState(h (B, H), c (B, H))``; returns ``(a_t, LSTMState)``.
+
+    >>> cell = LSTMCell(3, 4)
+    >>> y, s = cell.step(torch.zeros(2, 3), cell.zero_state(2, dtype=torch.float32, device="cpu"))
+    >>> tuple(s.c.shape)
+    (2, 4)
+    """
+
+    State = LSTMState
+
+    def __init__(
+        self,
+        input_size: int,
+        units: int,
+        *,
+        activation: str | None = "tanh",
+        recurrent_activation: str | None = "sigmoid",
+        use_bias: bool = True,
+        unit_forget_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        dtype: torch.dtype | None = None,
+        device: torch.device | str | None = None,
+    ):
+        super().__init__()
+        self.input_size, self.units, self.use_bias = input_size, units, use_bias
+        self.activation = activations.canonical(activation)
+        self.recurrent_activation = activations.canonical(recurrent_activation)
+        self.act, self.rec_act = activations.get(activation), activations.get(recurrent_activation)
+        kw = dict(dtype=dtype, device=device)
+        self.weight_ih = self._new_weight(4 * units, input_size, init=kernel_initializer, **kw)
+        self.weight_hh = self._new_weight(4 * units, units, init=recurrent_initializer, **kw)
+        self.bias = self._new_weight(4 * units, init=bias_initializer, **kw) if use_bias else None
+        if use_bias and unit_forget_bias:
+            with torch.no_grad():
+                self.bias[units : 2 * units] = 1.0  # b_f = 1 (Jozefowicz et al., 2015)
+
+    def step(self, x_t, state, recurrent_mask=None):
+        W_u, W_f, W_c, W_o = self.weight_ih.chunk(4, 0)
+        U_u, U_f, U_c, U_o = self.weight_hh.chunk(4, 0)
+        b = self.bias if self.bias is not None else self.weight_ih.new_zeros(4 * self.units)
+        b_u, b_f, b_c, b_o = b.chunk(4, 0)
+        a_prev = recurrent_input(state.h, recurrent_mask)
+        c_prev = state.c
+        σ, tanh = self.rec_act, self.act
+
+        f = σ(x_t @ W_f.T + a_prev @ U_f.T + b_f)
+        u = σ(x_t @ W_u.T + a_prev @ U_u.T + b_u)
+        c_tilde = tanh(x_t @ W_c.T + a_prev @ U_c.T + b_c)
+        c = f * c_prev + u * c_tilde
+        o = σ(x_t @ W_o.T + a_prev @ U_o.T + b_o)
+        a = o * tanh(c)
+        return a, LSTMState(a, c)
+
+    # -- fused kernel: torch.lstm ----------------------------------------------------------------
+    def fused_reason(self):
+        if self.activation != "tanh" or self.recurrent_activation != "sigmoid":
+            return (
+                f"activation={self.activation!r}, recurrent_activation={self.recurrent_activation!r} "
+                "(the fused kernel has tanh and sigmoid)"
+            )
+        return None
+
+    def _flat_weights(self) -> list[torch.Tensor]:
+        if self.bias is None:
+            return [self.weight_ih, self.weight_hh]
+        return [self.weight_ih, self.weight_hh, self.bias, torch.zeros_like(self.bias)]
+
+    def fused(self, x, state):
+        hx = (torch_hidden(state.h), torch_hidden(state.c))
+        y, h, c = torch.lstm(x, hx, self._flat_weights(), self.bias is not None, 1, 0.0, False, False, True)
+        return y, LSTMState(h[0], c[0])
+
+    def fused_packed(self, data, batch_sizes, state):
+        hx = (torch_hidden(state.h), torch_hidden(state.c))
+        y, h, c = torch.lstm(data, batch_sizes, hx, self._flat_weights(), self.bias is not None, 1, 0.0, False, False)
+        return y, LSTMState(h[0], c[0])

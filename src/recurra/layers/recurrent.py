@@ -1,0 +1,297 @@
+"""The one base of every recurrent layer: the loop over time around a cell.
+
+It checks the input, resolves masks and lengths, builds the initial state (given, carried over
+from the previous batch when ``stateful``, or zeros), applies input and recurrent dropout, runs
+the sequence forwards or backwards, and picks a kernel:
+
+- ``"fused"``: torch's fused RNN/LSTM/GRU kernels, on packed sequences when a mask is given
+  (each row's real steps are moved to the front first, so any mask packs);
+- ``"reference"``: a Python loop over ``cell.step``, the equations as written.
+
+``layer.kernel`` says which one ran last. ``implementation="reference"`` forces the loop;
+``implementation="fused"`` refuses options the fused kernels cannot run.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+
+from .. import activations, initializers
+from ..errors import ConfigError, InputValueError, ShapeError, format_shape
+from .base import Layer, check_positive_int, check_rate
+from .masking import compaction_order, is_right_padded, resolve_mask
+
+IMPLEMENTATIONS = ("auto", "fused", "reference")
+
+
+def check_sequence_input(layer: Layer, x: Any, features: int | None) -> torch.Tensor:
+    """Raise a clear error unless ``x`` is a floating ``(B, T, F)`` tensor with ``T > 0``."""
+    name = type(layer).__name__
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} expected a torch.Tensor of shape (batch, time, features), got {type(x).__name__}")
+    f = "features" if features is None else str(features)
+    if x.dim() != 3:
+        raise ShapeError(f"{name} expected input of shape (batch, time, {f}), got {format_shape(x.shape)}")
+    if not x.is_floating_point():
+        raise InputValueError(f"{name} expected a floating-point input, got dtype {x.dtype}")
+    if x.shape[1] == 0:
+        raise InputValueError(f"{name} got a zero-length sequence: input shape {format_shape(x.shape)}")
+    if x.shape[0] == 0:
+        raise InputValueError(f"{name} got an empty batch: input shape {format_shape(x.shape)}")
+    if features is not None and x.shape[2] != features:
+        raise ShapeError(f"{name} expected input of shape (batch, time, {features}), got {format_shape(x.shape)}")
+    return x
+
+
+class Recurrent(Layer):
+    """A recurrent layer: runs a cell over ``(B, T, F)`` inputs (batch first).
+
+    Arguments (Keras names and defaults): ``units``, ``activation``, ``use_bias``,
+    ``kernel_initializer``, ``recurrent_initializer``, ``bias_initializer``, ``dropout`` (on the
+    inputs, one mask per sequence), ``recurrent_dropout`` (on ``h_{t-1}`` where it enters the
+    recurrent products), ``return_sequences``, ``return_state``, ``go_backwards``, ``stateful``,
+    ``input_shape=(timesteps, features)`` (``timesteps=None``: any length).
+
+    Call: ``layer(x, mask=None, lengths=None, initial_state=None, training=None)``.
+
+    Shapes:
+        x: ``(B, T, F)``; mask: ``(B, T)`` bool; lengths: ``(B,)``.
+        output: ``(B, T, H)`` with ``return_sequences`` (zero at masked steps, and in reversed time
+        order with ``go_backwards``, as in Keras), else ``(B, H)``.
+        With ``return_state``: ``(output, *state)``, each state tensor ``(B, H)``.
+    """
+
+    cell_class: type = None  # set by subclasses
+
+    def __init__(
+        self,
+        units: int,
+        *,
+        activation: str | None = "tanh",
+        use_bias: bool = True,
+        kernel_initializer="glorot_uniform",
+        recurrent_initializer="orthogonal",
+        bias_initializer="zeros",
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        implementation: str = "auto",
+        input_shape: Sequence[int | None] | None = None,
+        name: str | None = None,
+    ):
+        super().__init__(input_shape=input_shape, name=name)
+        self.units = check_positive_int("units", units)
+        self.activation = activations.canonical(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.serialize(kernel_initializer)
+        self.recurrent_initializer = initializers.serialize(recurrent_initializer)
+        self.bias_initializer = initializers.serialize(bias_initializer)
+        self.dropout = check_rate("dropout", dropout)
+        self.recurrent_dropout = check_rate("recurrent_dropout", recurrent_dropout)
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = bool(stateful)
+        if implementation not in IMPLEMENTATIONS:
+            raise ConfigError(f"expected implementation in {IMPLEMENTATIONS}, got {implementation!r}")
+        self.implementation = implementation
+        self.kernel: str | None = None  # the kernel of the last call
+        self.cell = None
+        self._carried_state = None  # stateful layers: the state after the last batch
+        if self.input_shape is not None and len(self.input_shape) != 2:
+            raise ConfigError(
+                f"{type(self).__name__} expected input_shape=(timesteps, features), "
+                f"got {format_shape(self.input_shape)}"
+            )
+        self._build_from_input_shape()
+
+    # -- subclass hooks ---------------------------------------------------------------------------
+    def cell_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``cell_class`` beyond input size and units."""
+        return dict(
+            activation=self.activation,
+            use_bias=self.use_bias,
+            kernel_initializer=self.kernel_initializer,
+            recurrent_initializer=self.recurrent_initializer,
+            bias_initializer=self.bias_initializer,
+        )
+
+    def build(self, input_shape, *, dtype=None, device=None):
+        if len(input_shape) != 2 or input_shape[-1] is None:
+            raise ShapeError(
+                f"{type(self).__name__} expected input of shape (batch, time, features), "
+                f"got (batch, {', '.join(map(str, input_shape))})"
+            )
+        self.cell = self.cell_class(int(input_shape[-1]), self.units, dtype=dtype, device=device, **self.cell_kwargs())
+        if self.implementation == "fused" and self.cell.fused_reason():
+            raise ConfigError(f"implementation='fused' cannot run {self.cell.fused_reason()}")
+        self.built = True
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return self.cell_class.State._fields
+
+    # -- state ------------------------------------------------------------------------------------
+    def reset_states(self, states: Any = None) -> None:
+        """Forget the carried state of a ``stateful`` layer (or set it to ``states``)."""
+        if states is None:
+            self._carried_state = None
+        else:
+            self._carried_state = self.cell.State(*[s.detach() for s in self._as_state_list(states)])
+
+    def _as_state_list(self, initial_state: Any) -> list[torch.Tensor]:
+        if isinstance(initial_state, torch.Tensor):
+            return [initial_state]
+        return list(initial_state)
+
+    def _initial_state(self, x: torch.Tensor, initial_state: Any):
+        B = x.shape[0]
+        names = self.state_names
+        if initial_state is None and self.stateful and self._carried_state is not None:
+            carried = self._carried_state
+            if carried[0].shape[0] != B:
+                raise ShapeError(
+                    f"stateful {type(self).__name__} expected batches of {carried[0].shape[0]} "
+                    f"sequences (the batch size it carries state for), got {B}; call reset_states() first"
+                )
+            return carried
+        if initial_state is None:
+            return self.cell.zero_state(B, dtype=x.dtype, device=x.device)
+        states = self._as_state_list(initial_state)
+        if len(states) != len(names):
+            raise ShapeError(
+                f"{type(self).__name__} expected initial_state with {len(names)} tensors "
+                f"({', '.join(names)}), got {len(states)}"
+            )
+        for n, s in zip(names, states):
+            if not isinstance(s, torch.Tensor) or tuple(s.shape) != (B, self.units):
+                got = format_shape(s.shape) if isinstance(s, torch.Tensor) else type(s).__name__
+                raise ShapeError(f"expected initial state {n} of shape ({B}, {self.units}), got {got}")
+        return self.cell.State(*[s.to(dtype=x.dtype) for s in states])
+
+    # -- the call ---------------------------------------------------------------------------------
+    def forward(self, x, mask=None, lengths=None, initial_state=None, training: bool | None = None):
+        check_sequence_input(self, x, self.cell.input_size if self.built else None)
+        self.maybe_build(x)
+        if x.dtype != self.cell.weight_ih.dtype:
+            raise InputValueError(
+                f"{type(self).__name__} expected input of dtype {self.cell.weight_ih.dtype} (its weights), "
+                f"got {x.dtype}; convert one to the other (model.to(dtype) or x.to(dtype))"
+            )
+        mask = resolve_mask(x, mask, lengths)
+        training = self.training if training is None else training
+        state = self._initial_state(x, initial_state)
+        B, T, F = x.shape
+
+        if training and self.dropout > 0:
+            keep = 1.0 - self.dropout
+            x = x * (torch.bernoulli(x.new_full((B, 1, F), keep)) / keep)  # one mask per sequence
+        recurrent_mask = None
+        if training and self.recurrent_dropout > 0:
+            keep = 1.0 - self.recurrent_dropout
+            recurrent_mask = torch.bernoulli(x.new_full((B, self.units), keep)) / keep
+
+        if self.go_backwards:
+            x = x.flip(1)
+            mask = None if mask is None else mask.flip(1)
+
+        if mask is not None and bool(mask.all()):
+            mask = None
+        reason = self.fused_reason(mask, recurrent_mask)
+        if reason is None:
+            self.kernel = "fused"
+            y, state = self._run_fused(x, mask, state)
+        else:
+            if self.implementation == "fused":
+                raise ConfigError(f"implementation='fused' cannot run {reason}")
+            self.kernel = "reference"
+            y, state = self._run_reference(x, mask, state, recurrent_mask)
+
+        if self.stateful:
+            self._carried_state = self.cell.State(*[s.detach() for s in state])
+        output = y if self.return_sequences else state.h  # (B, T, H) or (B, H)
+        if self.return_state:
+            return (output, *state)
+        return output
+
+    def fused_reason(self, mask, recurrent_mask) -> str | None:
+        """Why the fused kernel cannot run this call, or ``None`` when it can."""
+        if self.implementation == "reference":
+            return "implementation='reference'"
+        reason = self.cell.fused_reason()
+        if reason:
+            return reason
+        if recurrent_mask is not None:
+            return "recurrent_dropout while training"
+        if mask is not None and not bool(mask.any(1).all()):
+            return "a sequence whose steps are all masked"
+        return None
+
+    def _run_fused(self, x, mask, state):
+        if mask is None:
+            return self.cell.fused(x.contiguous(), state)
+        B, T, F = x.shape
+        lengths = mask.sum(1)  # (B,)
+        order = None
+        if not is_right_padded(mask, lengths):
+            order = compaction_order(mask)  # (B, T): real steps first
+            x = x.gather(1, order[:, :, None].expand(B, T, F))
+        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        sorted_state = self.cell.State(*[s.index_select(0, packed.sorted_indices) for s in state])
+        data, new_state = self.cell.fused_packed(packed.data, packed.batch_sizes, sorted_state)
+        state = self.cell.State(*[s.index_select(0, packed.unsorted_indices) for s in new_state])
+        y_packed = PackedSequence(data, packed.batch_sizes, packed.sorted_indices, packed.unsorted_indices)
+        y, _ = pad_packed_sequence(y_packed, batch_first=True, total_length=T)  # (B, T, H), zeros past length
+        if order is not None:
+            y = torch.zeros_like(y).scatter(1, order[:, :, None].expand_as(y), y)
+        return y, state
+
+    def _run_reference(self, x, mask, state, recurrent_mask):
+        xs = x.unbind(1)  # T tensors (B, F): split once, never x[:, t] per step
+        ms = mask.unsqueeze(-1).unbind(1) if mask is not None else None  # T tensors (B, 1)
+        outputs = []
+        for t, x_t in enumerate(xs):
+            y_t, new_state = self.cell.step(x_t, state, recurrent_mask)
+            if ms is not None:
+                m = ms[t]
+                new_state = self.cell.State(*[torch.where(m, n, o) for n, o in zip(new_state, state)])
+                y_t = torch.where(m, y_t, torch.zeros_like(y_t))
+            state = new_state
+            if self.return_sequences:
+                outputs.append(y_t)
+        y = torch.stack(outputs, 1) if self.return_sequences else None  # (B, T, H)
+        return y, state
+
+    def compute_mask(self, x, mask):
+        if not self.return_sequences or mask is None:
+            return None
+        return mask.flip(1) if self.go_backwards else mask
+
+    # -- configuration and weights ----------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            units=self.units,
+            activation=self.activation,
+            use_bias=self.use_bias,
+            kernel_initializer=self.kernel_initializer,
+            recurrent_initializer=self.recurrent_initializer,
+            bias_initializer=self.bias_initializer,
+            dropout=self.dropout,
+            recurrent_dropout=self.recurrent_dropout,
+            return_sequences=self.return_sequences,
+            return_state=self.return_state,
+            go_backwards=self.go_backwards,
+            stateful=self.stateful,
+            implementation=self.implementation,
+        )
+        return config
+
+    def extra_repr(self) -> str:
+        return f"units={self.units}, return_sequences={self.return_sequences}"
