@@ -5,7 +5,8 @@ cell with a reference implementation of its equations and a fused fast path, and
 ``Sequential`` model with ``compile`` / ``fit`` / ``evaluate`` / ``predict`` / ``save``.
 """
 
-from . import activations, cells, errors, initializers, layers
+from . import activations, cells, errors, initializers, layers, train
+from .io import load_model, load_weights, save_model, save_weights
 from .layers import (
     GRU,
     LSTM,
@@ -16,9 +17,21 @@ from .layers import (
     Embedding,
     Flatten,
     Input,
+    Layer,
     Masking,
     SimpleRNN,
     TimeDistributed,
+)
+from .model import Model, Sequential, register_model
+from .train import (
+    CSVLogger,
+    EarlyStopping,
+    LambdaCallback,
+    ModelCheckpoint,
+    ReduceLROnPlateau,
+    TerminateOnNaN,
+    Trainer,
+    set_seed,
 )
 
 __version__ = "0.1.0"
@@ -41,4 +54,21 @@ __all__ = [
     "Flatten",
     "Activation",
     "Input",
+    "Layer",
+    "train",
+    "Model",
+    "Sequential",
+    "register_model",
+    "Trainer",
+    "set_seed",
+    "EarlyStopping",
+    "ModelCheckpoint",
+    "ReduceLROnPlateau",
+    "CSVLogger",
+    "LambdaCallback",
+    "TerminateOnNaN",
+    "save_model",
+    "load_model",
+    "save_weights",
+    "load_weights",
 ]

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import torch
+
 from .. import activations
 from .base import RecurrentCell, recurrent_input, torch_hidden
 

@@ -16,10 +16,10 @@ from torch import nn
 
 from ..errors import ConfigError, NotBuiltError, ShapeError, format_shape
 
-LAYERS: dict[str, type["Layer"]] = {}
+LAYERS: dict[str, type[Layer]] = {}
 
 
-def register(cls: type["Layer"]) -> type["Layer"]:
+def register(cls: type[Layer]) -> type[Layer]:
     """Make a layer class loadable by name from a saved configuration."""
     LAYERS[cls.__name__] = cls
     return cls
@@ -101,7 +101,7 @@ class Layer(nn.Module):
         return config
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "Layer":
+    def from_config(cls, config: dict[str, Any]) -> Layer:
         return cls(**config)
 
     # -- weights in Keras layout ------------------------------------------------------------------

@@ -75,6 +75,8 @@ class Bidirectional(Layer):
         self.return_sequences = layer.return_sequences
         self.return_state = layer.return_state
         self.built = layer.built and backward_layer.built
+        if not self.built:
+            self._build_from_input_shape()
 
     def build(self, input_shape, *, dtype=None, device=None):
         for lay in (self.forward_layer, self.backward_layer):
@@ -108,6 +110,7 @@ class Bidirectional(Layer):
         kw = dict(mask=mask, lengths=lengths, training=training)
         y_f = self.forward_layer(x, initial_state=fwd_init, **kw)
         y_b = self.backward_layer(x, initial_state=bwd_init, **kw)
+        self.built = True  # both layers built themselves on this call if they had not been
         states: list[torch.Tensor] = []
         if self.return_state:
             y_f, *s_f = y_f
@@ -167,6 +170,13 @@ class TimeDistributed(Layer):
         super().__init__(input_shape=input_shape, name=name)
         self.layer = layer
         self.built = getattr(layer, "built", True)
+        if not self.built:
+            self._build_from_input_shape()
+
+    def build(self, input_shape, *, dtype=None, device=None):
+        if isinstance(self.layer, Layer) and not self.layer.built:
+            self.layer.build(tuple(input_shape[1:]), dtype=dtype, device=device)  # one step's shape
+        self.built = True
 
     def forward(self, x, mask=None):
         if x.dim() < 3:

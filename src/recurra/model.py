@@ -1,0 +1,280 @@
+"""``Model`` (Keras's workflow on any ``nn.Module`` subclass) and ``Sequential`` (a stack of layers).
+
+>>> from recurra import Sequential, SimpleRNN, Dense
+>>> model = Sequential([SimpleRNN(8, input_shape=(None, 3)), Dense(1, activation="sigmoid")])
+>>> tuple(model(torch.zeros(2, 5, 3)).shape)
+(2, 1)
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from .errors import ConfigError, NotBuiltError, ShapeError, format_shape
+from .layers.base import Layer
+from .layers.core import Input
+from .layers.wrappers import layer_from_config, layer_to_config
+from .train.trainer import Trainer
+
+MODELS: dict[str, type[Model]] = {}
+
+
+def register_model(cls: type[Model]) -> type[Model]:
+    """Make a ``Model`` subclass loadable by name (it must implement ``get_config``/``from_config``)."""
+    MODELS[cls.__name__] = cls
+    return cls
+
+
+class Model(nn.Module):
+    """An ``nn.Module`` with Keras's ``compile`` / ``fit`` / ``evaluate`` / ``predict``.
+
+    Subclass it instead of ``nn.Module``, write ``forward``, and train with ``fit``. Everything runs
+    through ``recurra.train.Trainer``, which also serves plain modules.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stop_training = False
+        self._trainer: Trainer | None = None
+
+    def _get_trainer(self) -> Trainer:
+        if self._trainer is None:
+            raise NotBuiltError("this model is not compiled: call compile(optimizer=..., loss=...) first")
+        return self._trainer
+
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, *, clipnorm=None, clipvalue=None) -> None:
+        """Choose optimiser, loss and metrics (Keras names or torch objects) and gradient clipping."""
+        # stored outside nn.Module's registry: the trainer refers back to this model
+        object.__setattr__(self, "_trainer", Trainer(self, host=self))
+        self._trainer.compile(optimizer, loss, metrics, clipnorm=clipnorm, clipvalue=clipvalue)
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer | None:
+        return self._trainer.optimizer if self._trainer is not None else None
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, initial_epoch=0, seed=None):
+        """Train; see ``recurra.train.Trainer.fit``. Returns a ``History``."""
+        return self._get_trainer().fit(
+            x, y, batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks,
+            validation_split=validation_split, validation_data=validation_data, shuffle=shuffle,
+            initial_epoch=initial_epoch, seed=seed,
+        )
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", return_dict=False):
+        """Loss and metrics; see ``recurra.train.Trainer.evaluate``."""
+        return self._get_trainer().evaluate(x, y, batch_size=batch_size, verbose=verbose, return_dict=return_dict)
+
+    def predict(self, x, batch_size=None, verbose=0) -> np.ndarray:
+        """Outputs as numpy arrays; works without ``compile``."""
+        trainer = self._trainer if self._trainer is not None else Trainer(self, host=self)
+        return trainer.predict(x, batch_size=batch_size, verbose=verbose)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write ``path/config.json`` and ``path/weights.safetensors`` (atomically; no pickle)."""
+        from .io import save_model
+
+        save_model(self, path)
+
+    def get_config(self) -> dict[str, Any]:
+        raise NotImplementedError(f"{type(self).__name__} does not define get_config(); it cannot be saved as a model")
+
+    def get_weights(self) -> list[np.ndarray]:
+        """All weights in Keras layout, layer by layer."""
+        out: list[np.ndarray] = []
+        for m in self.children():
+            if isinstance(m, Layer):
+                out.extend(m.get_weights())
+            else:
+                out.extend(p.detach().cpu().numpy().copy() for p in m.parameters())
+        return out
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        weights = list(weights)
+        i = 0
+        for m in self.children():
+            if isinstance(m, Layer):
+                n = len(m.keras_weights()) if m.built else 0
+                m.set_weights(weights[i : i + n])
+            else:
+                n = len(list(m.parameters()))
+                with torch.no_grad():
+                    for p, w in zip(m.parameters(), weights[i : i + n]):
+                        p.copy_(torch.as_tensor(np.asarray(w)))
+            i += n
+        if i != len(weights):
+            raise ShapeError(f"set_weights expected {i} arrays, got {len(weights)}")
+
+
+@register_model
+class Sequential(Model):
+    """A plain stack of layers, each feeding the next; masks flow from layer to layer.
+
+    ``Sequential([layer, ...])`` or ``model.add(layer)``; any ``nn.Module`` may be a layer (it then
+    receives no mask). ``model(x, mask=None)`` runs the stack.
+    """
+
+    def __init__(self, layers: Iterable[nn.Module] | None = None, *, name: str | None = None):
+        super().__init__()
+        self.name = name
+        self.layers = nn.ModuleList()
+        self.build_input_shape: tuple | None = None  # (time, features) or (time,) as first seen
+        self.build_input_dtype: str | None = None  # "float" or "int"
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer: nn.Module) -> None:
+        if not isinstance(layer, nn.Module):
+            raise TypeError(f"Sequential.add expected a layer (torch.nn.Module), got {type(layer).__name__}")
+        if isinstance(layer, Input):
+            if len(self.layers):
+                raise ConfigError("Input(...) can only be the first layer of a Sequential")
+        self.layers.append(layer)
+        if self.build_input_shape is None and len(self.layers) == 1:
+            shape = getattr(layer, "input_shape", None)
+            if shape is not None:
+                self.build_input_shape = tuple(shape)
+                self.build_input_dtype = "int" if type(layer).__name__ == "Embedding" else "float"
+
+    def pop(self) -> nn.Module:
+        if not len(self.layers):
+            raise ConfigError("Sequential.pop: the model has no layers")
+        layer = self.layers[-1]
+        del self.layers[-1]
+        return layer
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        if not len(self.layers):
+            raise ConfigError("Sequential has no layers: add some with model.add(layer)")
+        if self.build_input_shape is None or self.build_input_dtype is None:
+            shape = list(x.shape[1:])
+            kind = "float" if x.is_floating_point() else "int"
+            if self.build_input_shape is None:
+                if len(shape) >= 2 or (kind == "int" and len(shape) == 1):
+                    shape[0] = None  # the time axis: any length
+                self.build_input_shape = tuple(shape)
+            self.build_input_dtype = kind
+        for layer in self.layers:
+            if isinstance(layer, Layer):
+                out = layer(x, mask=mask)
+                mask = layer.compute_mask(x, mask)
+            else:
+                out = layer(x)
+                mask = None
+            x = out
+        return x
+
+    @property
+    def built(self) -> bool:
+        return all(getattr(layer, "built", True) for layer in self.layers) and len(self.layers) > 0
+
+    def build(self, input_shape: Sequence[int | None] | None = None) -> None:
+        """Create every layer's weights for inputs of shape ``(batch, *input_shape)``."""
+        shape = tuple(input_shape) if input_shape is not None else self.build_input_shape
+        if shape is None:
+            raise NotBuiltError("Sequential.build needs an input shape: give the first layer input_shape=, or call build((T, F))")
+        self.build_input_shape = shape
+        dummy_shape = [1] + [2 if d is None else d for d in shape]
+        if self.build_input_dtype == "int" or (self.layers and type(self.layers[0]).__name__ == "Embedding"):
+            x = torch.zeros(dummy_shape, dtype=torch.long)
+            self.build_input_dtype = "int"
+        else:
+            x = torch.zeros(dummy_shape, dtype=torch.get_default_dtype())
+            self.build_input_dtype = "float"
+        was = self.training
+        self.eval()
+        with torch.no_grad():
+            self(x)
+        self.train(was)
+
+    def reset_states(self) -> None:
+        for m in self.modules():
+            if m is not self and hasattr(m, "reset_states"):
+                m.reset_states()
+
+    # -- summary ----------------------------------------------------------------------------------
+    def summary(self, print_fn=print) -> str:
+        """A table of layers, output shapes and parameter counts (printed, and returned)."""
+        if not self.built:
+            if self.build_input_shape is None:
+                raise NotBuiltError("summary() needs the input shape: give the first layer input_shape= or call the model once")
+            self.build()
+        shape = self.build_input_shape
+        dummy_T = 7
+        dims = [dummy_T if d is None else d for d in shape]
+        dtype = torch.long if self.build_input_dtype == "int" else self._dtype()
+        x = torch.zeros([1, *dims], dtype=dtype)
+        none_time = len(shape) >= 1 and shape[0] is None
+        rows: list[tuple[str, str, int]] = []
+        hooks = []
+
+        def shape_of(out) -> str:
+            if isinstance(out, (tuple, list)):
+                return ", ".join(shape_of(o) for o in out)
+            s = ["None"] + [("None" if (none_time and i == 0 and d == dummy_T) else str(d)) for i, d in enumerate(out.shape[1:])]
+            return "(" + ", ".join(s) + ")"
+
+        def hook(mod, inp, out):
+            rows.append((f"{mod.name or type(mod).__name__.lower()} ({type(mod).__name__})" if isinstance(mod, Layer) and mod.name
+                         else type(mod).__name__, shape_of(out), sum(p.numel() for p in mod.parameters())))
+
+        for layer in self.layers:
+            hooks.append(layer.register_forward_hook(hook))
+        was = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                self(x)
+        finally:
+            for h in hooks:
+                h.remove()
+            self.train(was)
+        total = sum(p.numel() for p in self.parameters())
+        trainable = sum(p.numel() for p in self.parameters() if p.requires_grad)
+        w1 = max([len("Layer (type)")] + [len(r[0]) for r in rows]) + 2
+        w2 = max([len("Output Shape")] + [len(r[1]) for r in rows]) + 2
+        line = "─" * (w1 + w2 + 12)
+        out = [f'Model: "{self.name or "sequential"}"', line, f"{'Layer (type)':<{w1}}{'Output Shape':<{w2}}{'Param #':>10}", line]
+        out += [f"{a:<{w1}}{b:<{w2}}{c:>10,}" for a, b, c in rows]
+        out += [line, f"Total params: {total:,}", f"Trainable params: {trainable:,}", f"Non-trainable params: {total - trainable:,}", line]
+        text = "\n".join(out)
+        if print_fn is not None:
+            print_fn(text)
+        return text
+
+    def _dtype(self) -> torch.dtype:
+        for p in self.parameters():
+            if p.is_floating_point():
+                return p.dtype
+        return torch.get_default_dtype()
+
+    # -- configuration ----------------------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        specs = []
+        for layer in self.layers:
+            if not isinstance(layer, Layer):
+                raise ConfigError(f"Sequential can only save recurra layers, got {type(layer).__name__}")
+            specs.append(layer_to_config(layer))
+        return {
+            "name": self.name,
+            "layers": specs,
+            "build_input_shape": None if self.build_input_shape is None else list(self.build_input_shape),
+            "build_input_dtype": self.build_input_dtype,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Sequential:
+        model = cls([layer_from_config(spec) for spec in config.get("layers", [])], name=config.get("name"))
+        shape = config.get("build_input_shape")
+        if shape is not None:
+            model.build_input_shape = tuple(shape)
+            model.build_input_dtype = config.get("build_input_dtype") or "float"
+        return model
+
+    def extra_repr(self) -> str:
+        return "" if self.build_input_shape is None else f"input_shape={format_shape(self.build_input_shape)}"

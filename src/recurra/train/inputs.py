@@ -1,0 +1,115 @@
+"""Turning user data (numpy arrays, tensors, lists, DataLoaders) into checked batches.
+
+Checks at the boundary, once per array: NaN or inf, empty arrays, ``x`` and ``y`` of different
+lengths. Floating arrays take the model's dtype; integer arrays stay integer (token ids, class ids).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+
+from ..errors import InputValueError, ShapeError, format_shape
+
+
+def to_tensor(a: Any, name: str, float_dtype: torch.dtype) -> torch.Tensor:
+    """An array-like as a tensor; floats in ``float_dtype``; refuses NaN/inf and empty arrays."""
+    if isinstance(a, torch.Tensor):
+        t = a.detach()
+    else:
+        try:
+            arr = np.asarray(a)
+        except Exception as e:  # ragged lists and the like
+            raise InputValueError(f"expected {name} as an array of numbers, got {type(a).__name__}: {e}") from None
+        if arr.dtype == object:
+            raise InputValueError(f"expected {name} as a rectangular array of numbers, got ragged or non-numeric data")
+        if arr.dtype.kind in "US":
+            raise InputValueError(f"expected {name} as numbers, got strings (dtype {arr.dtype})")
+        t = torch.from_numpy(np.ascontiguousarray(arr))
+    if t.dtype == torch.bool:
+        t = t.to(float_dtype)
+    if t.is_floating_point():
+        t = t.to(float_dtype)
+        check_finite(t, name)
+    if t.dim() == 0:
+        raise ShapeError(f"expected {name} with a batch axis, got a scalar")
+    if t.shape[0] == 0:
+        raise InputValueError(f"expected at least one sample in {name}, got shape {format_shape(t.shape)}")
+    return t
+
+
+def check_finite(t: torch.Tensor, name: str) -> None:
+    if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+        bad = (~torch.isfinite(t)).nonzero()
+        n_nan, n_inf = int(torch.isnan(t).sum()), int(torch.isinf(t).sum())
+        first = tuple(int(i) for i in bad[0])
+        raise InputValueError(f"{name} holds {n_nan} NaN and {n_inf} inf values (first at index {first}); expected finite numbers")
+
+
+def check_pair(x: torch.Tensor, y: torch.Tensor | None, what: str = "") -> None:
+    if y is not None and x.shape[0] != y.shape[0]:
+        raise ShapeError(
+            f"expected x and y{what} with the same number of samples, got {x.shape[0]} (x {format_shape(x.shape)}) "
+            f"and {y.shape[0]} (y {format_shape(y.shape)})"
+        )
+
+
+class TensorBatches:
+    """Mini-batches of in-memory tensors, shuffled each epoch by a seeded generator."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor | None, batch_size: int, shuffle: bool, generator: torch.Generator | None = None):
+        if not isinstance(batch_size, int) or batch_size <= 0:
+            raise InputValueError(f"expected batch_size to be a positive integer, got {batch_size!r}")
+        self.x, self.y, self.batch_size, self.shuffle, self.generator = x, y, batch_size, shuffle, generator
+
+    def __len__(self) -> int:
+        return (self.x.shape[0] + self.batch_size - 1) // self.batch_size
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+        n = self.x.shape[0]
+        if self.shuffle:
+            order = torch.randperm(n, generator=self.generator)
+            for i in range(0, n, self.batch_size):
+                idx = order[i : i + self.batch_size]
+                yield self.x[idx], (self.y[idx] if self.y is not None else None)
+        else:
+            for i in range(0, n, self.batch_size):
+                yield self.x[i : i + self.batch_size], (self.y[i : i + self.batch_size] if self.y is not None else None)
+
+
+class LoaderBatches:
+    """Batches from a ``DataLoader`` (or any iterable) of ``(x, y)`` pairs or bare ``x``; each is checked."""
+
+    def __init__(self, loader: Any, float_dtype: torch.dtype, needs_y: bool):
+        self.loader, self.float_dtype, self.needs_y = loader, float_dtype, needs_y
+
+    def __len__(self) -> int | None:
+        try:
+            return len(self.loader)
+        except TypeError:
+            return None
+
+    def __iter__(self):
+        for i, batch in enumerate(self.loader):
+            if isinstance(batch, dict):
+                xb, yb = batch.get("x"), batch.get("y")
+            elif isinstance(batch, (tuple, list)):
+                if len(batch) not in (1, 2):
+                    raise ShapeError(f"expected DataLoader batches of (x, y) or (x,), got a sequence of {len(batch)} items")
+                xb, yb = batch[0], (batch[1] if len(batch) == 2 else None)
+            else:
+                xb, yb = batch, None
+            if self.needs_y and yb is None:
+                raise InputValueError(f"expected DataLoader batch {i} to hold targets (x, y), got x only")
+            xb = to_tensor(xb, f"x (batch {i})", self.float_dtype)
+            yb = None if yb is None else to_tensor(yb, f"y (batch {i})", self.float_dtype)
+            check_pair(xb, yb, f" (batch {i})")
+            yield xb, yb
+
+
+def is_loader(x: Any) -> bool:
+    return isinstance(x, torch.utils.data.DataLoader) or (
+        hasattr(x, "__iter__") and not isinstance(x, (np.ndarray, torch.Tensor, list, tuple))
+    )
