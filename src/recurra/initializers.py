@@ -238,8 +238,7 @@ def get(spec: InitializerLike) -> Initializer:
             raise unknown_name("initializer", name, [k for k in _CLASSES if k.islower()])
         return _CLASSES[key](**spec.get("config", {}))
     raise TypeError(
-        f"expected an initializer name, a {{'class_name', 'config'}} dict or an Initializer, "
-        f"got {type(spec).__name__}"
+        f"expected an initializer name, a {{'class_name', 'config'}} dict or an Initializer, got {type(spec).__name__}"
     )
 
 

@@ -57,13 +57,33 @@ class Model(nn.Module):
     def optimizer(self) -> torch.optim.Optimizer | None:
         return self._trainer.optimizer if self._trainer is not None else None
 
-    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
-            validation_data=None, shuffle=True, initial_epoch=0, seed=None):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        initial_epoch=0,
+        seed=None,
+    ):
         """Train; see ``recurra.train.Trainer.fit``. Returns a ``History``."""
         return self._get_trainer().fit(
-            x, y, batch_size=batch_size, epochs=epochs, verbose=verbose, callbacks=callbacks,
-            validation_split=validation_split, validation_data=validation_data, shuffle=shuffle,
-            initial_epoch=initial_epoch, seed=seed,
+            x,
+            y,
+            batch_size=batch_size,
+            epochs=epochs,
+            verbose=verbose,
+            callbacks=callbacks,
+            validation_split=validation_split,
+            validation_data=validation_data,
+            shuffle=shuffle,
+            initial_epoch=initial_epoch,
+            seed=seed,
         )
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", return_dict=False):
@@ -220,8 +240,15 @@ class Sequential(Model):
             return "(" + ", ".join(s) + ")"
 
         def hook(mod, inp, out):
-            rows.append((f"{mod.name or type(mod).__name__.lower()} ({type(mod).__name__})" if isinstance(mod, Layer) and mod.name
-                         else type(mod).__name__, shape_of(out), sum(p.numel() for p in mod.parameters())))
+            rows.append(
+                (
+                    f"{mod.name or type(mod).__name__.lower()} ({type(mod).__name__})"
+                    if isinstance(mod, Layer) and mod.name
+                    else type(mod).__name__,
+                    shape_of(out),
+                    sum(p.numel() for p in mod.parameters()),
+                )
+            )
 
         for layer in self.layers:
             hooks.append(layer.register_forward_hook(hook))
@@ -239,9 +266,20 @@ class Sequential(Model):
         w1 = max([len("Layer (type)")] + [len(r[0]) for r in rows]) + 2
         w2 = max([len("Output Shape")] + [len(r[1]) for r in rows]) + 2
         line = "─" * (w1 + w2 + 12)
-        out = [f'Model: "{self.name or "sequential"}"', line, f"{'Layer (type)':<{w1}}{'Output Shape':<{w2}}{'Param #':>10}", line]
+        out = [
+            f'Model: "{self.name or "sequential"}"',
+            line,
+            f"{'Layer (type)':<{w1}}{'Output Shape':<{w2}}{'Param #':>10}",
+            line,
+        ]
         out += [f"{a:<{w1}}{b:<{w2}}{c:>10,}" for a, b, c in rows]
-        out += [line, f"Total params: {total:,}", f"Trainable params: {trainable:,}", f"Non-trainable params: {total - trainable:,}", line]
+        out += [
+            line,
+            f"Total params: {total:,}",
+            f"Trainable params: {trainable:,}",
+            f"Non-trainable params: {total - trainable:,}",
+            line,
+        ]
         text = "\n".join(out)
         if print_fn is not None:
             print_fn(text)

@@ -89,7 +89,9 @@ class SimpleRNNCell(RecurrentCell):
         return y, SimpleRNNState(h[0])
 
     def fused_packed(self, data, batch_sizes, state):
-        y, h = self._kernel()(data, batch_sizes, torch_hidden(state.h), self._flat_weights(), self.bias is not None, 1, 0.0, False, False)
+        y, h = self._kernel()(
+            data, batch_sizes, torch_hidden(state.h), self._flat_weights(), self.bias is not None, 1, 0.0, False, False
+        )
         return y, SimpleRNNState(h[0])
 
 

@@ -112,5 +112,7 @@ class GRUCell(RecurrentCell):
         return y, GRUState(h[0])
 
     def fused_packed(self, data, batch_sizes, state):
-        y, h = torch.gru(data, batch_sizes, torch_hidden(state.h), self._flat_weights(), self.bias is not None, 1, 0.0, False, False)
+        y, h = torch.gru(
+            data, batch_sizes, torch_hidden(state.h), self._flat_weights(), self.bias is not None, 1, 0.0, False, False
+        )
         return y, GRUState(h[0])

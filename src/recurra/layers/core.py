@@ -186,7 +186,9 @@ class Dropout(Layer):
 
     supports_masking = True
 
-    def __init__(self, rate: float, *, noise_shape: Sequence[int | None] | None = None, name: str | None = None, input_shape=None):
+    def __init__(
+        self, rate: float, *, noise_shape: Sequence[int | None] | None = None, name: str | None = None, input_shape=None
+    ):
         super().__init__(input_shape=input_shape, name=name)
         self.rate = check_rate("rate", rate)
         self.noise_shape = None if noise_shape is None else list(noise_shape)

@@ -106,8 +106,7 @@ class Recurrent(Layer):
         self._carried_state = None  # stateful layers: the state after the last batch
         if self.input_shape is not None and len(self.input_shape) != 2:
             raise ConfigError(
-                f"{type(self).__name__} expected input_shape=(timesteps, features), "
-                f"got {format_shape(self.input_shape)}"
+                f"{type(self).__name__} expected input_shape=(timesteps, features), got {format_shape(self.input_shape)}"
             )
         self._build_from_input_shape()
 
@@ -166,8 +165,7 @@ class Recurrent(Layer):
         states = self._as_state_list(initial_state)
         if len(states) != len(names):
             raise ShapeError(
-                f"{type(self).__name__} expected initial_state with {len(names)} tensors "
-                f"({', '.join(names)}), got {len(states)}"
+                f"{type(self).__name__} expected initial_state with {len(names)} tensors ({', '.join(names)}), got {len(states)}"
             )
         for n, s in zip(names, states):
             if not isinstance(s, torch.Tensor) or tuple(s.shape) != (B, self.units):

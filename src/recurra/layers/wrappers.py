@@ -65,8 +65,10 @@ class Bidirectional(Layer):
             config.update(go_backwards=not layer.go_backwards, name=None)
             backward_layer = type(layer).from_config(config)
         elif backward_layer.go_backwards == layer.go_backwards:
-            raise ConfigError("Bidirectional expected backward_layer.go_backwards to differ from layer.go_backwards, both are "
-                              f"{layer.go_backwards}")
+            raise ConfigError(
+                "Bidirectional expected backward_layer.go_backwards to differ from layer.go_backwards, both are "
+                f"{layer.go_backwards}"
+            )
         if backward_layer.return_sequences != layer.return_sequences or backward_layer.return_state != layer.return_state:
             raise ConfigError("Bidirectional expected layer and backward_layer to agree on return_sequences and return_state")
         self.forward_layer = layer
@@ -105,7 +107,9 @@ class Bidirectional(Layer):
             states = list(initial_state)
             n = len(self.forward_layer.state_names)
             if len(states) != 2 * n:
-                raise ShapeError(f"Bidirectional expected initial_state with {2 * n} tensors (forward then backward), got {len(states)}")
+                raise ShapeError(
+                    f"Bidirectional expected initial_state with {2 * n} tensors (forward then backward), got {len(states)}"
+                )
             fwd_init, bwd_init = states[:n], states[n:]
         kw = dict(mask=mask, lengths=lengths, training=training)
         y_f = self.forward_layer(x, initial_state=fwd_init, **kw)

@@ -89,7 +89,11 @@ class _Monitor:
 
             from ..errors import RecurraWarning
 
-            warnings.warn(f"{who} watches {self.monitor!r}, which is not logged; logged: {', '.join(sorted(logs))}", RecurraWarning)
+            warnings.warn(
+                f"{who} watches {self.monitor!r}, which is not logged; logged: {', '.join(sorted(logs))}",
+                RecurraWarning,
+                stacklevel=3,
+            )
             return None
         return float(logs[self.monitor])
 

@@ -45,7 +45,9 @@ def check_finite(t: torch.Tensor, name: str) -> None:
         bad = (~torch.isfinite(t)).nonzero()
         n_nan, n_inf = int(torch.isnan(t).sum()), int(torch.isinf(t).sum())
         first = tuple(int(i) for i in bad[0])
-        raise InputValueError(f"{name} holds {n_nan} NaN and {n_inf} inf values (first at index {first}); expected finite numbers")
+        raise InputValueError(
+            f"{name} holds {n_nan} NaN and {n_inf} inf values (first at index {first}); expected finite numbers"
+        )
 
 
 def check_pair(x: torch.Tensor, y: torch.Tensor | None, what: str = "") -> None:
@@ -59,7 +61,9 @@ def check_pair(x: torch.Tensor, y: torch.Tensor | None, what: str = "") -> None:
 class TensorBatches:
     """Mini-batches of in-memory tensors, shuffled each epoch by a seeded generator."""
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor | None, batch_size: int, shuffle: bool, generator: torch.Generator | None = None):
+    def __init__(
+        self, x: torch.Tensor, y: torch.Tensor | None, batch_size: int, shuffle: bool, generator: torch.Generator | None = None
+    ):
         if not isinstance(batch_size, int) or batch_size <= 0:
             raise InputValueError(f"expected batch_size to be a positive integer, got {batch_size!r}")
         self.x, self.y, self.batch_size, self.shuffle, self.generator = x, y, batch_size, shuffle, generator

@@ -25,7 +25,9 @@ def _match(y_pred: torch.Tensor, y_true: torch.Tensor, name: str) -> torch.Tenso
         return y_true.unsqueeze(-1)
     if y_true.dim() == y_pred.dim() + 1 and y_true.shape[-1] == 1 and y_true.shape[:-1] == y_pred.shape:
         return y_true.squeeze(-1)
-    raise ShapeError(f"{name} expected targets of shape {format_shape(y_pred.shape)} (the predictions), got {format_shape(y_true.shape)}")
+    raise ShapeError(
+        f"{name} expected targets of shape {format_shape(y_pred.shape)} (the predictions), got {format_shape(y_true.shape)}"
+    )
 
 
 class Loss:
@@ -131,14 +133,17 @@ class SparseCategoricalCrossentropy(Loss):
             ids = ids.squeeze(-1)
         if ids.shape != y_pred.shape[:-1]:
             raise ShapeError(
-                f"{self.name} expected integer targets of shape {format_shape(y_pred.shape[:-1])}, got {format_shape(y_true.shape)}"
+                f"{self.name} expected integer targets of shape {format_shape(y_pred.shape[:-1])}, "
+                f"got {format_shape(y_true.shape)}"
             )
         if ids.is_floating_point():
             ids = ids.round()
         ids = ids.long()
         K = y_pred.shape[-1]
         if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= K) and self.ignore_index is None:
-            raise ShapeError(f"{self.name} expected class ids in [0, {K - 1}], got values from {int(ids.min())} to {int(ids.max())}")
+            raise ShapeError(
+                f"{self.name} expected class ids in [0, {K - 1}], got values from {int(ids.min())} to {int(ids.max())}"
+            )
         log_p = torch.log_softmax(y_pred, -1) if self.from_logits else torch.log(y_pred.clamp(EPSILON, 1.0 - EPSILON))
         kw = {} if self.ignore_index is None else {"ignore_index": self.ignore_index}
         return F.nll_loss(log_p.reshape(-1, K), ids.reshape(-1), **kw)

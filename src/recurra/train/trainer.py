@@ -218,7 +218,9 @@ class Trainer:
         history = History()
         cbs = CallbackList([history, *(callbacks or [])])
         cbs.set_model(self.host)
-        batch_hooks = [cb for cb in cbs.callbacks if _overrides(cb, "on_train_batch_end") or _overrides(cb, "on_train_batch_begin")]
+        batch_hooks = [
+            cb for cb in cbs.callbacks if _overrides(cb, "on_train_batch_end") or _overrides(cb, "on_train_batch_begin")
+        ]
         self.host.stop_training = False
         device = self.device()
         params = [p for g in optimizer.param_groups for p in g["params"]]
@@ -297,7 +299,9 @@ class Trainer:
                 m.update(y_pred, yb)
         return self._logs(loss_sum, n_seen)
 
-    def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: int | str = "auto", return_dict: bool = False):
+    def evaluate(
+        self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: int | str = "auto", return_dict: bool = False
+    ):
         """Loss and metrics on ``(x, y)``: a float (no metrics), ``[loss, *metrics]``, or a dict."""
         self._require_compiled("evaluate()")
         batches = self._batches(x, y, batch_size, False, True)
