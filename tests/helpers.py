@@ -217,3 +217,37 @@ def keras_gru(x, weights, h0=None, reset_after=True):
         h = z * h + (1 - z) * hh
         outputs.append(h)
     return np.stack(outputs, 1), [h]
+
+
+# -- cells ---------------------------------------------------------------------------------------
+
+
+class _Step(torch.nn.Module):
+    """``forward(x, *state) = (y, *new_state)`` of one ``cell.step``, for ``torch.func.functional_call``."""
+
+    def __init__(self, cell, recurrent_mask=None):
+        super().__init__()
+        self.cell = cell
+        self.recurrent_mask = recurrent_mask
+
+    def forward(self, x, *state):
+        y, new_state = self.cell.step(x, self.cell.State(*state), self.recurrent_mask)
+        return (y, *new_state)
+
+
+def gradcheck_step(cell, batch: int = 2, recurrent_mask: torch.Tensor | None = None) -> bool:
+    """``torch.autograd.gradcheck`` of one float64 reference step w.r.t. input, state and every parameter."""
+    gen = torch.Generator().manual_seed(3)
+    step = _Step(cell, recurrent_mask)
+    names = [f"cell.{n}" for n, _ in cell.named_parameters()]
+    params = [p.detach().clone().requires_grad_() for p in cell.parameters()]
+    x = torch.randn(batch, cell.input_size, dtype=torch.float64, generator=gen, requires_grad=True)
+    state = [
+        (0.5 * torch.randn(batch, cell.units, dtype=torch.float64, generator=gen)).requires_grad_() for _ in cell.State._fields
+    ]
+    n_state = len(state)
+
+    def f(x, *rest):
+        return torch.func.functional_call(step, dict(zip(names, rest[n_state:])), (x, *rest[:n_state]))
+
+    return torch.autograd.gradcheck(f, (x, *state, *params), eps=1e-6, atol=1e-7)
