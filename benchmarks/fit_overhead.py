@@ -203,8 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     rr = ratios["recurra/raw"]
     print(f"recurra/raw   = {rr:.3f}  (goal >= {GOAL_RAW}: {'met' if rr >= GOAL_RAW else 'NOT met'})")
-    if "recurra/keras" in ratios:
-        rk = ratios["recurra/keras"]
+    rk = ratios.get("recurra/keras")
+    if rk is not None:
         print(f"recurra/keras = {rk:.3f}  (goal > {GOAL_KERAS:g}: {'met' if rk > GOAL_KERAS else 'NOT met'})")
     else:
         print("recurra/keras = n/a (keras skipped)")
@@ -235,9 +235,7 @@ def main(argv: list[str] | None = None) -> int:
             "ratios": ratios,
             "goals": {
                 "recurra/raw": {"goal": f">= {GOAL_RAW}", "met": rr >= GOAL_RAW},
-                "recurra/keras": (
-                    {"goal": f"> {GOAL_KERAS:g}", "met": ratios["recurra/keras"] > GOAL_KERAS} if "recurra/keras" in ratios else None
-                ),
+                "recurra/keras": None if rk is None else {"goal": f"> {GOAL_KERAS:g}", "met": rk > GOAL_KERAS},
             },
         }
         with open(args.json, "w") as fh:

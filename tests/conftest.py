@@ -10,6 +10,11 @@ import pytest
 import torch
 
 
+def pytest_configure(config):
+    # The tensors in these tests are tiny: one thread is faster than several fighting over 2 cores.
+    torch.set_num_threads(1)
+
+
 @pytest.fixture(autouse=True)
 def _fixed_seeds():
     """Seed torch (and numpy's legacy global generator) before each test; restore the default dtype after."""

@@ -129,6 +129,8 @@ class Layer(nn.Module):
                 f"{type(self).__name__}.set_weights expected {len(expected)} arrays of shapes "
                 f"{', '.join(format_shape(s) for s in expected)}, got {len(weights)}"
             )
+        if not expected:
+            return  # a layer without weights takes the empty list
         ref = next(self.parameters())
         arrays = []
         for i, (w, shape) in enumerate(zip(weights, expected)):

@@ -177,9 +177,10 @@ class Recurrent(Layer):
     def forward(self, x, mask=None, lengths=None, initial_state=None, training: bool | None = None):
         check_sequence_input(self, x, self.cell.input_size if self.built else None)
         self.maybe_build(x)
-        if x.dtype != self.cell.weight_ih.dtype:
+        weight = next(self.cell.parameters(), None)
+        if weight is not None and x.dtype != weight.dtype:
             raise InputValueError(
-                f"{type(self).__name__} expected input of dtype {self.cell.weight_ih.dtype} (its weights), "
+                f"{type(self).__name__} expected input of dtype {weight.dtype} (its weights), "
                 f"got {x.dtype}; convert one to the other (model.to(dtype) or x.to(dtype))"
             )
         mask = resolve_mask(x, mask, lengths)
