@@ -19,7 +19,7 @@ from .errors import ConfigError, NotBuiltError, ShapeError, format_shape
 from .layers.base import Layer
 from .layers.core import Input
 from .layers.wrappers import layer_from_config, layer_to_config
-from .train.trainer import Trainer
+from .train.trainer import Trainer, keep_carried_state
 
 MODELS: dict[str, type[Model]] = {}
 
@@ -208,7 +208,7 @@ class Sequential(Model):
             self.build_input_dtype = "float"
         was = self.training
         self.eval()
-        with torch.no_grad():
+        with torch.no_grad(), keep_carried_state(self):
             self(x)
         self.train(was)
 
@@ -225,42 +225,44 @@ class Sequential(Model):
                 raise NotBuiltError("summary() needs the input shape: give the first layer input_shape= or call the model once")
             self.build()
         shape = self.build_input_shape
-        dummy_T = 7
-        dims = [dummy_T if d is None else d for d in shape]
         dtype = torch.long if self.build_input_dtype == "int" else self._dtype()
-        x = torch.zeros([1, *dims], dtype=dtype)
-        none_time = len(shape) >= 1 and shape[0] is None
-        rows: list[tuple[str, str, int]] = []
-        hooks = []
 
-        def shape_of(out) -> str:
+        def shapes_of(out) -> list[tuple[int, ...]]:
             if isinstance(out, (tuple, list)):
-                return ", ".join(shape_of(o) for o in out)
-            s = ["None"] + [("None" if (none_time and i == 0 and d == dummy_T) else str(d)) for i, d in enumerate(out.shape[1:])]
-            return "(" + ", ".join(s) + ")"
+                return [s for o in out for s in shapes_of(o)]
+            return [tuple(out.shape[1:])]
 
-        def hook(mod, inp, out):
-            rows.append(
-                (
-                    f"{mod.name or type(mod).__name__.lower()} ({type(mod).__name__})"
-                    if isinstance(mod, Layer) and mod.name
-                    else type(mod).__name__,
-                    shape_of(out),
-                    sum(p.numel() for p in mod.parameters()),
-                )
+        def trace(T: int) -> list[tuple[str, list[tuple[int, ...]], int]]:
+            # one pass with every free (None) input axis set to T; records each layer's output shapes
+            found: list[tuple[str, list[tuple[int, ...]], int]] = []
+
+            def hook(mod, inp, out):
+                name = f"{mod.name} ({type(mod).__name__})" if isinstance(mod, Layer) and mod.name else type(mod).__name__
+                found.append((name, shapes_of(out), sum(p.numel() for p in mod.parameters())))
+
+            hooks = [layer.register_forward_hook(hook) for layer in self.layers]
+            x = torch.zeros([1, *(T if d is None else d for d in shape)], dtype=dtype)
+            was = self.training
+            self.eval()
+            try:
+                with torch.no_grad(), keep_carried_state(self):
+                    self(x)
+            finally:
+                for h in hooks:
+                    h.remove()
+                self.train(was)
+            return found
+
+        # an axis is None in the table where it follows a free input axis: it differs between two runs
+        first = trace(7)
+        second = trace(11) if any(d is None for d in shape) else first
+        rows: list[tuple[str, str, int]] = []
+        for (name, shapes_a, params), (_, shapes_b, _) in zip(first, second):
+            text = ", ".join(
+                "(" + ", ".join(["None"] + ["None" if a != b else str(a) for a, b in zip(sa, sb)]) + ")"
+                for sa, sb in zip(shapes_a, shapes_b)
             )
-
-        for layer in self.layers:
-            hooks.append(layer.register_forward_hook(hook))
-        was = self.training
-        self.eval()
-        try:
-            with torch.no_grad():
-                self(x)
-        finally:
-            for h in hooks:
-                h.remove()
-            self.train(was)
+            rows.append((name, text, params))
         total = sum(p.numel() for p in self.parameters())
         trainable = sum(p.numel() for p in self.parameters() if p.requires_grad)
         w1 = max([len("Layer (type)")] + [len(r[0]) for r in rows]) + 2

@@ -100,7 +100,8 @@ def test_named_gates_golden(rng, reset_after):
 
     kernels = ("auto", "reference") if reset_after else ("reference",)
     for implementation in kernels:
-        layer = GRU(H, reset_after=reset_after, return_sequences=True, implementation=implementation, input_shape=(None, F)).double()
+        layer = GRU(H, reset_after=reset_after, return_sequences=True, implementation=implementation, input_shape=(None, F))
+        layer = layer.double()
         with torch.no_grad():
             for p, q in zip(layer.cell.parameters(), cell.parameters()):
                 p.copy_(q)

@@ -101,7 +101,8 @@ def test_named_gates_golden(rng):
         with torch.no_grad():
             for p, q in zip(layer.cell.parameters(), cell.parameters()):
                 p.copy_(q)
-        y, h, c = layer(torch.from_numpy(xs.transpose(1, 0, 2).copy()), initial_state=[torch.from_numpy(a0), torch.from_numpy(c0)])
+        init = [torch.from_numpy(a0), torch.from_numpy(c0)]
+        y, h, c = layer(torch.from_numpy(xs.transpose(1, 0, 2).copy()), initial_state=init)
         np.testing.assert_allclose(y.detach().numpy(), np.stack([a for a, _ in expected], 1), rtol=0, atol=1e-12)
         np.testing.assert_allclose(c.detach().numpy(), expected[-1][1], rtol=0, atol=1e-12)
 

@@ -13,8 +13,9 @@ hand logs to callbacks, so it adds almost nothing to a hand-written PyTorch loop
 
 from __future__ import annotations
 
+import contextlib
 import random
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -38,6 +39,17 @@ def set_seed(seed: int) -> None:
 
 def _is_unbuilt(module: nn.Module) -> bool:
     return any(getattr(m, "built", True) is False for m in module.modules()) or not any(True for _ in module.parameters())
+
+
+@contextlib.contextmanager
+def keep_carried_state(module: nn.Module) -> Iterator[None]:
+    """Undo what a dummy forward pass (building, summaries) leaves in stateful layers' carried state."""
+    saved = [(m, m._carried_state) for m in module.modules() if hasattr(m, "_carried_state")]
+    try:
+        yield
+    finally:
+        for m, state in saved:
+            m._carried_state = state
 
 
 def _first(outputs: Any) -> torch.Tensor:
@@ -98,6 +110,8 @@ class Trainer:
                 raise ConfigError(f"expected {name} > 0, got {v!r}")
         self.clipnorm, self.clipvalue = clipnorm, clipvalue
         self.optimizer = self.optimizer_spec if isinstance(self.optimizer_spec, torch.optim.Optimizer) else None
+        # a ready optimiser given before the weights exist cannot hold the ones built later (checked in fit)
+        self._optimizer_before_build = self.optimizer is not None and _is_unbuilt(self.module)
         self.compiled = True
         return self
 
@@ -151,7 +165,7 @@ class Trainer:
         xb, _ = next(iter(batches))
         was_training = self.module.training
         self.module.eval()
-        with torch.no_grad():
+        with torch.no_grad(), keep_carried_state(self.module):
             self.module(xb.to(self.device()))
         self.module.train(was_training)
         if not any(True for _ in self.module.parameters()):
@@ -161,6 +175,16 @@ class Trainer:
         if self.optimizer is None:
             params = [p for p in self.module.parameters() if p.requires_grad]
             self.optimizer = optimizers_mod.build(self.optimizer_spec, params)
+        elif getattr(self, "_optimizer_before_build", False):
+            held = {id(p) for g in self.optimizer.param_groups for p in g["params"]}
+            missing = [n for n, p in self.module.named_parameters() if p.requires_grad and id(p) not in held]
+            if missing:
+                raise ConfigError(
+                    f"the optimizer was created before the model had all its weights, so it does not hold {len(missing)} "
+                    f"of them ({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''}); build the model first "
+                    "(input_shape=, model.build(...) or a call on an input) or pass a name or a callable params -> optimizer"
+                )
+            self._optimizer_before_build = False
         return self.optimizer
 
     # -- fit --------------------------------------------------------------------------------------

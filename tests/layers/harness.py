@@ -1,0 +1,243 @@
+"""The shared layer-test harness, run over every registered layer class.
+
+A ``Case`` says how to make a layer and its input and what to expect; each ``check_*`` function
+proves one property for a case:
+
+- ``check_output_shape``: the output has the expected shape;
+- ``check_parameter_count``: the parameters (and the Keras weights) hold the expected number of values;
+- ``check_config_round_trip``: ``from_config(json(get_config()))`` gives the same config and, after
+  ``set_weights(get_weights())``, identical outputs;
+- ``check_sgd_step``: one SGD step on a tiny batch changes every weight tensor and lowers the loss;
+- ``check_determinism``: the same ``torch.manual_seed`` gives the same weights and outputs.
+
+Test modules parametrise ``CHECKS`` over their group of cases (``CORE_CASES``, ``RECURRENT_CASES``,
+``WRAPPER_CASES``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from recurra.layers import (
+    GRU,
+    LSTM,
+    Activation,
+    Bidirectional,
+    Dense,
+    Dropout,
+    Embedding,
+    Flatten,
+    Input,
+    Masking,
+    SimpleRNN,
+    TimeDistributed,
+)
+from recurra.layers.base import Layer
+
+
+@dataclass
+class Case:
+    id: str
+    make: Callable[[], Layer]
+    make_input: Callable[[], torch.Tensor]
+    output_shape: tuple[int, ...]
+    n_params: int
+    call_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:  # pytest ids
+        return self.id
+
+
+def _floats(*shape: int) -> Callable[[], torch.Tensor]:
+    def make() -> torch.Tensor:
+        g = torch.Generator().manual_seed(11)
+        return torch.randn(*shape, generator=g)
+
+    return make
+
+
+def _ids(*shape: int, high: int = 10) -> Callable[[], torch.Tensor]:
+    def make() -> torch.Tensor:
+        g = torch.Generator().manual_seed(11)
+        ids = torch.randint(1, high, shape, generator=g)
+        ids[0, -2:] = 0  # some padding
+        return ids
+
+    return make
+
+
+def _with_padding(*shape: int) -> Callable[[], torch.Tensor]:
+    def make() -> torch.Tensor:
+        x = _floats(*shape)()
+        x[0, -2:] = 0.0  # two all-zero (masked) steps
+        return x
+
+    return make
+
+
+def _lstm_params(F: int, H: int) -> int:
+    return 4 * (F * H + H * H + H)
+
+
+def _gru_params(F: int, H: int, reset_after: bool = True) -> int:
+    return 3 * (F * H + H * H) + (6 * H if reset_after else 3 * H)
+
+
+CORE_CASES = [
+    Case("dense_2d", lambda: Dense(4, activation="tanh"), _floats(2, 3), (2, 4), 3 * 4 + 4),
+    Case("dense_3d_relu", lambda: Dense(4, activation="relu"), _floats(2, 5, 3), (2, 5, 4), 3 * 4 + 4),
+    Case("dense_nobias_built", lambda: Dense(4, use_bias=False, input_shape=(3,)), _floats(2, 3), (2, 4), 3 * 4),
+    Case("embedding", lambda: Embedding(10, 4), _ids(2, 5), (2, 5, 4), 10 * 4),
+    Case("embedding_mask_zero", lambda: Embedding(10, 3, mask_zero=True, input_length=5), _ids(2, 5), (2, 5, 3), 10 * 3),
+    Case("dropout", lambda: Dropout(0.5), _floats(2, 5, 3), (2, 5, 3), 0),
+    Case("dropout_noise_shape", lambda: Dropout(0.3, noise_shape=(None, 1, None)), _floats(2, 5, 3), (2, 5, 3), 0),
+    Case("masking", lambda: Masking(0.0), _with_padding(2, 5, 3), (2, 5, 3), 0),
+    Case("flatten", lambda: Flatten(), _floats(2, 5, 3), (2, 15), 0),
+    Case("activation_softmax", lambda: Activation("softmax"), _floats(2, 5, 3), (2, 5, 3), 0),
+    Case("input", lambda: Input(shape=(None, 3)), _floats(2, 5, 3), (2, 5, 3), 0),
+]
+
+RECURRENT_CASES = [
+    Case("simple_rnn", lambda: SimpleRNN(4), _floats(2, 5, 3), (2, 4), 3 * 4 + 4 * 4 + 4),
+    Case("simple_rnn_relu_seq_built", lambda: SimpleRNN(4, activation="relu", return_sequences=True, input_shape=(None, 3)),
+         _floats(2, 5, 3), (2, 5, 4), 3 * 4 + 4 * 4 + 4),
+    Case("lstm", lambda: LSTM(4), _floats(2, 5, 3), (2, 4), _lstm_params(3, 4)),
+    Case("lstm_seq_backwards_masked", lambda: LSTM(4, return_sequences=True, go_backwards=True), _floats(2, 5, 3), (2, 5, 4),
+         _lstm_params(3, 4), {"lengths": torch.tensor([5, 3])}),
+    Case("lstm_dropout", lambda: LSTM(4, dropout=0.2, recurrent_dropout=0.2), _floats(2, 5, 3), (2, 4), _lstm_params(3, 4)),
+    Case("gru", lambda: GRU(4), _floats(2, 5, 3), (2, 4), _gru_params(3, 4)),
+    Case("gru_reset_before_nobias", lambda: GRU(4, reset_after=False, use_bias=False), _floats(2, 5, 3), (2, 4),
+         3 * (3 * 4 + 4 * 4)),
+    Case("gru_reset_before", lambda: GRU(4, reset_after=False, return_sequences=True), _floats(2, 5, 3), (2, 5, 4),
+         _gru_params(3, 4, reset_after=False)),
+]
+
+WRAPPER_CASES = [
+    Case("bidirectional_lstm_concat", lambda: Bidirectional(LSTM(4)), _floats(2, 5, 3), (2, 8), 2 * _lstm_params(3, 4)),
+    Case("bidirectional_gru_seq_sum", lambda: Bidirectional(GRU(3, return_sequences=True), merge_mode="sum"),
+         _floats(2, 5, 3), (2, 5, 3), 2 * _gru_params(3, 3)),
+    Case("bidirectional_rnn_ave_built", lambda: Bidirectional(SimpleRNN(4, input_shape=(None, 3)), merge_mode="ave"),
+         _floats(2, 5, 3), (2, 4), 2 * (3 * 4 + 4 * 4 + 4)),
+    Case("time_distributed_dense", lambda: TimeDistributed(Dense(2)), _floats(2, 5, 3), (2, 5, 2), 3 * 2 + 2),
+    Case("time_distributed_lstm", lambda: TimeDistributed(LSTM(2)), _floats(2, 4, 5, 3), (2, 4, 2), _lstm_params(3, 2)),
+]
+
+ALL_CASES = CORE_CASES + RECURRENT_CASES + WRAPPER_CASES
+
+
+# -- running a case --------------------------------------------------------------------------------
+
+
+def first_output(out) -> torch.Tensor:
+    while isinstance(out, (tuple, list)):
+        out = out[0]
+    return out
+
+
+def build(case: Case) -> tuple[Layer, torch.Tensor, torch.Tensor]:
+    """Make the layer, call it once (which builds it if needed); return layer, input, output."""
+    layer = case.make()
+    x = case.make_input()
+    return layer, x, first_output(layer(x, **case.call_kwargs))
+
+
+def randomize_weights(layer: Layer, seed: int = 5) -> None:
+    """Random values in every Keras weight, biases included (so that they matter in comparisons)."""
+    rng = np.random.default_rng(seed)
+    layer.set_weights([rng.normal(0.0, 0.5, size=w.shape) for w in layer.get_weights()])
+
+
+def n_values(layer: Layer) -> int:
+    return sum(p.numel() for p in layer.parameters())
+
+
+# -- the checks ------------------------------------------------------------------------------------
+
+
+def check_output_shape(case: Case) -> None:
+    layer, x, y = build(case)
+    assert tuple(y.shape) == case.output_shape
+    assert y.dtype == torch.get_default_dtype()
+    assert layer.built
+
+
+def check_parameter_count(case: Case) -> None:
+    layer, _, _ = build(case)
+    assert n_values(layer) == case.n_params
+    assert sum(w.size for w in layer.get_weights()) == case.n_params
+    assert all(isinstance(w, np.ndarray) for w in layer.get_weights())
+
+
+def check_config_round_trip(case: Case) -> None:
+    layer, x, _ = build(case)
+    if case.n_params:
+        randomize_weights(layer)
+    layer.eval()
+    config = layer.get_config()
+    as_json = json.loads(json.dumps(config))  # plain JSON types only
+    assert as_json == config
+
+    clone = type(layer).from_config(as_json)
+    assert clone.get_config() == config
+    assert type(clone) is type(layer)
+    if not clone.built:
+        clone(x, **case.call_kwargs)  # lazy layers build on their first call
+    assert clone.built
+    clone.eval()
+    weights = layer.get_weights()
+    clone.set_weights(weights)
+    for a, b in zip(clone.get_weights(), weights):
+        np.testing.assert_array_equal(a, b)
+    y, y_clone = first_output(layer(x, **case.call_kwargs)), first_output(clone(x, **case.call_kwargs))
+    assert torch.equal(y, y_clone)
+
+
+def check_sgd_step(case: Case) -> None:
+    layer, x, y = build(case)
+    if case.n_params == 0:
+        assert list(layer.parameters()) == []
+        return
+    layer.train()
+    target = torch.randn(y.shape, generator=torch.Generator().manual_seed(2))
+    before = [p.detach().clone() for p in layer.parameters()]
+    optimizer = torch.optim.SGD(layer.parameters(), lr=0.05)
+
+    def loss_value() -> torch.Tensor:
+        torch.manual_seed(99)  # the same dropout masks for both evaluations
+        return torch.mean((first_output(layer(x, **case.call_kwargs)) - target) ** 2)
+
+    optimizer.zero_grad()
+    loss = loss_value()
+    loss.backward()
+    for p in layer.parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all()
+    optimizer.step()
+    for (name, p), old in zip(layer.named_parameters(), before):
+        assert not torch.equal(p.detach(), old), f"{name} did not change"
+    with torch.no_grad():
+        assert loss_value().item() < loss.item()
+
+
+def check_determinism(case: Case) -> None:
+    def run(seed: int):
+        torch.manual_seed(seed)
+        layer, _, y = build(case)  # training mode: dropout draws from the seeded generator too
+        return [p.detach().clone() for p in layer.parameters()], y.detach()
+
+    w1, y1 = run(42)
+    w2, y2 = run(42)
+    assert len(w1) == len(w2)
+    assert all(torch.equal(a, b) for a, b in zip(w1, w2))
+    assert torch.equal(y1, y2)
+    if case.n_params:
+        w3, y3 = run(43)
+        assert not all(torch.equal(a, b) for a, b in zip(w1, w3))
+        assert not torch.equal(y1, y3)
+
+
+CHECKS = [check_output_shape, check_parameter_count, check_config_round_trip, check_sgd_step, check_determinism]
