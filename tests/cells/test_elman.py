@@ -46,7 +46,11 @@ def test_fused_matches_reference(activation, return_sequences, go_backwards, mas
 
 def test_hand_computed_scalar_steps():
     cell = SimpleRNNCell(
-        1, 1, kernel_initializer=Constant(0.5), recurrent_initializer=Constant(-1.0), bias_initializer=Constant(0.25),
+        1,
+        1,
+        kernel_initializer=Constant(0.5),
+        recurrent_initializer=Constant(-1.0),
+        bias_initializer=Constant(0.25),
         dtype=torch.float64,
     )
     h = cell.zero_state(1, dtype=torch.float64, device="cpu")

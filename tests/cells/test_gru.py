@@ -64,8 +64,15 @@ def test_fused_matches_reference(return_sequences, go_backwards, mask_kind, with
 @pytest.mark.parametrize("reset_after", [True, False])
 def test_constant_initialisers_golden(reset_after):
     F, H = 2, 3
-    cell = GRUCell(F, H, kernel_initializer=Constant(0.2), recurrent_initializer=Constant(-0.3), bias_initializer=Constant(0.1),
-                   reset_after=reset_after, dtype=torch.float64)
+    cell = GRUCell(
+        F,
+        H,
+        kernel_initializer=Constant(0.2),
+        recurrent_initializer=Constant(-0.3),
+        bias_initializer=Constant(0.1),
+        reset_after=reset_after,
+        dtype=torch.float64,
+    )
     W = {g: np.full((H, F), 0.2) for g in "zrh"}
     U = {g: np.full((H, H), -0.3) for g in "zrh"}
     b = {g: np.full(H, 0.1) for g in "zrh"}

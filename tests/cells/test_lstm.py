@@ -61,8 +61,15 @@ def test_fused_matches_reference(return_sequences, go_backwards, mask_kind, with
 @pytest.mark.parametrize("unit_forget_bias", [True, False])
 def test_constant_initialisers_golden(unit_forget_bias):
     F, H = 2, 3
-    cell = LSTMCell(F, H, kernel_initializer=Constant(0.2), recurrent_initializer=Constant(-0.3), bias_initializer=Constant(0.1),
-                    unit_forget_bias=unit_forget_bias, dtype=torch.float64)
+    cell = LSTMCell(
+        F,
+        H,
+        kernel_initializer=Constant(0.2),
+        recurrent_initializer=Constant(-0.3),
+        bias_initializer=Constant(0.1),
+        unit_forget_bias=unit_forget_bias,
+        dtype=torch.float64,
+    )
     W = {g: np.full((H, F), 0.2) for g in "fuco"}
     U = {g: np.full((H, H), -0.3) for g in "fuco"}
     b = {g: np.full(H, 0.1) for g in "fuco"}

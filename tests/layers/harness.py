@@ -104,25 +104,56 @@ CORE_CASES = [
 
 RECURRENT_CASES = [
     Case("simple_rnn", lambda: SimpleRNN(4), _floats(2, 5, 3), (2, 4), 3 * 4 + 4 * 4 + 4),
-    Case("simple_rnn_relu_seq_built", lambda: SimpleRNN(4, activation="relu", return_sequences=True, input_shape=(None, 3)),
-         _floats(2, 5, 3), (2, 5, 4), 3 * 4 + 4 * 4 + 4),
+    Case(
+        "simple_rnn_relu_seq_built",
+        lambda: SimpleRNN(4, activation="relu", return_sequences=True, input_shape=(None, 3)),
+        _floats(2, 5, 3),
+        (2, 5, 4),
+        3 * 4 + 4 * 4 + 4,
+    ),
     Case("lstm", lambda: LSTM(4), _floats(2, 5, 3), (2, 4), _lstm_params(3, 4)),
-    Case("lstm_seq_backwards_masked", lambda: LSTM(4, return_sequences=True, go_backwards=True), _floats(2, 5, 3), (2, 5, 4),
-         _lstm_params(3, 4), {"lengths": torch.tensor([5, 3])}),
+    Case(
+        "lstm_seq_backwards_masked",
+        lambda: LSTM(4, return_sequences=True, go_backwards=True),
+        _floats(2, 5, 3),
+        (2, 5, 4),
+        _lstm_params(3, 4),
+        {"lengths": torch.tensor([5, 3])},
+    ),
     Case("lstm_dropout", lambda: LSTM(4, dropout=0.2, recurrent_dropout=0.2), _floats(2, 5, 3), (2, 4), _lstm_params(3, 4)),
     Case("gru", lambda: GRU(4), _floats(2, 5, 3), (2, 4), _gru_params(3, 4)),
-    Case("gru_reset_before_nobias", lambda: GRU(4, reset_after=False, use_bias=False), _floats(2, 5, 3), (2, 4),
-         3 * (3 * 4 + 4 * 4)),
-    Case("gru_reset_before", lambda: GRU(4, reset_after=False, return_sequences=True), _floats(2, 5, 3), (2, 5, 4),
-         _gru_params(3, 4, reset_after=False)),
+    Case(
+        "gru_reset_before_nobias",
+        lambda: GRU(4, reset_after=False, use_bias=False),
+        _floats(2, 5, 3),
+        (2, 4),
+        3 * (3 * 4 + 4 * 4),
+    ),
+    Case(
+        "gru_reset_before",
+        lambda: GRU(4, reset_after=False, return_sequences=True),
+        _floats(2, 5, 3),
+        (2, 5, 4),
+        _gru_params(3, 4, reset_after=False),
+    ),
 ]
 
 WRAPPER_CASES = [
     Case("bidirectional_lstm_concat", lambda: Bidirectional(LSTM(4)), _floats(2, 5, 3), (2, 8), 2 * _lstm_params(3, 4)),
-    Case("bidirectional_gru_seq_sum", lambda: Bidirectional(GRU(3, return_sequences=True), merge_mode="sum"),
-         _floats(2, 5, 3), (2, 5, 3), 2 * _gru_params(3, 3)),
-    Case("bidirectional_rnn_ave_built", lambda: Bidirectional(SimpleRNN(4, input_shape=(None, 3)), merge_mode="ave"),
-         _floats(2, 5, 3), (2, 4), 2 * (3 * 4 + 4 * 4 + 4)),
+    Case(
+        "bidirectional_gru_seq_sum",
+        lambda: Bidirectional(GRU(3, return_sequences=True), merge_mode="sum"),
+        _floats(2, 5, 3),
+        (2, 5, 3),
+        2 * _gru_params(3, 3),
+    ),
+    Case(
+        "bidirectional_rnn_ave_built",
+        lambda: Bidirectional(SimpleRNN(4, input_shape=(None, 3)), merge_mode="ave"),
+        _floats(2, 5, 3),
+        (2, 4),
+        2 * (3 * 4 + 4 * 4 + 4),
+    ),
     Case("time_distributed_dense", lambda: TimeDistributed(Dense(2)), _floats(2, 5, 3), (2, 5, 2), 3 * 2 + 2),
     Case("time_distributed_lstm", lambda: TimeDistributed(LSTM(2)), _floats(2, 4, 5, 3), (2, 4, 2), _lstm_params(3, 2)),
 ]

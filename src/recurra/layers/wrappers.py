@@ -64,6 +64,9 @@ class Bidirectional(Layer):
             config = layer.get_config()
             config.update(go_backwards=not layer.go_backwards, name=None)
             backward_layer = type(layer).from_config(config)
+            weight = next(layer.parameters(), None)
+            if weight is not None:  # a built layer: the copy takes its dtype and device (it was built in the default)
+                backward_layer = backward_layer.to(device=weight.device, dtype=weight.dtype)
         elif backward_layer.go_backwards == layer.go_backwards:
             raise ConfigError(
                 "Bidirectional expected backward_layer.go_backwards to differ from layer.go_backwards, both are "

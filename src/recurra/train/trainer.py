@@ -220,7 +220,9 @@ class Trainer:
             if is_loader(x):
                 raise InputValueError("validation_split needs arrays; with a DataLoader pass validation_data")
             dtype = self.float_dtype()
-            xt, yt = to_tensor(x, "x", dtype), to_tensor(y, "y", dtype) if y is not None else None
+            if y is None:
+                raise InputValueError("expected targets y, got None")
+            xt, yt = to_tensor(x, "x", dtype), to_tensor(y, "y", dtype)
             check_pair(xt, yt)
             n_val = int(xt.shape[0] * validation_split)
             if n_val == 0 or n_val == xt.shape[0]:
