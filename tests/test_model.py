@@ -43,9 +43,7 @@ def test_add_refuses_what_is_not_a_module():
 def test_input_as_first_layer_states_the_shape():
     model = Sequential([Input(shape=(None, 3)), SimpleRNN(4), Dense(1)])
     assert model.build_input_shape == (None, 3)
-    assert not model.built
-    model.build()
-    assert model.built
+    assert model.built  # a known input shape builds every layer as it is added, as in Keras
     assert model.predict(np.zeros((2, 7, 3), np.float32)).shape == (2, 1)
     with pytest.raises(ShapeError, match=r"expected input of shape \(batch, None, 3\), got \(2, 7, 4\)"):
         model(torch.zeros(2, 7, 4))
@@ -166,9 +164,9 @@ def test_summary_units_equal_to_probe_length_not_taken_for_time():
         assert text.count(f"(None, {units})") == 2, text
 
 
-def test_summary_builds_lazy_layers_when_shape_known():
+def test_known_input_shape_builds_every_layer_and_summary_counts_them():
     model = Sequential([SimpleRNN(4, input_shape=(None, 3)), Dense(2)])
-    assert not model.built
+    assert model.built
     text = model.summary(print_fn=None)
     assert model.built
     assert f"Total params: {4 * 3 + 16 + 4 + 4 * 2 + 2}" in text

@@ -32,7 +32,9 @@ class DemoResult:
     final_loss: float
 
 
-def run_demo(cell: str = "lstm", *, units: int = 32, epochs: int = 8, lookback: int = 48, seed: int = 0, verbose: int = 0) -> DemoResult:
+def run_demo(
+    cell: str = "lstm", *, units: int = 32, epochs: int = 8, lookback: int = 48, seed: int = 0, verbose: int = 0
+) -> DemoResult:
     """Train ``cell`` on ``sin(2πt/24) + 0.5 sin(2πt/7) + noise`` and score the last 20% of windows."""
     if cell not in CELLS:
         raise ValueError(f"expected cell in {sorted(CELLS)}, got {cell!r}")

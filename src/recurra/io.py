@@ -115,7 +115,7 @@ def read_config(path: str | os.PathLike) -> dict[str, Any]:
     if not isinstance(version, int) or isinstance(version, bool):
         raise ModelFileError(f"{cfg_path} is damaged: expected an integer format_version, got {version!r}")
     if not isinstance(document.get("config"), dict):
-        raise ModelFileError(f"{cfg_path} is damaged: expected \"config\" to be a JSON object, got {document.get('config')!r}")
+        raise ModelFileError(f'{cfg_path} is damaged: expected "config" to be a JSON object, got {document.get("config")!r}')
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{cfg_path} has format version {document['format_version']}; this recurra reads up to {FORMAT_VERSION}"

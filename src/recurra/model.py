@@ -160,6 +160,8 @@ class Sequential(Model):
             if shape is not None:
                 self.build_input_shape = tuple(shape)
                 self.build_input_dtype = "int" if type(layer).__name__ == "Embedding" else "float"
+        if self.build_input_shape is not None and not getattr(layer, "built", True):
+            self.build()  # as Keras does: with a known input shape every added layer gets its weights at once
 
     def pop(self) -> nn.Module:
         if not len(self.layers):

@@ -119,7 +119,8 @@ def test_torch_optimizer_instance_is_used_as_is():
 
 
 def test_torch_optimizer_created_before_the_weights_is_refused():
-    model = _model()  # Dense has no weights until the first call
+    model = Sequential([SimpleRNN(3), Dense(1)])  # no input shape: no weights until the first call
+    model.layers[0](torch.zeros(1, 5, 3))  # the recurrent layer has its weights, Dense does not yet
     opt = torch.optim.Adam(model.parameters())
     model.compile(opt, "mse")
     with pytest.raises(ConfigError, match=r"does not hold 2 of them \(layers.1.weight, layers.1.bias\)"):

@@ -407,11 +407,12 @@ def test_fit_and_evaluate_before_compile():
         Trainer(nn.Linear(2, 1)).fit(np.zeros((2, 2)), np.zeros((2, 1)))
 
 
-def test_evaluate_unbuilt_model_raises():
+def test_evaluate_builds_an_unbuilt_model_from_its_data():
     model = Sequential([SimpleRNN(2), Dense(1)])
     model.compile("adam", "mse")
-    with pytest.raises(NotBuiltError, match="trained or built model"):
-        model.evaluate(*make_data(), verbose=0)
+    assert not model.built
+    loss = model.evaluate(*make_data(), verbose=0)
+    assert model.built and np.isfinite(loss)
 
 
 @pytest.mark.parametrize("split", [1.5, 1.0, -0.1])

@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 
-def seasonal_series(n: int = 2000, *, periods: tuple[float, ...] = (24.0, 7.0), amplitudes: tuple[float, ...] = (1.0, 0.5),
-                    noise: float = 0.1, seed: int = 0) -> np.ndarray:
+def seasonal_series(
+    n: int = 2000,
+    *,
+    periods: tuple[float, ...] = (24.0, 7.0),
+    amplitudes: tuple[float, ...] = (1.0, 0.5),
+    noise: float = 0.1,
+    seed: int = 0,
+) -> np.ndarray:
     """``s_t = Σ_k A_k sin(2π t / P_k) + ε_t``, ``ε_t ~ N(0, noise²)``; shape ``(n,)``, float32."""
     rng = np.random.default_rng(seed)
     t = np.arange(n, dtype=np.float64)
@@ -15,7 +21,10 @@ def seasonal_series(n: int = 2000, *, periods: tuple[float, ...] = (24.0, 7.0), 
 
 
 def windows(series: np.ndarray, lookback: int, horizon: int = 1) -> tuple[np.ndarray, np.ndarray]:
-    """Sliding windows: ``x[i] = s[i : i + lookback]`` ``(N, lookback, 1)``, ``y[i] = s[i + lookback + horizon - 1]`` ``(N, 1)``."""
+    """Sliding windows over a series.
+
+    ``x[i] = s[i : i + lookback]`` ``(N, lookback, 1)``; ``y[i] = s[i + lookback + horizon - 1]`` ``(N, 1)``.
+    """
     s = np.asarray(series, dtype=np.float32)
     n = len(s) - lookback - horizon + 1
     if n <= 0:

@@ -115,5 +115,5 @@ class LoaderBatches:
 
 def is_loader(x: Any) -> bool:
     return isinstance(x, torch.utils.data.DataLoader) or (
-        hasattr(x, "__iter__") and not isinstance(x, (np.ndarray, torch.Tensor, list, tuple))
+        hasattr(x, "__iter__") and not isinstance(x, (np.ndarray, torch.Tensor, list, tuple, str, bytes, dict))
     )

@@ -331,8 +331,7 @@ class Trainer:
         """Loss and metrics on ``(x, y)``: a float (no metrics), ``[loss, *metrics]``, or a dict."""
         self._require_compiled("evaluate()")
         batches = self._batches(x, y, batch_size, False, True)
-        if _is_unbuilt(self.module):
-            raise NotBuiltError("evaluate() needs a trained or built model; call fit() or the model on an input first")
+        self._ensure_built(batches)
         logs = self._evaluate_batches(batches)
         if verbose and verbose != "auto":
             ProgressBar(len(batches), int(verbose)).finish(len(batches), logs)
