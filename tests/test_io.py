@@ -344,3 +344,17 @@ def test_model_save_weights_round_trip(tmp_path):
     b.build()
     load_weights(b, tmp_path / "w.safetensors")
     np.testing.assert_array_equal(a.predict(_x()), b.predict(_x()))
+
+
+def test_unusable_compile_settings_are_a_model_file_error(tmp_path):
+    import json
+
+    model = Sequential([SimpleRNN(3, input_shape=(None, 2)), Dense(1)])
+    model.compile("adam", "mse")
+    model.save(tmp_path / "m")
+    cfg = tmp_path / "m" / "config.json"
+    doc = json.loads(cfg.read_text())
+    doc["compile_config"]["optimizer"] = "no_such_optimizer"
+    cfg.write_text(json.dumps(doc))
+    with pytest.raises(ModelFileError, match="compile settings recurra cannot use: unknown optimizer 'no_such_optimizer'"):
+        recurra.load_model(tmp_path / "m")

@@ -43,7 +43,8 @@ def unknown_name(kind: str, name: object, known: list[str] | tuple[str, ...]) ->
 
 def format_shape(shape: object) -> str:
     """Write a shape as ``(32, 10, 3)`` whatever container holds it."""
-    return "(" + ", ".join("None" if d is None else str(int(d)) for d in tuple(shape)) + ")"
+    dims = ["None" if d is None else str(int(d)) for d in tuple(shape)]
+    return "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"
 
 
 class RecurraWarning(UserWarning):

@@ -153,7 +153,12 @@ def load_model(path: str | os.PathLike, *, compile: bool = True) -> nn.Module:
     model.eval()
     if compile and document.get("compile_config"):
         cc = document["compile_config"]
-        model.compile(cc["optimizer"], cc["loss"], cc.get("metrics"), clipnorm=cc.get("clipnorm"), clipvalue=cc.get("clipvalue"))
+        try:
+            model.compile(
+                cc["optimizer"], cc["loss"], cc.get("metrics"), clipnorm=cc.get("clipnorm"), clipvalue=cc.get("clipvalue")
+            )
+        except (UnknownNameError, ConfigError, TypeError, KeyError) as e:
+            raise ModelFileError(f"{Path(path) / CONFIG_FILE} holds compile settings recurra cannot use: {e}") from None
     return model
 
 

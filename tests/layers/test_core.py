@@ -79,9 +79,9 @@ def test_dense_errors():
     layer = Dense(2, input_shape=(3,))
     with pytest.raises(ShapeError, match=r"Dense expected input of shape \(batch, \.\.\., 3\), got \(5, 4\)"):
         layer(torch.zeros(5, 4))
-    with pytest.raises(ShapeError, match=r"Dense expected input of shape \(batch, \.\.\., features\), got \(3\)"):
+    with pytest.raises(ShapeError, match=r"Dense expected input of shape \(batch, \.\.\., features\), got \(3,\)"):
         layer(torch.zeros(3))
-    with pytest.raises(ShapeError, match=r"Dense.set_weights expected 2 arrays of shapes \(3, 2\), \(2\), got 1"):
+    with pytest.raises(ShapeError, match=r"Dense.set_weights expected 2 arrays of shapes \(3, 2\), \(2,\), got 1"):
         layer.set_weights([np.zeros((3, 2))])
     with pytest.raises(ShapeError, match=r"array 0 expected shape \(3, 2\), got \(2, 3\)"):
         layer.set_weights([np.zeros((2, 3)), np.zeros(2)])

@@ -441,7 +441,7 @@ def test_error_unknown_names():
 def test_error_bad_implementation_and_input_shape():
     with pytest.raises(ConfigError, match=r"expected implementation in \('auto', 'fused', 'reference'\), got 'cudnn'"):
         LSTM(2, implementation="cudnn")
-    with pytest.raises(ConfigError, match=r"LSTM expected input_shape=\(timesteps, features\), got \(3\)"):
+    with pytest.raises(ConfigError, match=r"LSTM expected input_shape=\(timesteps, features\), got \(3,\)"):
         LSTM(2, input_shape=(3,))
     with pytest.raises(ConfigError, match=r"expected input_shape with positive sizes, got \(5, 0\)"):
         LSTM(2, input_shape=(5, 0))
@@ -471,7 +471,7 @@ def test_error_masks_and_lengths():
         layer(x, lengths=torch.tensor([3, 6]))
     with pytest.raises(InputValueError, match=r"expected lengths between 0 and 5 .*got values from -1 to 2"):
         layer(x, lengths=torch.tensor([-1, 2]))
-    with pytest.raises(ShapeError, match=r"expected lengths of shape \(2,\), got \(3\)"):
+    with pytest.raises(ShapeError, match=r"expected lengths of shape \(2,\), got \(3,\)"):
         layer(x, lengths=torch.tensor([1, 2, 3]))
     with pytest.raises(InputValueError, match=r"expected integer lengths, got dtype torch.float32"):
         layer(x, lengths=torch.tensor([1.0, 2.0]))

@@ -127,7 +127,7 @@ def test_gru_gate_order_is_z_r_h():
 def test_set_weights_wrong_count():
     layer = LSTM(Hn, input_shape=(None, Fn))
     kernel, recurrent_kernel, bias = layer.get_weights()
-    with pytest.raises(ShapeError, match=r"LSTM.set_weights expected 3 arrays of shapes \(3, 16\), \(4, 16\), \(16\), got 2"):
+    with pytest.raises(ShapeError, match=r"LSTM.set_weights expected 3 arrays of shapes \(3, 16\), \(4, 16\), \(16,\), got 2"):
         layer.set_weights([kernel, recurrent_kernel])
     with pytest.raises(ShapeError, match=r"expected 3 arrays .* got 4"):
         layer.set_weights([kernel, recurrent_kernel, bias, bias])
@@ -139,7 +139,7 @@ def test_set_weights_wrong_count():
 def test_set_weights_wrong_shape_names_expected_shape():
     gru = GRU(Hn, input_shape=(None, Fn))
     kernel, recurrent_kernel, bias = gru.get_weights()
-    with pytest.raises(ShapeError, match=r"GRU.set_weights: array 2 expected shape \(2, 12\), got \(12\)"):
+    with pytest.raises(ShapeError, match=r"GRU.set_weights: array 2 expected shape \(2, 12\), got \(12,\)"):
         gru.set_weights([kernel, recurrent_kernel, bias[0]])  # a reset_after=False bias
     with pytest.raises(ShapeError, match=r"GRU.set_weights: array 0 expected shape \(3, 12\), got \(12, 3\)"):
         gru.set_weights([kernel.T, recurrent_kernel, bias])  # torch layout instead of Keras's
