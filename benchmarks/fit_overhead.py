@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=7, help="timed epochs per contender, interleaved (default 7)")
     parser.add_argument("--samples", type=int, default=1024, help="samples per epoch (default 1024: 16 steps of 64)")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's default)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the data and of the models' initial weights")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the data and of torch's generator (default 0)")
     parser.add_argument("--no-keras", action="store_true", help="leave Keras out even when it is installed")
     parser.add_argument("--json", metavar="PATH", default=None, help="also write the results as JSON to PATH")
     args = parser.parse_args(argv)
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     steps = (args.samples + BATCH - 1) // BATCH
     print(
         f"fit_overhead: LSTM({H}) + Dense(1), adam/mse, x ({args.samples}, {T}, {F}) float32, batch {BATCH} "
-        f"({steps} steps/epoch), {args.rounds} rounds, torch {torch.__version__} with {torch.get_num_threads()} threads"
+        f"({steps} steps/epoch), {args.rounds} rounds, torch {torch.__version__} with {torch.get_num_threads()} thread(s)"
         + (f", keras {keras_version}" if keras_version else "")
     )
     if keras_skip:
@@ -175,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         k = r % len(names)
         for name in names[k:] + names[:k]:
             times[name].append(timed(contenders[name]))
+        print(f"round {r + 1}/{args.rounds}: " + ", ".join(f"{n} {times[n][-1]:.3f} s" for n in names), flush=True)
 
     results = {}
     for name in names:
