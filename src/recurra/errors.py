@@ -49,3 +49,11 @@ def format_shape(shape: object) -> str:
 
 class RecurraWarning(UserWarning):
     """Warnings recurra issues on purpose (turned into errors in its own tests)."""
+
+
+class TrainingInterrupted(RecurraError):
+    """``fit`` stopped on SIGINT/SIGTERM after finishing a step (and writing a checkpoint if it could)."""
+
+
+class NonFiniteLossError(RecurraError, FloatingPointError):
+    """The training loss became NaN or infinite."""

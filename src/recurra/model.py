@@ -47,44 +47,20 @@ class Model(nn.Module):
             raise NotBuiltError("this model is not compiled: call compile(optimizer=..., loss=...) first")
         return self._trainer
 
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, *, clipnorm=None, clipvalue=None) -> None:
-        """Choose optimiser, loss and metrics (Keras names or torch objects) and gradient clipping."""
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, *, clipnorm=None, clipvalue=None, lr_schedule=None) -> None:
+        """Choose optimiser, loss and metrics (Keras names or torch objects), gradient clipping and an
+        optional learning-rate schedule (``"step"``, ``"cosine"``, ``"onecycle"``, ``"plateau"`` or a torch scheduler)."""
         # stored outside nn.Module's registry: the trainer refers back to this model
         object.__setattr__(self, "_trainer", Trainer(self, host=self))
-        self._trainer.compile(optimizer, loss, metrics, clipnorm=clipnorm, clipvalue=clipvalue)
+        self._trainer.compile(optimizer, loss, metrics, clipnorm=clipnorm, clipvalue=clipvalue, lr_schedule=lr_schedule)
 
     @property
     def optimizer(self) -> torch.optim.Optimizer | None:
         return self._trainer.optimizer if self._trainer is not None else None
 
-    def fit(
-        self,
-        x=None,
-        y=None,
-        batch_size=None,
-        epochs=1,
-        verbose="auto",
-        callbacks=None,
-        validation_split=0.0,
-        validation_data=None,
-        shuffle=True,
-        initial_epoch=0,
-        seed=None,
-    ):
-        """Train; see ``recurra.train.Trainer.fit``. Returns a ``History``."""
-        return self._get_trainer().fit(
-            x,
-            y,
-            batch_size=batch_size,
-            epochs=epochs,
-            verbose=verbose,
-            callbacks=callbacks,
-            validation_split=validation_split,
-            validation_data=validation_data,
-            shuffle=shuffle,
-            initial_epoch=initial_epoch,
-            seed=seed,
-        )
+    def fit(self, *args: Any, **kwargs: Any):
+        """Train; the arguments and their meaning are ``recurra.train.Trainer.fit``'s. Returns a ``History``."""
+        return self._get_trainer().fit(*args, **kwargs)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", return_dict=False):
         """Loss and metrics; see ``recurra.train.Trainer.evaluate``."""

@@ -109,7 +109,7 @@ def test_early_stopping_on_plain_trainer_restores():
 
 def test_monitoring_a_value_that_is_not_logged_warns():
     model = make_model()
-    with pytest.warns(RecurraWarning, match="watches 'val_loss', which is not logged; logged: loss"):
+    with pytest.warns(RecurraWarning, match="watches 'val_loss', which is not logged; logged: grad_norm, grad_norm_max, learning_rate, loss"):
         model.fit(*make_data(), epochs=1, verbose=0, callbacks=[EarlyStopping()])
 
 
@@ -208,7 +208,7 @@ def test_csv_logger(tmp_path):
     history = model.fit(x, y, epochs=3, validation_split=0.25, verbose=0, callbacks=[CSVLogger(path)])
     with open(path, newline="") as f:
         rows = list(csv.reader(f))
-    assert rows[0] == ["epoch", "loss", "mae", "val_loss", "val_mae"]
+    assert rows[0] == ["epoch", "loss", "mae", "val_loss", "val_mae", "grad_norm", "grad_norm_max", "learning_rate"]
     assert len(rows) == 1 + 3
     for epoch, row in enumerate(rows[1:]):
         assert int(row[0]) == epoch
@@ -222,7 +222,7 @@ def test_csv_logger_append(tmp_path):
     model.fit(*make_data(), epochs=2, verbose=0, callbacks=[CSVLogger(path)])
     model.fit(*make_data(), epochs=4, initial_epoch=2, verbose=0, callbacks=[CSVLogger(path, append=True)])
     rows = list(csv.reader(open(path, newline="")))
-    assert rows[0] == ["epoch", "loss"]
+    assert rows[0] == ["epoch", "loss", "grad_norm", "grad_norm_max", "learning_rate"]
     assert [r[0] for r in rows[1:]] == ["0", "1", "2", "3"]
 
 
@@ -249,7 +249,7 @@ def test_lambda_callback_hooks_get_the_right_epochs():
             ("batch_end", 0, ["loss"]),
             ("batch_begin", 1),
             ("batch_end", 1, ["loss"]),
-            ("epoch_end", e, ["loss", "val_loss"]),
+            ("epoch_end", e, ["grad_norm", "grad_norm_max", "learning_rate", "loss", "val_loss"]),
         ]
     expected.append(("train_end",))
     assert calls == expected

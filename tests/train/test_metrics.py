@@ -92,7 +92,7 @@ def test_each_metric_logged_per_epoch(name):
     x = rng.normal(size=(12, 4, 2)).astype(np.float32)
     y = (x[:, 0, 0] > 0).astype(np.float32)
     history = model.fit(x, y, batch_size=4, epochs=2, validation_data=(x[:6], y[:6]), verbose=0)
-    assert set(history.history) == {"loss", name, "val_loss", f"val_{name}"}
+    assert set(history.history) == {"loss", name, "val_loss", f"val_{name}", "grad_norm", "grad_norm_max", "learning_rate"}
     assert all(len(v) == 2 for v in history.history.values())
     # the last validation value is the metric of the final weights on the validation data
     p = model.predict(x[:6])[:, 0]

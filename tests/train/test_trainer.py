@@ -48,7 +48,7 @@ def test_fit_returns_history_with_per_epoch_lists():
     history = model.fit(x, y, epochs=3, batch_size=8, validation_split=0.25, verbose=0)
     assert isinstance(history, History)
     assert history.epoch == [0, 1, 2]
-    assert set(history.history) == {"loss", "mae", "val_loss", "val_mae"}
+    assert set(history.history) == {"loss", "mae", "val_loss", "val_mae", "grad_norm", "grad_norm_max", "learning_rate"}
     for values in history.history.values():
         assert len(values) == 3 and all(isinstance(v, float) and np.isfinite(v) for v in values)
     assert history.history["loss"][-1] < history.history["loss"][0]

@@ -248,7 +248,7 @@ class CSVLogger(Callback):
         logs = logs or {}
         new = not os.path.exists(self.filename)
         if self.keys is None:
-            self.keys = sorted(logs)
+            self.keys = list(logs)
         with open(self.filename, "a", newline="") as f:
             w = csv.writer(f, delimiter=self.separator)
             if new:

@@ -60,28 +60,37 @@ def check_pair(x: torch.Tensor, y: torch.Tensor | None, what: str = "") -> None:
 
 
 class TensorBatches:
-    """Mini-batches of in-memory tensors, shuffled each epoch by a seeded generator."""
+    """Mini-batches of in-memory tensors, shuffled each epoch by their own generator.
+
+    ``iterate(skip, shard)`` yields one epoch: the permutation is drawn from ``generator`` when the
+    epoch starts, so saving the generator's state then lets a resumed run rebuild the same order and
+    skip the batches already done. ``shard`` picks one process's rows of each global batch.
+    """
 
     def __init__(
         self, x: torch.Tensor, y: torch.Tensor | None, batch_size: int, shuffle: bool, generator: torch.Generator | None = None
     ):
-        if not isinstance(batch_size, int) or batch_size <= 0:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
             raise InputValueError(f"expected batch_size to be a positive integer, got {batch_size!r}")
-        self.x, self.y, self.batch_size, self.shuffle, self.generator = x, y, batch_size, shuffle, generator
+        self.x, self.y, self.batch_size, self.shuffle = x, y, batch_size, shuffle
+        self.generator = (
+            generator if generator is not None else torch.Generator().manual_seed(int(torch.randint(2**62, ()).item()))
+        )
 
     def __len__(self) -> int:
         return (self.x.shape[0] + self.batch_size - 1) // self.batch_size
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+        return self.iterate()
+
+    def iterate(self, skip: int = 0, shard=None) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
         n = self.x.shape[0]
-        if self.shuffle:
-            order = torch.randperm(n, generator=self.generator)
-            for i in range(0, n, self.batch_size):
-                idx = order[i : i + self.batch_size]
-                yield self.x[idx], (self.y[idx] if self.y is not None else None)
-        else:
-            for i in range(0, n, self.batch_size):
-                yield self.x[i : i + self.batch_size], (self.y[i : i + self.batch_size] if self.y is not None else None)
+        order = torch.randperm(n, generator=self.generator) if self.shuffle else None
+        for i in range(skip * self.batch_size, n, self.batch_size):
+            idx = order[i : i + self.batch_size] if order is not None else slice(i, i + self.batch_size)
+            if shard is not None:
+                idx = shard(torch.arange(n)[idx] if order is None else idx)
+            yield self.x[idx], (self.y[idx] if self.y is not None else None)
 
 
 class LoaderBatches:
@@ -97,7 +106,12 @@ class LoaderBatches:
             return None
 
     def __iter__(self):
+        return self.iterate()
+
+    def iterate(self, skip: int = 0, shard=None):
         for i, batch in enumerate(self.loader):
+            if i < skip:
+                continue
             if isinstance(batch, dict):
                 xb, yb = batch.get("x"), batch.get("y")
             elif isinstance(batch, (tuple, list)):
@@ -111,6 +125,8 @@ class LoaderBatches:
             xb = to_tensor(xb, f"x (batch {i})", self.float_dtype)
             yb = None if yb is None else to_tensor(yb, f"y (batch {i})", self.float_dtype)
             check_pair(xb, yb, f" (batch {i})")
+            if shard is not None:
+                xb, yb = shard(xb), (shard(yb) if yb is not None else None)
             yield xb, yb
 
 

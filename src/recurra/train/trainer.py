@@ -14,20 +14,27 @@ hand logs to callbacks, so it adds almost nothing to a hand-written PyTorch loop
 from __future__ import annotations
 
 import contextlib
+import os
 import random
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
-from ..errors import ConfigError, InputValueError, NotBuiltError
+from ..errors import ConfigError, InputValueError, NonFiniteLossError, NotBuiltError, TrainingInterrupted
+from . import distributed
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optimizers as optimizers_mod
+from . import schedules as schedules_mod
 from .callbacks import Callback, CallbackList, History
+from .checkpoint import CheckpointManager, join_optimizer_state, split_optimizer_state
 from .inputs import LoaderBatches, TensorBatches, check_pair, is_loader, to_tensor
 from .progress import ProgressBar
+from .signals import GracefulStop
 
 
 def set_seed(seed: int) -> None:
@@ -50,6 +57,41 @@ def keep_carried_state(module: nn.Module) -> Iterator[None]:
     finally:
         for m, state in saved:
             m._carried_state = state
+
+
+@contextlib.contextmanager
+def carried_states(module: nn.Module) -> Iterator[None]:
+    """Within the block, recurrent layers carry their state (detached) from call to call (truncated BPTT)."""
+    layers = [m for m in module.modules() if hasattr(m, "_carry")]
+    for m in layers:
+        m._carry = True
+        if not m.stateful:
+            m._carried_state = None
+    try:
+        yield
+    finally:
+        for m in layers:
+            m._carry = False
+            if not m.stateful:
+                m._carried_state = None
+
+
+@dataclass
+class _RunState:
+    """Where a run is: what a checkpoint records and a resume restores."""
+
+    epoch: int = 0
+    batch: int = 0  # batches of ``epoch`` already done
+    global_step: int = 0
+    loss_sum: torch.Tensor = field(default_factory=lambda: torch.zeros((), dtype=torch.float64))
+    n_seen: int = 0
+    epoch_start_state: torch.Tensor | None = None
+
+
+def _metric_holder(m):
+    """The metric object holding ``total`` and ``count`` (Keras's ``accuracy`` delegates to its resolved kind)."""
+    inner = getattr(m, "inner", None)
+    return inner if inner is not None else m
 
 
 def _first(outputs: Any) -> torch.Tensor:
@@ -96,6 +138,7 @@ class Trainer:
         *,
         clipnorm: float | None = None,
         clipvalue: float | None = None,
+        lr_schedule: schedules_mod.ScheduleLike = None,
     ) -> Trainer:
         if loss is None:
             raise ConfigError("compile expected a loss (a name such as 'mse' or a callable), got None")
@@ -109,6 +152,8 @@ class Trainer:
             if v is not None and not (isinstance(v, (int, float)) and v > 0):
                 raise ConfigError(f"expected {name} > 0, got {v!r}")
         self.clipnorm, self.clipvalue = clipnorm, clipvalue
+        schedules_mod.check(lr_schedule)
+        self.schedule_spec = lr_schedule
         self.optimizer = self.optimizer_spec if isinstance(self.optimizer_spec, torch.optim.Optimizer) else None
         # a ready optimiser given before the weights exist cannot hold the ones built later (checked in fit)
         self._optimizer_before_build = self.optimizer is not None and _is_unbuilt(self.module)
@@ -124,7 +169,15 @@ class Trainer:
         metrics = [m.name for m in self.metrics]
         if opt is None or loss is None or any(not isinstance(m, str) for m in metrics):
             return None
-        return {"optimizer": opt, "loss": loss, "metrics": metrics, "clipnorm": self.clipnorm, "clipvalue": self.clipvalue}
+        schedule = self.schedule_spec if isinstance(self.schedule_spec, (str, dict, type(None))) else None
+        return {
+            "optimizer": opt,
+            "loss": loss,
+            "metrics": metrics,
+            "clipnorm": self.clipnorm,
+            "clipvalue": self.clipvalue,
+            "lr_schedule": schedule,
+        }
 
     def _require_compiled(self, what: str) -> None:
         if not self.compiled:
@@ -201,8 +254,26 @@ class Trainer:
         shuffle: bool = True,
         initial_epoch: int = 0,
         seed: int | None = None,
+        *,
+        tbptt: int | None = None,
+        checkpoint_dir: str | os.PathLike | None = None,
+        checkpoint_every: int | None = None,
+        keep_checkpoints: int = 3,
+        resume: bool = False,
+        stop_on_nan: bool = False,
     ) -> History:
-        """Train for ``epochs`` epochs; returns a ``History`` (``history.history["loss"]`` ...)."""
+        """Train for ``epochs`` epochs; returns a ``History`` (``history.history["loss"]`` ...).
+
+        ``tbptt=k``: truncated backpropagation through time — each batch is cut into chunks of ``k``
+        steps, the recurrent state carried (detached) from chunk to chunk; with targets aligned to the
+        steps ``(B, T, ...)`` every chunk is an optimiser step, with one target per sequence only the
+        last chunk is (gradients reach back ``k`` steps).
+        ``checkpoint_dir``: write a checkpoint at every epoch end and every ``checkpoint_every`` steps,
+        keeping the newest ``keep_checkpoints`` and the best (by ``val_loss``, else ``loss``);
+        ``resume=True`` continues from the newest intact one (same weights as an uninterrupted run).
+        SIGINT/SIGTERM finish the current step, checkpoint, and raise ``TrainingInterrupted``.
+        ``stop_on_nan``: raise ``NonFiniteLossError`` at the first NaN/inf loss, before its update.
+        """
         self._require_compiled("fit()")
         verbose = 1 if verbose == "auto" else int(verbose)
         if not isinstance(epochs, int) or epochs < 0:
@@ -211,6 +282,17 @@ class Trainer:
             raise InputValueError(f"expected validation_split in [0, 1), got {validation_split}")
         if validation_split and validation_data is not None:
             raise InputValueError("expected validation_split or validation_data, got both")
+        if tbptt is not None and (isinstance(tbptt, bool) or not isinstance(tbptt, int) or tbptt < 1):
+            raise ConfigError(f"expected tbptt to be a positive number of steps, got {tbptt!r}")
+        if checkpoint_every is not None and (not isinstance(checkpoint_every, int) or checkpoint_every < 1):
+            raise ConfigError(f"expected checkpoint_every to be a positive number of steps, got {checkpoint_every!r}")
+        if resume and checkpoint_dir is None:
+            raise ConfigError("resume=True needs checkpoint_dir= (where the checkpoints are)")
+        ctx = distributed.context()
+        if ctx.active and batch_size is not None and batch_size % ctx.world_size:
+            raise ConfigError(
+                f"expected batch_size (the global batch) divisible by the {ctx.world_size} processes, got {batch_size}"
+            )
         generator = None
         if seed is not None:
             set_seed(seed)
@@ -238,10 +320,24 @@ class Trainer:
                 if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                     raise InputValueError("expected validation_data as (x_val, y_val) or a DataLoader")
                 val = self._batches(validation_data[0], validation_data[1], batch_size, False, True)
+        self._check_stateful(train, shuffle)
+        if tbptt is not None:
+            self._check_tbptt()
 
         self._ensure_built(train)
         optimizer = self._make_optimizer()
+        net = distributed.wrap(self.module, ctx)
+        steps_per_epoch = len(train) if len(train) is not None else None
+        schedule = schedules_mod.build(self.schedule_spec, optimizer, epochs=epochs, steps_per_epoch=steps_per_epoch)
+        manager = CheckpointManager(checkpoint_dir, keep_checkpoints) if checkpoint_dir is not None else None
         history = History()
+        run = _RunState(epoch=initial_epoch)
+        if resume:
+            self._resume(manager, train, optimizer, schedule, history, run, verbose and ctx.is_main)
+
+        if not ctx.is_main:
+            verbose = 0
+            callbacks = [cb for cb in (callbacks or []) if not getattr(cb, "rank_zero_only", False)]
         cbs = CallbackList([history, *(callbacks or [])])
         cbs.set_model(self.host)
         batch_hooks = [
@@ -250,57 +346,236 @@ class Trainer:
         self.host.stop_training = False
         device = self.device()
         params = [p for g in optimizer.param_groups for p in g["params"]]
+        shard = (lambda t: distributed.shard(t, ctx)) if ctx.active else None
+        monitor = "val_loss" if val is not None else "loss"
+
+        def save_checkpoint(batch_in_epoch: int, epoch_start_state, logs: dict | None = None) -> Path | None:
+            if manager is None or not ctx.is_main:
+                return None
+            tensors, meta = self._capture(optimizer, schedule, train, epoch_start_state, history)
+            meta.update(
+                epoch=run.epoch,
+                batch=batch_in_epoch,
+                global_step=run.global_step,
+                loss_sum=float(run.loss_sum),
+                n_seen=run.n_seen,
+            )
+            if logs is not None and monitor in logs:
+                meta.update(monitor=monitor, monitor_value=float(logs[monitor]), monitor_mode="min")
+            return manager.save(run.global_step, tensors, meta)
+
         cbs.on_train_begin({})
         logs: dict[str, float] = {}
-        for epoch in range(initial_epoch, epochs):
-            self.module.train()
-            for m in self.metrics:
-                m.reset()
-            cbs.on_epoch_begin(epoch, {})
-            if verbose:
-                print(f"Epoch {epoch + 1}/{epochs}")
-            bar = ProgressBar(len(train), verbose)
-            loss_sum, n_seen = torch.zeros((), dtype=torch.float64, device=device), 0
-            step = -1
-            for step, (xb, yb) in enumerate(train):
-                xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
-                if batch_hooks:
-                    for cb in batch_hooks:
-                        cb.on_train_batch_begin(step, {})
-                optimizer.zero_grad(set_to_none=True)
-                y_pred = _first(self.module(xb))
-                loss = self.loss(y_pred, yb)
-                loss.backward()
-                if self.clipvalue is not None:
-                    nn.utils.clip_grad_value_(params, self.clipvalue)
-                if self.clipnorm is not None:
-                    nn.utils.clip_grad_norm_(params, self.clipnorm)
-                optimizer.step()
-                n = xb.shape[0]
-                loss_sum += loss.detach().double() * n
-                n_seen += n
-                if self.metrics:
-                    y_det = y_pred.detach()
-                    for m in self.metrics:
-                        m.update(y_det, yb)
-                if batch_hooks:
-                    batch_logs = {"loss": float(loss.detach())}
-                    for cb in batch_hooks:
-                        cb.on_train_batch_end(step, batch_logs)
-                if bar.wants_update():
-                    bar.update(step + 1, self._logs(loss_sum, n_seen))
+        with GracefulStop() as stop:
+            while run.epoch < epochs:
+                epoch = run.epoch
+                self.module.train()
+                for m in self.metrics:
+                    m.reset()
+                skip = run.batch
+                if skip == 0:
+                    run.loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+                    run.n_seen = 0
+                    run.epoch_start_state = train.generator.get_state() if isinstance(train, TensorBatches) else None
+                cbs.on_epoch_begin(epoch, {})
+                if verbose:
+                    print(f"Epoch {epoch + 1}/{epochs}")
+                bar = ProgressBar(len(train), verbose)
+                grad_sum = torch.zeros((), dtype=torch.float64, device=device)
+                grad_max = torch.zeros((), dtype=torch.float64, device=device)
+                n_steps = 0
+                step = skip - 1
+                for step, (xb, yb) in enumerate(train.iterate(skip, shard), start=skip):
+                    xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
+                    if batch_hooks:
+                        for cb in batch_hooks:
+                            cb.on_train_batch_begin(step, {})
+                    loss, y_pred, grad_norm = self._train_batch(net, optimizer, params, xb, yb, tbptt, stop_on_nan, epoch, step)
+                    if schedule is not None:
+                        schedule.step_batch()
+                    run.global_step += 1
+                    n = xb.shape[0]
+                    run.loss_sum += loss.double() * n
+                    run.n_seen += n
+                    grad_sum += grad_norm
+                    grad_max = torch.maximum(grad_max, grad_norm)
+                    n_steps += 1
+                    if self.metrics:
+                        for m in self.metrics:
+                            m.update(y_pred, yb)
+                    if batch_hooks:
+                        batch_logs = {"loss": float(loss)}
+                        for cb in batch_hooks:
+                            cb.on_train_batch_end(step, batch_logs)
+                    if bar.wants_update():
+                        bar.update(step + 1, self._logs(run.loss_sum, run.n_seen))
+                    if checkpoint_every and run.global_step % checkpoint_every == 0:
+                        run.batch = step + 1
+                        save_checkpoint(step + 1, run.epoch_start_state)
+                    if stop.received:
+                        run.batch = step + 1
+                        where = save_checkpoint(step + 1, run.epoch_start_state)
+                        saved = (
+                            f"checkpoint written to {where}; continue with fit(..., checkpoint_dir=..., resume=True)"
+                            if where is not None
+                            else "no checkpoint written (fit(..., checkpoint_dir=...) keeps one)"
+                        )
+                        cbs.on_train_end(logs)
+                        raise TrainingInterrupted(
+                            f"training stopped by {stop.received} after epoch {epoch + 1}, step {step + 1}; {saved}"
+                        )
+                    if self.host.stop_training:
+                        break
+                run.batch = 0
+                logs = self._epoch_logs(run, ctx)
+                if val is not None:
+                    logs.update({f"val_{k}": v for k, v in self._evaluate_batches(val).items()})
+                if n_steps:  # the gradient norm before clipping: mean and largest over the epoch's steps
+                    logs["grad_norm"] = float(grad_sum) / n_steps
+                    logs["grad_norm_max"] = float(grad_max)
+                logs["learning_rate"] = float(optimizer.param_groups[0]["lr"])
+                bar.finish(step + 1, logs)
+                cbs.on_epoch_end(epoch, logs)
+                if schedule is not None:
+                    schedule.step_epoch(logs)
+                run.epoch += 1
+                save_checkpoint(0, None, logs)
                 if self.host.stop_training:
                     break
-            logs = self._logs(loss_sum, n_seen)
-            if val is not None:
-                logs.update({f"val_{k}": v for k, v in self._evaluate_batches(val).items()})
-            bar.finish(step + 1, logs)
-            cbs.on_epoch_end(epoch, logs)
-            if self.host.stop_training:
-                break
         cbs.on_train_end(logs)
         self.module.eval()
         return history
+
+    def _check_stateful(self, train, shuffle: bool) -> None:
+        stateful = [m for m in self.module.modules() if getattr(m, "stateful", False) is True]
+        if not stateful:
+            return
+        if shuffle:
+            raise ConfigError(
+                "stateful layers carry the state of batch i into batch i of the next step: fit(..., shuffle=False) "
+                "keeps the order that makes this meaningful"
+            )
+        if isinstance(train, TensorBatches) and train.x.shape[0] % train.batch_size:
+            raise ConfigError(
+                f"stateful layers need every batch the same size: expected the number of samples "
+                f"({train.x.shape[0]}) to be a multiple of batch_size ({train.batch_size})"
+            )
+
+    def _check_tbptt(self) -> None:
+        for m in self.module.modules():
+            if type(m).__name__ == "Bidirectional":
+                raise ConfigError("tbptt cannot train Bidirectional layers: the backward direction needs the whole sequence")
+
+    def _update(self, net, optimizer, params, xb, yb, stop_on_nan, epoch, step):
+        """One optimiser step on a batch: returns (detached loss, detached predictions, grad norm)."""
+        optimizer.zero_grad(set_to_none=True)
+        y_pred = _first(net(xb))
+        loss = self.loss(y_pred, yb)
+        if stop_on_nan and not bool(torch.isfinite(loss.detach())):
+            raise NonFiniteLossError(
+                f"the loss became {float(loss)} at epoch {epoch + 1}, step {step + 1}; the weights are those of the "
+                "step before (try a lower learning rate, clipnorm=, or check the data)"
+            )
+        loss.backward()
+        grads = [p.grad for p in params if p.grad is not None]
+        grad_norm = nn.utils.get_total_norm(grads).double() if grads else torch.zeros((), dtype=torch.float64)
+        if self.clipvalue is not None:
+            nn.utils.clip_grad_value_(params, self.clipvalue)
+        if self.clipnorm is not None:
+            nn.utils.clip_grad_norm_(params, self.clipnorm)
+        optimizer.step()
+        return loss.detach(), y_pred.detach(), grad_norm.to(loss.device)
+
+    def _train_batch(self, net, optimizer, params, xb, yb, tbptt, stop_on_nan, epoch, step):
+        if tbptt is None or xb.dim() < 3 or xb.shape[1] <= tbptt:
+            return self._update(net, optimizer, params, xb, yb, stop_on_nan, epoch, step)
+        T = xb.shape[1]
+        aligned = yb.dim() >= 2 and yb.shape[1] == T  # one target per step
+        losses, preds, norms, weights = [], [], [], []
+        with carried_states(self.module):
+            for s in range(0, T, tbptt):
+                xc = xb[:, s : s + tbptt]  # (B, k, F)
+                if aligned:
+                    loss, pred, gn = self._update(net, optimizer, params, xc, yb[:, s : s + tbptt], stop_on_nan, epoch, step)
+                    losses.append(loss)
+                    preds.append(pred)
+                    norms.append(gn)
+                    weights.append(xc.shape[1])
+                elif s + tbptt >= T:
+                    return self._update(net, optimizer, params, xc, yb, stop_on_nan, epoch, step)
+                else:
+                    with torch.no_grad():
+                        net(xc)
+        w = torch.tensor(weights, dtype=torch.float64, device=xb.device) / T
+        loss = (torch.stack([v.double() for v in losses]) * w).sum().to(losses[0].dtype)
+        return loss, torch.cat(preds, 1), torch.stack(norms).mean()
+
+    # -- checkpoint state -------------------------------------------------------------------------
+    def _capture(self, optimizer, schedule, train, epoch_start_state, history) -> tuple[dict, dict]:
+        tensors = {f"model/{k}": v for k, v in self.module.state_dict().items()}
+        opt_tensors, opt_meta = split_optimizer_state(optimizer.state_dict())
+        tensors.update(opt_tensors)
+        tensors["rng/torch"] = torch.get_rng_state()
+        if isinstance(train, TensorBatches):
+            tensors["rng/shuffle"] = train.generator.get_state()
+            if epoch_start_state is not None:
+                tensors["rng/shuffle_epoch_start"] = epoch_start_state
+        np_state = np.random.get_state()
+        meta = {
+            "optimizer": opt_meta,
+            "scheduler": schedule.state_dict() if schedule is not None else None,
+            "rng_python": list(random.getstate()),
+            "rng_numpy": [np_state[0], np_state[1].tolist(), *np_state[2:]],
+            "history": history.history,
+            "history_epochs": history.epoch,
+        }
+        return tensors, meta
+
+    def _resume(self, manager, train, optimizer, schedule, history, run, verbose) -> None:
+        found = manager.latest()
+        if found is None:
+            if verbose:
+                print(f"no checkpoint in {manager.directory}: starting from the beginning")
+            return
+        path, tensors, meta = found
+        model_state = {k[len("model/") :]: v for k, v in tensors.items() if k.startswith("model/")}
+        self.module.load_state_dict(model_state)
+        optimizer.load_state_dict(join_optimizer_state(tensors, meta["optimizer"]))
+        if schedule is not None and meta.get("scheduler") is not None:
+            schedule.load_state_dict(meta["scheduler"])
+        torch.set_rng_state(tensors["rng/torch"])
+        py = meta["rng_python"]
+        random.setstate((py[0], tuple(py[1]), py[2]))
+        npst = meta["rng_numpy"]
+        np.random.set_state((npst[0], np.asarray(npst[1], dtype=np.uint32), *npst[2:]))
+        history.history = {k: list(v) for k, v in meta.get("history", {}).items()}
+        history.epoch = list(meta.get("history_epochs", []))
+        run.epoch, run.batch, run.global_step = int(meta["epoch"]), int(meta["batch"]), int(meta["global_step"])
+        run.loss_sum = torch.tensor(float(meta.get("loss_sum", 0.0)), dtype=torch.float64, device=self.device())
+        run.n_seen = int(meta.get("n_seen", 0))
+        if isinstance(train, TensorBatches):
+            if run.batch > 0 and "rng/shuffle_epoch_start" in tensors:
+                # rebuild this epoch's order, then skip the batches already done
+                train.generator.set_state(tensors["rng/shuffle_epoch_start"])
+                run.epoch_start_state = tensors["rng/shuffle_epoch_start"]
+            else:
+                train.generator.set_state(tensors["rng/shuffle"])
+        if verbose:
+            print(f"resumed from {path} (epoch {run.epoch + 1}, step {run.batch})")
+
+    def _epoch_logs(self, run, ctx) -> dict[str, float]:
+        loss_sum, n_seen = run.loss_sum, run.n_seen
+        if ctx.active:
+            parts = [loss_sum.double().reshape(1), torch.tensor([float(n_seen)], dtype=torch.float64, device=loss_sum.device)]
+            for m in self.metrics:
+                held = _metric_holder(m)
+                parts.append(torch.tensor([float(held.total), float(held.count)], dtype=torch.float64, device=loss_sum.device))
+            summed = distributed.all_sum(torch.cat(parts), ctx).cpu()
+            loss_sum, n_seen = summed[0], int(summed[1])
+            for i, m in enumerate(self.metrics):
+                held = _metric_holder(m)
+                held.total, held.count = float(summed[2 + 2 * i]), int(summed[3 + 2 * i])
+        return self._logs(loss_sum, n_seen)
 
     def _logs(self, loss_sum: torch.Tensor, n: int) -> dict[str, float]:
         logs = {"loss": float(loss_sum) / max(n, 1)}
