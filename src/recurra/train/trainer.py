@@ -473,7 +473,7 @@ class Trainer:
         loss = self.loss(y_pred, yb)
         if stop_on_nan and not bool(torch.isfinite(loss.detach())):
             raise NonFiniteLossError(
-                f"the loss became {float(loss)} at epoch {epoch + 1}, step {step + 1}; the weights are those of the "
+                f"the loss became {float(loss.detach())} at epoch {epoch + 1}, step {step + 1}; the weights are those of the "
                 "step before (try a lower learning rate, clipnorm=, or check the data)"
             )
         loss.backward()
