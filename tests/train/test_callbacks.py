@@ -311,3 +311,24 @@ def test_without_terminate_on_nan_training_continues():
     model.compile("sgd", lambda p, y: ((p - y) ** 2).mean() * float("nan"))
     history = model.fit(*make_data(n=8), epochs=2, batch_size=4, verbose=0)
     assert len(history.epoch) == 2 and math.isnan(history.history["loss"][-1])
+
+
+def test_tensorboard_writes_event_files_with_the_epoch_logs(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from recurra.train import TensorBoard
+
+    model = make_model()
+    model.fit(*make_data(), epochs=2, verbose=0, validation_split=0.25, callbacks=[TensorBoard(tmp_path, update_freq="batch")])
+    events = EventAccumulator(str(tmp_path))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {"train/loss", "validation/loss", "train/grad_norm", "batch/loss"} <= tags
+    assert [e.step for e in events.Scalars("train/loss")] == [1, 2]
+
+
+def test_tensorboard_refuses_an_unknown_update_freq():
+    from recurra.train import TensorBoard
+
+    with pytest.raises(ConfigError, match="expected update_freq 'epoch' or 'batch', got 'step'"):
+        TensorBoard("x", update_freq="step")

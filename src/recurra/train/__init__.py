@@ -1,6 +1,6 @@
 """The training engine any ``torch.nn.Module`` can use: losses, metrics, optimisers, callbacks, the loop."""
 
-from . import callbacks, losses, metrics, optimizers
+from . import callbacks, distributed, losses, metrics, optimizers, schedules
 from .callbacks import (
     Callback,
     CSVLogger,
@@ -9,12 +9,17 @@ from .callbacks import (
     LambdaCallback,
     ModelCheckpoint,
     ReduceLROnPlateau,
+    TensorBoard,
     TerminateOnNaN,
 )
+from .checkpoint import CheckpointManager
 from .trainer import Trainer, set_seed
 
 __all__ = [
     "callbacks",
+    "distributed",
+    "schedules",
+    "CheckpointManager",
     "losses",
     "metrics",
     "optimizers",
@@ -25,6 +30,7 @@ __all__ = [
     "LambdaCallback",
     "ModelCheckpoint",
     "ReduceLROnPlateau",
+    "TensorBoard",
     "TerminateOnNaN",
     "Trainer",
     "set_seed",

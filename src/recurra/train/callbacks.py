@@ -147,7 +147,7 @@ class EarlyStopping(Callback):
 
 
 class ModelCheckpoint(Callback):
-    """Save the model (a directory) or its weights (``.safetensors``) at the end of each epoch.
+    """Save the model (a directory) or its weights (``.safetensors``) at the end of each epoch (rank 0 only).
 
     ``filepath`` may hold ``{epoch}`` and logged names (``"ckpt-{epoch:02d}-{val_loss:.3f}"``).
     Every write is atomic: a crash never leaves a half-written file.
@@ -162,6 +162,7 @@ class ModelCheckpoint(Callback):
         save_weights_only: bool = False,
         mode: str = "auto",
     ):
+        self.rank_zero_only = True  # in a distributed run only the first process writes
         self.filepath = os.fspath(filepath)
         self._m = _Monitor(monitor, mode, 0.0)
         self.verbose, self.save_best_only, self.save_weights_only = verbose, save_best_only, save_weights_only
@@ -232,6 +233,7 @@ class CSVLogger(Callback):
     """Append one row per epoch (epoch and every logged value) to a CSV file."""
 
     def __init__(self, filename: str | os.PathLike, separator: str = ",", append: bool = False):
+        self.rank_zero_only = True
         self.filename, self.separator, self.append = os.fspath(filename), separator, append
         self.keys: list[str] | None = None
 
@@ -282,3 +284,44 @@ class TerminateOnNaN(Callback):
         if loss is not None and not np.isfinite(loss):
             print(f"Batch {batch}: invalid loss {loss}, terminating training")
             self.model.stop_training = True
+
+
+class TensorBoard(Callback):
+    """Write every epoch's logs (and, with ``update_freq="batch"``, each step's loss) as TensorBoard events.
+
+    Needs the ``tensorboard`` package (``pip install "recurra[tensorboard]"``); view with
+    ``tensorboard --logdir DIR``.
+    """
+
+    def __init__(self, log_dir: str | os.PathLike = "logs", update_freq: str = "epoch"):
+        if update_freq not in ("epoch", "batch"):
+            raise ConfigError(f"expected update_freq 'epoch' or 'batch', got {update_freq!r}")
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError as e:
+            raise ConfigError(f"TensorBoard needs the tensorboard package: pip install tensorboard ({e})") from None
+        self.rank_zero_only = True
+        self._writer_class = SummaryWriter
+        self.log_dir, self.update_freq = os.fspath(log_dir), update_freq
+        self.writer = None
+        self._step = 0
+        if update_freq == "batch":
+            self.on_train_batch_end = self._batch_end
+
+    def on_train_begin(self, logs=None):
+        self.writer = self._writer_class(self.log_dir)
+
+    def _batch_end(self, batch, logs=None):
+        self._step += 1
+        if logs and "loss" in logs:
+            self.writer.add_scalar("batch/loss", logs["loss"], self._step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        for k, v in (logs or {}).items():
+            group = "validation" if k.startswith("val_") else "train"
+            self.writer.add_scalar(f"{group}/{k.removeprefix('val_')}", v, epoch + 1)
+        self.writer.flush()
+
+    def on_train_end(self, logs=None):
+        if self.writer is not None:
+            self.writer.close()
