@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .errors import TrainingInterrupted
 
 app = typer.Typer(help="recurra: recurrent neural networks on PyTorch.", no_args_is_help=True, add_completion=False)
 console = Console()
@@ -19,6 +20,8 @@ def demo(
     epochs: int = typer.Option(8, min=1, help="Training epochs."),
     seed: int = typer.Option(0, help="Random seed (the same seed repeats the run)."),
     verbose: int = typer.Option(1, min=0, max=2, help="0 silent, 1 progress bar, 2 one line per epoch."),
+    checkpoint_dir: str = typer.Option(None, "--checkpoint-dir", help="Checkpoint every epoch into this directory."),
+    resume: bool = typer.Option(False, "--resume", help="Continue from the newest checkpoint in --checkpoint-dir."),
 ) -> None:
     """Train a recurrent network on a generated seasonal series and compare it with naive forecasts."""
     from .demo import CELLS, run_demo
@@ -27,7 +30,14 @@ def demo(
         console.print(f"[red]error:[/red] expected --cell in {', '.join(sorted(CELLS))}, got {cell!r}")
         raise typer.Exit(2)
     console.print(f"Training {cell.upper()}({units}) to forecast sin(2πt/24) + 0.5·sin(2πt/7) + noise one step ahead")
-    r = run_demo(cell, units=units, epochs=epochs, seed=seed, verbose=verbose)
+    if resume and checkpoint_dir is None:
+        console.print("[red]error:[/red] --resume needs --checkpoint-dir (where the checkpoints are)")
+        raise typer.Exit(2)
+    try:
+        r = run_demo(cell, units=units, epochs=epochs, seed=seed, verbose=verbose, checkpoint_dir=checkpoint_dir, resume=resume)
+    except TrainingInterrupted as e:
+        console.print(f"[yellow]{e}[/yellow]")
+        raise typer.Exit(130) from None
     table = Table(title=f"Held-out one-step forecasts ({r.parameters:,} parameters, {r.train_seconds:.1f} s of training)")
     table.add_column("forecaster")
     table.add_column("test MSE", justify="right")

@@ -33,9 +33,20 @@ class DemoResult:
 
 
 def run_demo(
-    cell: str = "lstm", *, units: int = 32, epochs: int = 8, lookback: int = 48, seed: int = 0, verbose: int = 0
+    cell: str = "lstm",
+    *,
+    units: int = 32,
+    epochs: int = 8,
+    lookback: int = 48,
+    seed: int = 0,
+    verbose: int = 0,
+    checkpoint_dir: str | None = None,
+    resume: bool = False,
 ) -> DemoResult:
-    """Train ``cell`` on ``sin(2πt/24) + 0.5 sin(2πt/7) + noise`` and score the last 20% of windows."""
+    """Train ``cell`` on ``sin(2πt/24) + 0.5 sin(2πt/7) + noise`` and score the last 20% of windows.
+
+    With ``checkpoint_dir`` every epoch is checkpointed; ``resume=True`` continues an interrupted run.
+    """
     if cell not in CELLS:
         raise ValueError(f"expected cell in {sorted(CELLS)}, got {cell!r}")
     set_seed(seed)
@@ -45,7 +56,16 @@ def run_demo(
     model = Sequential([CELLS[cell](units, input_shape=(lookback, 1)), Dense(1)])
     model.compile(optimizer=Adam(learning_rate=1e-2), loss="mse")
     start = time.perf_counter()
-    history = model.fit(x[:split], y[:split], batch_size=32, epochs=epochs, verbose=verbose, seed=seed)
+    history = model.fit(
+        x[:split],
+        y[:split],
+        batch_size=32,
+        epochs=epochs,
+        verbose=verbose,
+        seed=seed,
+        checkpoint_dir=checkpoint_dir,
+        resume=resume,
+    )
     seconds = time.perf_counter() - start
     pred = model.predict(x[split:])
     y_test = y[split:]
