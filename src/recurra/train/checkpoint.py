@@ -19,12 +19,14 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
+from safetensors.torch import save as save_bytes
 
 from ..errors import RecurraWarning
 
@@ -107,6 +109,8 @@ class CheckpointManager:
             raise ConfigError(f"expected keep >= 1 checkpoints, got {keep!r}")
         self.directory = Path(directory)
         self.keep = keep
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
 
     def paths(self) -> list[Path]:
         """Complete checkpoint directories, newest first."""
@@ -118,17 +122,48 @@ class CheckpointManager:
                 found.append((int(p.name[len(PREFIX) :]), p))
         return [p for _, p in sorted(found, reverse=True)]
 
-    def save(self, step: int, tensors: dict[str, torch.Tensor], meta: dict) -> Path:
-        """Write checkpoint ``step`` atomically and prune old ones; returns its directory."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+    def save(self, step: int, tensors: dict[str, torch.Tensor], meta: dict, *, background: bool = False) -> Path:
+        """Write checkpoint ``step`` atomically and prune old ones; returns its directory.
+
+        The state is serialised to bytes at once (the only part that holds up training); with
+        ``background=True`` the disk write, fsync, rename and pruning run in a thread while training
+        goes on (one write in flight at a time; ``wait()`` joins it).
+        """
+        payload = save_bytes({k: v.detach().cpu().contiguous() for k, v in tensors.items()})
+        document = dict(_jsonable(meta), step=step, format="recurra.checkpoint")  # + the checksum, taken while writing
         final = self.directory / f"{PREFIX}{step:010d}"
-        tmp = Path(tempfile.mkdtemp(dir=self.directory, prefix=f".{PREFIX}{step:010d}.", suffix=".tmp"))
+        self.wait()
+        if background:
+            self._thread = threading.Thread(target=self._write_guarded, args=(final, payload, document), daemon=True)
+            self._thread.start()
+        else:
+            self._write(final, payload, document)
+        return final
+
+    def wait(self) -> None:
+        """Block until the background write (if any) is on disk; re-raise its error."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join()
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def _write_guarded(self, final: Path, payload: bytes, document: dict) -> None:
         try:
-            state_path = tmp / STATE_FILE
-            save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(state_path))
-            with open(state_path, "rb") as f:
+            self._write(final, payload, document)
+        except BaseException as e:  # handed to the training thread by wait()
+            self._error = e
+
+    def _write(self, final: Path, payload: bytes, document: dict) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=self.directory, prefix=f".{final.name}.", suffix=".tmp"))
+        document = dict(document, sha256=hashlib.sha256(payload).hexdigest())
+        try:
+            with open(tmp / STATE_FILE, "wb") as f:
+                f.write(payload)
+                f.flush()
                 os.fsync(f.fileno())
-            document = dict(_jsonable(meta), sha256=_sha256(state_path), step=step, format="recurra.checkpoint")
             with open(tmp / META_FILE, "w", encoding="utf-8") as f:
                 json.dump(document, f)
                 f.flush()
@@ -142,7 +177,6 @@ class CheckpointManager:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         self.prune()
-        return final
 
     def prune(self) -> None:
         paths = self.paths()
@@ -150,7 +184,7 @@ class CheckpointManager:
         for p in paths[self.keep :]:
             if p != best:
                 shutil.rmtree(p, ignore_errors=True)
-        for p in self.directory.glob(f".{PREFIX}*.tmp"):  # left by a crash mid-write
+        for p in self.directory.glob(f".{PREFIX}*.tmp"):  # left by a crash mid-write (ours are renamed first)
             shutil.rmtree(p, ignore_errors=True)
 
     def _best_path(self, paths: list[Path]) -> Path | None:

@@ -349,7 +349,7 @@ class Trainer:
         shard = (lambda t: distributed.shard(t, ctx)) if ctx.active else None
         monitor = "val_loss" if val is not None else "loss"
 
-        def save_checkpoint(batch_in_epoch: int, epoch_start_state, logs: dict | None = None) -> Path | None:
+        def save_checkpoint(batch_in_epoch: int, epoch_start_state, logs: dict | None = None, wait: bool = False) -> Path | None:
             if manager is None or not ctx.is_main:
                 return None
             tensors, meta = self._capture(optimizer, schedule, train, epoch_start_state, history)
@@ -362,7 +362,10 @@ class Trainer:
             )
             if logs is not None and monitor in logs:
                 meta.update(monitor=monitor, monitor_value=float(logs[monitor]), monitor_mode="min")
-            return manager.save(run.global_step, tensors, meta)
+            path = manager.save(run.global_step, tensors, meta, background=not wait)
+            if wait:
+                manager.wait()
+            return path
 
         cbs.on_train_begin({})
         logs: dict[str, float] = {}
@@ -414,7 +417,7 @@ class Trainer:
                         save_checkpoint(step + 1, run.epoch_start_state)
                     if stop.received:
                         run.batch = step + 1
-                        where = save_checkpoint(step + 1, run.epoch_start_state)
+                        where = save_checkpoint(step + 1, run.epoch_start_state, wait=True)
                         saved = (
                             f"checkpoint written to {where}; continue with fit(..., checkpoint_dir=..., resume=True)"
                             if where is not None
@@ -442,6 +445,8 @@ class Trainer:
                 save_checkpoint(0, None, logs)
                 if self.host.stop_training:
                     break
+        if manager is not None:
+            manager.wait()
         cbs.on_train_end(logs)
         self.module.eval()
         return history
