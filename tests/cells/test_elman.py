@@ -161,3 +161,24 @@ def test_fused_reason():
     layer = SimpleRNN(3, activation="relu")
     layer(torch.randn(2, 4, 2))
     assert layer.kernel == "fused"
+
+
+def test_lateral_feedback_is_the_default_and_unchanged():
+    """feedback="lateral" is Elman's layer as it always was: same parameters, state, weights and kernel."""
+    cell = SimpleRNNCell(3, 4)
+    assert cell.feedback == "lateral" and cell.output_units is None and cell.output_state == "h"
+    assert [n for n, _ in cell.named_parameters()] == ["weight_ih", "weight_hh", "bias"]
+    assert cell.State is SimpleRNNState
+    torch.manual_seed(3)
+    default = SimpleRNN(4, return_sequences=True, input_shape=(None, 3))
+    torch.manual_seed(3)
+    explicit = SimpleRNN(4, feedback="lateral", return_sequences=True, input_shape=(None, 3))
+    assert list(default.state_dict()) == ["cell.weight_ih", "cell.weight_hh", "cell.bias"]
+    assert default.state_names == ("h",)
+    config = default.get_config()
+    assert config["feedback"] == "lateral" and config["output_units"] is None
+    x = torch.randn(2, 5, 3)
+    assert torch.equal(default(x), explicit(x)) and default.kernel == "fused"
+    # a configuration written before the feedback argument existed still loads, as lateral
+    old = {k: v for k, v in config.items() if k not in ("feedback", "output_units")}
+    assert SimpleRNN.from_config(old).feedback == "lateral"

@@ -2,9 +2,14 @@
 
 A cell is a ``torch.nn.Module`` with
 
-- ``units``: the size ``H`` of its output ``y_t``;
+- ``units``: the size ``H`` of its hidden state, and of its output ``y_t`` (except as below);
 - ``State``: a ``NamedTuple`` class naming its state tensors, each ``(B, H)``
-  (``SimpleRNNState(h)``, ``LSTMState(h, c)``, ``GRUState(h)``);
+  (``SimpleRNNState(h)``, ``LSTMState(h, c)``, ``GRUState(h)``); a cell whose state tensors have
+  other sizes overrides ``zero_state``, which gives the shapes initial states are checked against
+  (``SimpleRNNCell`` with ``feedback="indirect"``: ``JordanState(y)``, ``y (B, output_units)``);
+- ``output_state`` (optional, default ``"h"``): the ``State`` field holding ``y_t``, the layer's
+  output when ``return_sequences=False`` (``"y"`` for ``SimpleRNNCell`` with indirect or complete
+  feedback, whose ``y_t`` is ``(B, output_units)``, not ``(B, H)``);
 - ``step(x_t, state, recurrent_mask=None) -> (y_t, new_state)``: the reference equations for one
   step, ``x_t`` of shape ``(B, F)``; ``recurrent_mask`` (``(B, H)`` or ``None``) multiplies the
   previous hidden state where it enters the recurrent products (recurrent dropout);

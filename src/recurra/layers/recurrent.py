@@ -104,6 +104,7 @@ class Recurrent(Layer):
         self.kernel: str | None = None  # the kernel of the last call
         self.cell = None
         self._carried_state = None  # stateful layers: the state after the last batch
+        self._carry = False  # set by truncated BPTT: carry the state from call to call like a stateful layer
         if self.input_shape is not None and len(self.input_shape) != 2:
             raise ConfigError(
                 f"{type(self).__name__} expected input_shape=(timesteps, features), got {format_shape(self.input_shape)}"
@@ -152,7 +153,7 @@ class Recurrent(Layer):
     def _initial_state(self, x: torch.Tensor, initial_state: Any):
         B = x.shape[0]
         names = self.state_names
-        if initial_state is None and self.stateful and self._carried_state is not None:
+        if initial_state is None and (self.stateful or self._carry) and self._carried_state is not None:
             carried = self._carried_state
             if carried[0].shape[0] != B:
                 raise ShapeError(
@@ -167,10 +168,11 @@ class Recurrent(Layer):
             raise ShapeError(
                 f"{type(self).__name__} expected initial_state with {len(names)} tensors ({', '.join(names)}), got {len(states)}"
             )
-        for n, s in zip(names, states):
-            if not isinstance(s, torch.Tensor) or tuple(s.shape) != (B, self.units):
+        zeros = self.cell.zero_state(B, dtype=x.dtype, device=x.device)  # the expected shapes, (B, H) or the cell's own
+        for n, s, z in zip(names, states, zeros):
+            if not isinstance(s, torch.Tensor) or s.shape != z.shape:
                 got = format_shape(s.shape) if isinstance(s, torch.Tensor) else type(s).__name__
-                raise ShapeError(f"expected initial state {n} of shape ({B}, {self.units}), got {got}")
+                raise ShapeError(f"expected initial state {n} of shape {format_shape(z.shape)}, got {got}")
         return self.cell.State(*[s.to(dtype=x.dtype) for s in states])
 
     # -- the call ---------------------------------------------------------------------------------
@@ -212,9 +214,10 @@ class Recurrent(Layer):
             self.kernel = "reference"
             y, state = self._run_reference(x, mask, state, recurrent_mask)
 
-        if self.stateful:
+        if self.stateful or self._carry:
             self._carried_state = self.cell.State(*[s.detach() for s in state])
-        output = y if self.return_sequences else state.h  # (B, T, H) or (B, H)
+        # the last real step's output is in the state: field h, or the one the cell names in output_state
+        output = y if self.return_sequences else getattr(state, getattr(self.cell, "output_state", "h"))  # (B, T, H) or (B, H)
         if self.return_state:
             return (output, *state)
         return output

@@ -12,8 +12,15 @@ import torch
 
 from .. import activations
 from ..cells import GRUCell, LSTMCell, SimpleRNNCell
+from ..cells.elman import check_feedback, state_class
+from ..errors import ConfigError
 from .base import register
 from .recurrent import Recurrent
+
+
+def _transposed(w: torch.Tensor) -> torch.Tensor:
+    """A matrix transposed (PyTorch layout <-> Keras layout); a vector as it is."""
+    return w.T if w.dim() == 2 else w
 
 
 def _kernel_weights(cell, bias_list: list[torch.Tensor]) -> list[torch.Tensor]:
@@ -22,29 +29,85 @@ def _kernel_weights(cell, bias_list: list[torch.Tensor]) -> list[torch.Tensor]:
 
 @register
 class SimpleRNN(Recurrent):
-    """Fully connected recurrent layer: ``h_t = act(W_xh x_t + W_hh h_{t-1} + b_h)``.
+    """Simple recurrent layer with one of four kinds of ``feedback`` (see ``recurra.cells.elman``).
 
-    ``activation`` is ``"tanh"`` (default) or ``"relu"`` for the fused kernel; any other name runs the
-    reference loop. Keras weights: ``[kernel (F, H), recurrent_kernel (H, H), bias (H,)]``.
+    ``"lateral"`` (default, Elman): ``h_t = act(W_xh x_t + W_hh h_{t-1} + b_h)``, output ``y_t = h_t``;
+    ``"direct"``: ``h_t = act(W_xh x_t + w_hh ⊙ h_{t-1} + b_h)``, output ``y_t = h_t``;
+    ``"indirect"`` (Jordan): ``h_t = act(W_xh x_t + W_yh y_{t-1} + b_h)``, output ``y_t = W_hy h_t + b_y``;
+    ``"complete"``: ``h_t = act(W_xh x_t + W_hh h_{t-1} + W_yh y_{t-1} + b_h)``, output ``y_t = W_hy h_t + b_y``.
+
+    ``output_units`` (``O``, the size of ``y_t``) is required by ``"indirect"`` and ``"complete"`` and
+    refused by the others. ``activation`` is ``"tanh"`` (default) or ``"relu"`` for lateral's fused
+    kernel; any other name, and the other kinds, run the reference loop.
+
+    Shapes:
+        output: ``(B, T, H)`` / ``(B, H)`` for lateral and direct, ``(B, T, O)`` / ``(B, O)`` for
+        indirect and complete. ``return_state`` adds the state, which is also ``initial_state``'s
+        form: ``h (B, H)`` (lateral, direct), ``y (B, O)`` (indirect), ``h (B, H), y (B, O)`` (complete).
+
+    ``recurrent_dropout`` multiplies ``h_{t-1}`` where it enters ``W_hh h_{t-1}`` or ``w_hh ⊙ h_{t-1}``;
+    the fed-back ``y_{t-1}`` is never dropped, so ``"indirect"`` refuses it.
+
+    Keras weights (``bias`` and ``output_bias`` only with ``use_bias``):
+
+    - lateral: ``[kernel (F, H), recurrent_kernel (H, H), bias (H,)]``;
+    - direct: ``[kernel (F, H), recurrent_kernel (H,), bias (H,)]``;
+    - indirect: ``[kernel (F, H), feedback_kernel (O, H), bias (H,), output_kernel (H, O), output_bias (O,)]``;
+    - complete: ``[kernel, recurrent_kernel (H, H), feedback_kernel (O, H), bias, output_kernel, output_bias]``;
+
+    where ``kernel = W_xh.T``, ``recurrent_kernel = W_hh.T`` (or ``w_hh``), ``feedback_kernel = W_yh.T``,
+    ``output_kernel = W_hy.T``.
 
     >>> layer = SimpleRNN(8, return_sequences=True)
     >>> tuple(layer(torch.zeros(2, 5, 3)).shape)
     (2, 5, 8)
+    >>> out, y = SimpleRNN(8, feedback="indirect", output_units=2, return_state=True)(torch.zeros(2, 5, 3))
+    >>> tuple(out.shape), tuple(y.shape)
+    ((2, 2), (2, 2))
     """
 
     cell_class = SimpleRNNCell
 
+    def __init__(self, units: int, *, feedback: str = "lateral", output_units: int | None = None, **kwargs: Any):
+        self.feedback, self.output_units = check_feedback(feedback, output_units)
+        if self.feedback == "indirect" and kwargs.get("recurrent_dropout", 0.0):
+            raise ConfigError(
+                "recurrent_dropout drops h_{t-1} where it enters W_hh h_{t-1}, which feedback='indirect' does not have; "
+                f"expected recurrent_dropout=0.0, got {kwargs['recurrent_dropout']!r}"
+            )
+        super().__init__(units, **kwargs)
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return state_class(self.feedback)._fields
+
+    def cell_kwargs(self):
+        return dict(super().cell_kwargs(), feedback=self.feedback, output_units=self.output_units)
+
+    def get_config(self):
+        return dict(super().get_config(), feedback=self.feedback, output_units=self.output_units)
+
+    def _keras_names(self) -> list[str]:
+        """The cell's parameters in Keras order (``None`` entries skipped)."""
+        names = {
+            "lateral": ["weight_ih", "weight_hh", "bias"],
+            "direct": ["weight_ih", "weight_hh", "bias"],
+            "indirect": ["weight_ih", "weight_yh", "bias", "weight_hy", "output_bias"],
+            "complete": ["weight_ih", "weight_hh", "weight_yh", "bias", "weight_hy", "output_bias"],
+        }[self.feedback]
+        return [n for n in names if getattr(self.cell, n) is not None]
+
     def keras_weights(self):
         self._require_built("get_weights()")
-        c = self.cell
-        return _kernel_weights(c, [c.bias] if c.bias is not None else [])
+        return [_transposed(getattr(self.cell, n)) for n in self._keras_names()]
 
     def load_keras_weights(self, arrays):
-        c = self.cell
-        c.weight_ih.copy_(arrays[0].T)
-        c.weight_hh.copy_(arrays[1].T)
-        if c.bias is not None:
-            c.bias.copy_(arrays[2])
+        for n, a in zip(self._keras_names(), arrays):
+            getattr(self.cell, n).copy_(_transposed(a))
+
+    def extra_repr(self) -> str:
+        out = f", output_units={self.output_units}" if self.output_units else ""
+        return f"units={self.units}, feedback={self.feedback!r}{out}, return_sequences={self.return_sequences}"
 
 
 @register
