@@ -11,7 +11,7 @@ proves one property for a case:
 - ``check_determinism``: the same ``torch.manual_seed`` gives the same weights and outputs.
 
 Test modules parametrise ``CHECKS`` over their group of cases (``CORE_CASES``, ``RECURRENT_CASES``,
-``WRAPPER_CASES``).
+``WRAPPER_CASES``, ``ELEMENTWISE_CASES``, ``RESERVOIR_CASES``).
 """
 
 from __future__ import annotations
@@ -32,12 +32,16 @@ from recurra.layers import (
     Dropout,
     Embedding,
     Flatten,
+    IndRNN,
     Input,
     Masking,
+    MinGRU,
+    MinLSTM,
     SimpleRNN,
     TimeDistributed,
 )
 from recurra.layers.base import Layer
+from recurra.layers.reservoir import Reservoir
 
 
 @dataclass
@@ -111,6 +115,22 @@ RECURRENT_CASES = [
         (2, 5, 4),
         3 * 4 + 4 * 4 + 4,
     ),
+    Case("simple_rnn_direct", lambda: SimpleRNN(4, feedback="direct"), _floats(2, 5, 3), (2, 4), 3 * 4 + 4 + 4),
+    Case(
+        "simple_rnn_indirect_seq_masked",
+        lambda: SimpleRNN(4, feedback="indirect", output_units=2, return_sequences=True),
+        _floats(2, 5, 3),
+        (2, 5, 2),
+        3 * 4 + 2 * 4 + 4 + 4 * 2 + 2,
+        {"lengths": torch.tensor([5, 3])},
+    ),
+    Case(
+        "simple_rnn_complete_dropout",
+        lambda: SimpleRNN(4, feedback="complete", output_units=2, dropout=0.2, recurrent_dropout=0.2),
+        _floats(2, 5, 3),
+        (2, 2),
+        3 * 4 + 4 * 4 + 2 * 4 + 4 + 4 * 2 + 2,
+    ),
     Case("lstm", lambda: LSTM(4), _floats(2, 5, 3), (2, 4), _lstm_params(3, 4)),
     Case(
         "lstm_seq_backwards_masked",
@@ -158,7 +178,55 @@ WRAPPER_CASES = [
     Case("time_distributed_lstm", lambda: TimeDistributed(LSTM(2)), _floats(2, 4, 5, 3), (2, 4, 2), _lstm_params(3, 2)),
 ]
 
-ALL_CASES = CORE_CASES + RECURRENT_CASES + WRAPPER_CASES
+ELEMENTWISE_CASES = [  # IndRNN, MinGRU, MinLSTM: run by tests/layers/test_indrnn_minimal.py
+    Case("indrnn", lambda: IndRNN(4), _floats(2, 5, 3), (2, 4), 3 * 4 + 4 + 4),
+    Case(
+        "indrnn_tanh_seq_backwards_masked_built",
+        lambda: IndRNN(4, activation="tanh", recurrent_max=1.2, return_sequences=True, go_backwards=True, input_shape=(None, 3)),
+        _floats(2, 5, 3),
+        (2, 5, 4),
+        3 * 4 + 4 + 4,
+        {"lengths": torch.tensor([5, 3])},
+    ),
+    Case(
+        "indrnn_dropout_nobias_seq",
+        lambda: IndRNN(4, use_bias=False, dropout=0.2, recurrent_dropout=0.2, return_sequences=True),
+        _floats(2, 5, 3),
+        (2, 5, 4),
+        3 * 4 + 4,
+    ),
+    Case("min_gru", lambda: MinGRU(4), _floats(2, 5, 3), (2, 4), 2 * (3 * 4 + 4)),
+    Case(
+        "min_gru_scan_seq_masked",
+        lambda: MinGRU(4, implementation="scan", return_sequences=True),
+        _floats(2, 5, 3),
+        (2, 5, 4),
+        2 * (3 * 4 + 4),
+        {"mask": torch.tensor([[1, 0, 1, 1, 0], [1, 1, 1, 1, 1]], dtype=torch.bool)},
+    ),
+    Case("min_lstm", lambda: MinLSTM(4, dropout=0.2), _floats(2, 5, 3), (2, 4), 3 * (3 * 4 + 4)),
+    Case(
+        "min_lstm_scan_seq_backwards_built",
+        lambda: MinLSTM(4, implementation="scan", return_sequences=True, go_backwards=True, input_shape=(None, 3)),
+        _floats(2, 5, 3),
+        (2, 5, 4),
+        3 * (3 * 4 + 4),
+    ),
+]
+
+RESERVOIR_CASES = [  # no trainable parameters: the reservoir is buffers; run by tests/layers/test_reservoir_layer.py
+    Case("reservoir", lambda: Reservoir(6, density=0.5, seed=3), _floats(2, 5, 3), (2, 6), 0),
+    Case(
+        "reservoir_leaky_seq_masked_built",
+        lambda: Reservoir(6, leak_rate=0.3, spectral_radius=1.2, return_sequences=True, input_shape=(None, 3)),
+        _floats(2, 5, 3),
+        (2, 5, 6),
+        0,
+        {"lengths": torch.tensor([5, 3])},
+    ),
+]
+
+ALL_CASES = CORE_CASES + RECURRENT_CASES + WRAPPER_CASES + ELEMENTWISE_CASES + RESERVOIR_CASES
 
 
 # -- running a case --------------------------------------------------------------------------------
