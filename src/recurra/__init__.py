@@ -6,6 +6,7 @@ cell with a reference implementation of its equations and a fused fast path, and
 """
 
 from . import activations, cells, errors, initializers, layers, train
+from .esn import EchoStateNetwork
 from .io import load_model, load_weights, save_model, save_weights
 from .layers import (
     GRU,
@@ -16,9 +17,13 @@ from .layers import (
     Dropout,
     Embedding,
     Flatten,
+    IndRNN,
     Input,
     Layer,
     Masking,
+    MinGRU,
+    MinLSTM,
+    Reservoir,
     SimpleRNN,
     TimeDistributed,
 )
@@ -45,6 +50,10 @@ __all__ = [
     "SimpleRNN",
     "LSTM",
     "GRU",
+    "IndRNN",
+    "MinGRU",
+    "MinLSTM",
+    "Reservoir",
     "Bidirectional",
     "TimeDistributed",
     "Dense",
@@ -59,6 +68,7 @@ __all__ = [
     "Model",
     "Sequential",
     "register_model",
+    "EchoStateNetwork",
     "Trainer",
     "set_seed",
     "EarlyStopping",

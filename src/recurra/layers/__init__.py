@@ -2,7 +2,10 @@
 
 from .base import LAYERS, Layer, register
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Input, Masking
+from .indrnn import IndRNN
+from .minimal import MinGRU, MinLSTM
 from .recurrent import Recurrent
+from .reservoir import Reservoir
 from .rnn import GRU, LSTM, SimpleRNN
 from .wrappers import Bidirectional, TimeDistributed, layer_from_config, layer_to_config
 
@@ -14,6 +17,10 @@ __all__ = [
     "SimpleRNN",
     "LSTM",
     "GRU",
+    "IndRNN",
+    "MinGRU",
+    "MinLSTM",
+    "Reservoir",
     "Bidirectional",
     "TimeDistributed",
     "Dense",
