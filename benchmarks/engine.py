@@ -4,7 +4,7 @@
    shows most — LSTM(32) + Dense(1), B=32, T=50, F=8 — interleaved, median over rounds
    (goal: recurra at most 10% slower).
 2. Checkpoint cost: the time ``fit`` spends writing one checkpoint (model + Adam state + RNG, atomic,
-   checksummed) against the time to serialise the same state once with safetensors (``save_file``).
+   checksummed) against the time to serialise the same state once with safetensors.
 3. Two processes: LSTM(256) on a global batch of 128 (T=50, F=32) trained by ``torchrun
    --nproc_per_node=2`` (DDP over gloo) against one process, same epochs; the speed-up.
 
@@ -140,8 +140,8 @@ def part_checkpoint(rounds: int) -> dict:
     out["stall_over_serialise"] = out["stall_ms"] / out["serialise_once_ms"]
     print(
         f"[checkpoint] {out['state_megabytes']:.2f} MB of state: serialise once {out['serialise_once_ms']:.2f} ms; "
-        f"fit is held up {out['stall_ms']:.2f} ms ({out['stall_over_serialise']:.2f}x; capture + serialise), "
-        f"the write (fsync, checksum, rename, prune) finishes in the background after {out['write_to_disk_ms']:.2f} ms"
+        f"fit is held up {out['stall_ms']:.2f} ms ({out['stall_over_serialise']:.2f}x; capture + copy), "
+        f"the write (serialise, fsync, checksum, rename, prune) finishes in the background after {out['write_to_disk_ms']:.2f} ms"
     )
     return out
 

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import shutil
+import struct
 import tempfile
 import threading
 import warnings
@@ -26,13 +27,57 @@ from typing import Any
 
 import torch
 from safetensors.torch import load_file
-from safetensors.torch import save as save_bytes
 
 from ..errors import RecurraWarning
 
 PREFIX = "ckpt-"
 STATE_FILE = "state.safetensors"
 META_FILE = "meta.json"
+
+
+_SAFETENSORS_DTYPES = {
+    torch.float64: "F64",
+    torch.float32: "F32",
+    torch.float16: "F16",
+    torch.bfloat16: "BF16",
+    torch.int64: "I64",
+    torch.int32: "I32",
+    torch.int16: "I16",
+    torch.int8: "I8",
+    torch.uint8: "U8",
+    torch.bool: "BOOL",
+}
+
+
+class Snapshot:
+    """A copy of a checkpoint's tensors, laid out as one safetensors file.
+
+    ``prefix`` is the file's header (8-byte little-endian length + JSON: name -> dtype, shape,
+    byte offsets) and ``data`` every tensor's bytes in one flat uint8 buffer. Building it is one
+    ``torch.cat`` (a single copy that releases the GIL); writing it in a thread holds the GIL for
+    almost nothing (file writes and SHA-256 release it), so the training thread keeps running.
+    """
+
+    def __init__(self, tensors: dict[str, torch.Tensor]):
+        header: dict[str, Any] = {}
+        flat: list[torch.Tensor] = []
+        offset = 0
+        for name, t in tensors.items():
+            t = t.detach().to("cpu").contiguous()
+            if t.dtype not in _SAFETENSORS_DTYPES:
+                raise TypeError(f"checkpoint tensor {name!r}: expected one of {sorted(map(str, _SAFETENSORS_DTYPES))}, got {t.dtype}")
+            nbytes = t.numel() * t.element_size()
+            header[name] = {"dtype": _SAFETENSORS_DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + nbytes]}
+            flat.append(t.reshape(-1).view(torch.uint8))  # (nbytes,)
+            offset += nbytes
+        self.data = torch.cat(flat) if flat else torch.empty(0, dtype=torch.uint8)  # the copy
+        text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+        text += b" " * (-len(text) % 8)  # the format pads the header to 8 bytes
+        self.prefix = struct.pack("<Q", len(text)) + text
+
+    def chunks(self) -> tuple[bytes, Any]:
+        """The file's bytes in two buffers: header, then data."""
+        return self.prefix, self.data.numpy()
 
 
 def _sha256(path: Path) -> str:
@@ -57,14 +102,28 @@ def _fsync_dir(path: Path) -> None:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+    """A JSON copy of ``value`` (tensors and numpy values as numbers and lists, keys as strings)."""
+    try:  # the C encoder: fast on the long integer lists of the RNG states
+        return json.loads(json.dumps(value, default=_json_leaf))
+    except TypeError:  # keys json cannot take (tuples ...): the slow walk turns them into strings
+        return _jsonable_walk(value)
+
+
+def _json_leaf(value: Any) -> Any:
     if isinstance(value, torch.Tensor):
         return value.item() if value.numel() == 1 else value.tolist()
     if hasattr(value, "tolist"):  # numpy arrays and scalars
         return value.tolist()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def _jsonable_walk(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable_walk(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable_walk(v) for v in value]
+    if isinstance(value, torch.Tensor) or hasattr(value, "tolist"):
+        return _json_leaf(value)
     return value
 
 
@@ -125,19 +184,20 @@ class CheckpointManager:
     def save(self, step: int, tensors: dict[str, torch.Tensor], meta: dict, *, background: bool = False) -> Path:
         """Write checkpoint ``step`` atomically and prune old ones; returns its directory.
 
-        The state is serialised to bytes at once (the only part that holds up training); with
-        ``background=True`` the disk write, fsync, rename and pruning run in a thread while training
-        goes on (one write in flight at a time; ``wait()`` joins it).
+        The tensors are copied at once into one buffer laid out as the file (``Snapshot``: the only
+        part that holds up training); with ``background=True`` the checksum, disk write, fsync,
+        rename and pruning run in a thread while training goes on and changes the live tensors
+        (one write in flight at a time; ``wait()`` joins it).
         """
-        payload = save_bytes({k: v.detach().cpu().contiguous() for k, v in tensors.items()})
+        snapshot = Snapshot(tensors)
         document = dict(_jsonable(meta), step=step, format="recurra.checkpoint")  # + the checksum, taken while writing
         final = self.directory / f"{PREFIX}{step:010d}"
         self.wait()
         if background:
-            self._thread = threading.Thread(target=self._write_guarded, args=(final, payload, document), daemon=True)
+            self._thread = threading.Thread(target=self._write_guarded, args=(final, snapshot, document), daemon=True)
             self._thread.start()
         else:
-            self._write(final, payload, document)
+            self._write(final, snapshot, document)
         return final
 
     def wait(self) -> None:
@@ -149,19 +209,23 @@ class CheckpointManager:
         if error is not None:
             raise error
 
-    def _write_guarded(self, final: Path, payload: bytes, document: dict) -> None:
+    def _write_guarded(self, final: Path, snapshot: Snapshot, document: dict) -> None:
         try:
-            self._write(final, payload, document)
+            self._write(final, snapshot, document)
         except BaseException as e:  # handed to the training thread by wait()
             self._error = e
 
-    def _write(self, final: Path, payload: bytes, document: dict) -> None:
+    def _write(self, final: Path, snapshot: Snapshot, document: dict) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=self.directory, prefix=f".{final.name}.", suffix=".tmp"))
-        document = dict(document, sha256=hashlib.sha256(payload).hexdigest())
+        digest = hashlib.sha256()
+        for chunk in snapshot.chunks():
+            digest.update(chunk)
+        document = dict(document, sha256=digest.hexdigest())
         try:
             with open(tmp / STATE_FILE, "wb") as f:
-                f.write(payload)
+                for chunk in snapshot.chunks():
+                    f.write(chunk)
                 f.flush()
                 os.fsync(f.fileno())
             with open(tmp / META_FILE, "w", encoding="utf-8") as f:
