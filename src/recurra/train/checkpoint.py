@@ -65,9 +65,11 @@ class Snapshot:
         for name, t in tensors.items():
             t = t.detach().to("cpu").contiguous()
             if t.dtype not in _SAFETENSORS_DTYPES:
-                raise TypeError(f"checkpoint tensor {name!r}: expected one of {sorted(map(str, _SAFETENSORS_DTYPES))}, got {t.dtype}")
+                known = ", ".join(sorted(map(str, _SAFETENSORS_DTYPES)))
+                raise TypeError(f"checkpoint tensor {name!r}: expected one of {known}, got {t.dtype}")
             nbytes = t.numel() * t.element_size()
-            header[name] = {"dtype": _SAFETENSORS_DTYPES[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + nbytes]}
+            dtype = _SAFETENSORS_DTYPES[t.dtype]
+            header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + nbytes]}
             flat.append(t.reshape(-1).view(torch.uint8))  # (nbytes,)
             offset += nbytes
         self.data = torch.cat(flat) if flat else torch.empty(0, dtype=torch.uint8)  # the copy
