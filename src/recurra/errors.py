@@ -57,3 +57,8 @@ class TrainingInterrupted(RecurraError):
 
 class NonFiniteLossError(RecurraError, FloatingPointError):
     """The training loss became NaN or infinite."""
+
+
+class SeriesError(InputValueError):
+    """A time-series table is unusable: a missing column, unsorted or repeated timestamps, a gap, a NaN
+    value, a series too short for its windows. The message names the column, the row or the length."""
