@@ -28,6 +28,7 @@ from .layers import (
     TimeDistributed,
 )
 from .model import Model, Sequential, register_model
+from .tasks import BacktestResult, Forecaster, load_forecaster
 from .train import (
     CSVLogger,
     EarlyStopping,
@@ -81,4 +82,7 @@ __all__ = [
     "load_model",
     "save_weights",
     "load_weights",
+    "Forecaster",
+    "BacktestResult",
+    "load_forecaster",
 ]

@@ -1,0 +1,939 @@
+"""``Forecaster``: time-series forecasting with any recurrent cell, from a table to a forecast table.
+
+>>> import numpy as np, pandas as pd
+>>> df = pd.DataFrame({"t": np.arange(60), "y": np.sin(np.arange(60) * np.pi / 6)})
+>>> fc = Forecaster("gru", units=8, lookback=12, horizon=3, epochs=2).fit(df, time_col="t", target="y")
+>>> fc.predict().columns.tolist()
+['t', 'forecast']
+>>> fc.predict()["t"].tolist()
+[60, 61, 62]
+
+The flow: the table is read and checked (``recurra.data.frames``), the targets optionally
+log-transformed, every column scaled per series (``recurra.data.scalers``), calendar features added,
+and the series cut into windows of ``lookback`` steps whose targets are the next ``horizon`` steps.
+A network (``recurra.tasks.forecast_net``) is trained on them with recurra's engine; its outputs are
+unscaled (and exponentiated after a log transform) on the way out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..data.frames import (
+    CALENDAR,
+    Panel,
+    calendar_features,
+    check_fill,
+    check_frame,
+    default_calendar,
+    future_times,
+    make_windows,
+    read_table,
+    require_columns,
+    season_of,
+)
+from ..data.scalers import SCALERS, Scaler
+from ..errors import ConfigError, ModelFileError, NotBuiltError, SeriesError
+from ..train.optimizers import Adam
+from ..train.trainer import Trainer, set_seed
+from . import forecast_metrics as fm
+from .forecast_net import CELLS, NORMALIZE, OUTPUTS, EsnForecaster, ForecastNetwork, check_quantiles, make_loss
+
+FORMAT = "recurra.forecaster"
+FORMAT_VERSION = 1
+STRATEGIES = ("direct", "recursive")
+TRANSFORMS = (None, "log")
+ALL_CELLS = (*CELLS, "esn")
+
+
+def _z(level: float) -> float:
+    """The standard normal quantile of ``(1 + level) / 2`` (the half-width of a central interval)."""
+    return float(torch.special.ndtri(torch.tensor((1 + level) / 2, dtype=torch.float64)))
+
+
+def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ConfigError(f"expected {name} to be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+@dataclass
+class BacktestResult:
+    """What ``Forecaster.backtest`` / ``evaluate`` return.
+
+    ``metrics``: one row per forecaster (the model, ``naive``, ``seasonal naive``), the columns
+    ``MAE``, ``RMSE``, ``sMAPE``, ``MASE`` and ``coverage`` (of the model's intervals; NaN for point
+    forecasts and the baselines), over every point of every fold. ``forecasts``: one row per point
+    (``fold``, ``origin`` — the last time seen —, the time, ``actual``, ``forecast``, ``lower``,
+    ``upper``, ``naive``, ``seasonal_naive`` and the MASE ``scale``). ``history``: the series as given
+    (for plots).
+    """
+
+    metrics: pd.DataFrame
+    forecasts: pd.DataFrame
+    history: pd.DataFrame
+    horizon: int
+    folds: int
+    season: int
+    level: float
+    refit: bool
+    time_col: str
+
+    def plot(self, path: str | os.PathLike = "backtest.png", *, last: int | None = None) -> Path:
+        """History, each fold's forecast and interval, to a PNG."""
+        from .plots import plot_forecast
+
+        return plot_forecast(
+            self.history, self.forecasts, path, time_col=self.time_col, last=last, title=f"backtest: {self.folds} folds"
+        )
+
+
+class Forecaster:
+    """Forecasts the next ``horizon`` steps of one or many series from their last ``lookback`` steps.
+
+    Model:
+        ``cell``: ``"lstm"``, ``"gru"``, ``"rnn"``, ``"indrnn"``, ``"mingru"``, ``"minlstm"`` (trained by
+        gradient descent) or ``"esn"`` (an Echo State Network, readout in closed form; ``esn_options``
+        go to ``recurra.EchoStateNetwork``); ``units``, ``layers``, ``dropout``.
+        ``strategy``: ``"direct"`` (one output per horizon step) or ``"recursive"`` (a one-step model
+        whose forecasts are fed back as inputs; past covariates are refused, their future is unknown).
+        ``output``: ``"point"``, ``"gaussian"`` (mean and scale, trained by the Gaussian negative
+        log-likelihood) or ``"quantile"`` (``quantiles``, trained by the pinball loss). ``level``: the
+        central interval reported as ``lower`` / ``upper`` (0.9: from the 5 % to the 95 % quantile).
+        ``calibrate``: the share of each series' last windows held out to calibrate the intervals
+        (split conformal prediction: a first fit without them, the intervals widened or narrowed until
+        they hold ``level`` of those windows' targets, then the final fit on everything; twice the
+        training time). ``0``: the intervals as the network gives them, which a network that fits its
+        training windows closely makes too narrow. Not used by ``output="point"``.
+    Data:
+        ``scaler``: ``"standard"``, ``"minmax"``, ``"robust"`` or ``"none"``, fitted per series and
+        column, undone on output. ``transform="log"``: forecast the log of the targets (positive
+        values only; for growth in proportion to the level). ``normalize="window"``: subtract each
+        window's mean target level inside the network (see ``ForecastNetwork``). ``calendar``:
+        ``True`` (features for the grid: months for monthly data ...), a list of ``CALENDAR`` names, or
+        ``False``; they are known-future covariates. ``fill``: how gaps and NaNs are filled (``None``
+        refuses them; ``"ffill"``, ``"interpolate"``, ``"zero"``, a number). ``freq``: the time step
+        (inferred when ``None``). ``season``: the seasonal period of the baselines and MASE (from the
+        step when ``None``: 12 for months ...).
+    Training:
+        ``epochs``, ``batch_size``, ``learning_rate`` (Adam), ``clipnorm``, ``seed`` (the same seed
+        repeats a run), ``verbose`` (0, 1 progress bar, 2 a line per epoch).
+    """
+
+    def __init__(
+        self,
+        cell: str = "lstm",
+        units: int = 32,
+        layers: int = 1,
+        lookback: int = 24,
+        horizon: int = 12,
+        *,
+        strategy: str = "direct",
+        output: str = "point",
+        quantiles: Sequence[float] = (0.05, 0.5, 0.95),
+        level: float = 0.9,
+        calibrate: float = 0.2,
+        scaler: str = "standard",
+        transform: str | None = None,
+        normalize: str = "window",
+        calendar: bool | Sequence[str] = False,
+        fill: str | float | None = None,
+        freq: str | int | None = None,
+        season: int | None = None,
+        dropout: float = 0.0,
+        epochs: int = 100,
+        batch_size: int = 32,
+        learning_rate: float = 1e-3,
+        clipnorm: float | None = 1.0,
+        seed: int = 0,
+        verbose: int = 0,
+        esn_options: dict[str, Any] | None = None,
+    ):
+        if cell not in ALL_CELLS:
+            raise ConfigError(f"expected cell in {ALL_CELLS}, got {cell!r}")
+        if strategy not in STRATEGIES:
+            raise ConfigError(f"expected strategy in {STRATEGIES}, got {strategy!r}")
+        if output not in OUTPUTS:
+            raise ConfigError(f"expected output in {OUTPUTS}, got {output!r}")
+        if scaler not in SCALERS:
+            raise ConfigError(f"expected scaler in {SCALERS}, got {scaler!r}")
+        if transform not in TRANSFORMS:
+            raise ConfigError(f"expected transform in {TRANSFORMS}, got {transform!r}")
+        if normalize not in NORMALIZE:
+            raise ConfigError(f"expected normalize in {NORMALIZE}, got {normalize!r}")
+        if not isinstance(level, (int, float)) or not 0 < level < 1:
+            raise ConfigError(f"expected level in (0, 1), got {level!r}")
+        if not isinstance(calendar, bool):
+            bad = [c for c in calendar if c not in CALENDAR]
+            if isinstance(calendar, str) or bad:
+                raise ConfigError(f"expected calendar True, False or a list of {sorted(CALENDAR)}, got {calendar!r}")
+            calendar = list(calendar)
+        if season is not None:
+            season = _positive_int("season", season)
+        if not isinstance(calibrate, (int, float)) or not 0 <= calibrate <= 0.5:
+            raise ConfigError(
+                f"expected calibrate (the share of windows held out to calibrate intervals) in [0, 0.5], got {calibrate!r}"
+            )
+        if not 0 <= dropout < 1:
+            raise ConfigError(f"expected dropout in [0, 1), got {dropout!r}")
+        if not isinstance(learning_rate, (int, float)) or learning_rate <= 0:
+            raise ConfigError(f"expected learning_rate > 0, got {learning_rate!r}")
+        self.params: dict[str, Any] = dict(
+            cell=cell,
+            units=_positive_int("units", units),
+            layers=_positive_int("layers", layers),
+            lookback=_positive_int("lookback", lookback),
+            horizon=_positive_int("horizon", horizon),
+            strategy=strategy,
+            output=output,
+            quantiles=check_quantiles(quantiles, level) if output == "quantile" else [float(q) for q in quantiles],
+            level=float(level),
+            calibrate=float(calibrate),
+            scaler=scaler,
+            transform=transform,
+            normalize=normalize,
+            calendar=calendar,
+            fill=check_fill(fill),
+            freq=freq,
+            season=season,
+            dropout=float(dropout),
+            epochs=_positive_int("epochs", epochs, 0),
+            batch_size=_positive_int("batch_size", batch_size),
+            learning_rate=float(learning_rate),
+            clipnorm=clipnorm,
+            seed=int(seed),
+            verbose=int(verbose),
+            esn_options=dict(esn_options or {}),
+        )
+        self.schema: dict[str, Any] | None = None  # the columns and the grid, set by fit
+        self.scaler: Scaler | None = None
+        self.network: ForecastNetwork | EsnForecaster | None = None
+        self.history: dict[str, list[float]] = {}  # the training History (loss per epoch)
+        self.calibration = 1.0 if output == "gaussian" else 0.0  # the interval correction found by calibrate
+        self._tail: Panel | None = None  # the last rows of the training series, for predict()
+
+    def __getattr__(self, name: str) -> Any:
+        params = self.__dict__.get("params")
+        if params is not None and name in params:
+            return params[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __repr__(self) -> str:
+        p = self.params
+        return (
+            f"Forecaster({p['cell']!r}, units={p['units']}, lookback={p['lookback']}, horizon={p['horizon']}, "
+            f"strategy={p['strategy']!r}, output={p['output']!r})"
+        )
+
+    def clone(self) -> Forecaster:
+        """An unfitted forecaster with the same settings."""
+        return Forecaster(**self.params)
+
+    @property
+    def fitted(self) -> bool:
+        return self.network is not None
+
+    @property
+    def model_horizon(self) -> int:
+        """Steps the network forecasts at once: ``horizon`` (direct) or 1 (recursive)."""
+        return self.horizon if self.strategy == "direct" else 1
+
+    # -- the table --------------------------------------------------------------------------------
+    def _schema(self, data: Any, time_col, target, series_col, past, future) -> dict[str, Any]:
+        df = read_table(data)
+        if time_col is None:
+            time_col = str(df.columns[0])
+        past = [past] if isinstance(past, str) else list(past or [])
+        future = [future] if isinstance(future, str) else list(future or [])
+        if target is None:
+            skip = {time_col, series_col, *past, *future}
+            numeric = [c for c in df.columns if c not in skip and pd.api.types.is_numeric_dtype(df[c])]
+            if not numeric:
+                raise SeriesError(f"found no numeric column to forecast besides {sorted(map(str, skip - {None}))}; pass target=")
+            target = numeric[0]
+        targets = [target] if isinstance(target, str) else list(target)
+        if not targets:
+            raise ConfigError("expected at least one target column")
+        both = set(targets) & set(past + future) or set(past) & set(future)
+        if both:
+            raise ConfigError(f"a column cannot be a target and a covariate, or past and future at once: {sorted(both)}")
+        if past and self.strategy == "recursive":
+            raise ConfigError(
+                f"strategy='recursive' feeds forecasts back as inputs, but past covariates {past} have no future values; "
+                "use strategy='direct', or pass them as future_covariates if they are known ahead"
+            )
+        return {"time_col": time_col, "targets": targets, "series_col": series_col, "past": past, "future": future}
+
+    def _panel(self, data: Any, schema: dict[str, Any], freq: Any = None) -> Panel:
+        panel = check_frame(
+            data,
+            time_col=schema["time_col"],
+            targets=schema["targets"],
+            series_col=schema["series_col"],
+            covariates=schema["past"] + schema["future"],
+            fill=self.fill,
+            freq=freq if freq is not None else self.freq,
+        )
+        if self.transform == "log":
+            K = len(schema["targets"])
+            for sid in panel.ids:
+                v = panel.values[sid][:, :K]
+                bad = np.argwhere(v <= 0)
+                if len(bad):
+                    i, k = bad[0]
+                    where = "" if sid is None else f" (series {sid!r})"
+                    raise SeriesError(
+                        f"transform='log' needs positive targets, got {v[i, k]} in column {schema['targets'][k]!r} at "
+                        f"{panel.times[sid][i]}{where}"
+                    )
+        return panel
+
+    @property
+    def n_targets(self) -> int:
+        return len(self.schema["targets"])
+
+    @property
+    def n_known(self) -> int:
+        return len(self.schema["future"]) + 2 * len(self.schema["calendar"])
+
+    def _features(self, sid: Any, times: pd.Index, raw: np.ndarray) -> np.ndarray:
+        """Model inputs ``(T, C)``: transformed and scaled ``[targets, past, future]``, then the calendar."""
+        v = raw.astype(np.float64, copy=True)  # (T, K + P + Fu)
+        K = self.n_targets
+        if self.transform == "log":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                v[:, :K] = np.log(v[:, :K])
+        v = self.scaler.transform(sid, v)
+        cal = calendar_features(times, self.schema["calendar"])  # (T, 2·Fc)
+        return np.concatenate([v, cal], 1)  # (T, K + P + Fu) + (T, 2·Fc) -> (T, C)
+
+    def _fit_scaler(self, panel: Panel) -> None:
+        K = self.n_targets
+        for sid in panel.ids:
+            v = panel.values[sid].copy()
+            if self.transform == "log":
+                v[:, :K] = np.log(v[:, :K])
+            self.scaler.fit(sid, v)
+
+    # -- fit --------------------------------------------------------------------------------------
+    def fit(
+        self,
+        data: Any,
+        *,
+        time_col: str | None = None,
+        target: str | Sequence[str] | None = None,
+        series_col: str | None = None,
+        past_covariates: Sequence[str] = (),
+        future_covariates: Sequence[str] = (),
+        checkpoint_dir: str | os.PathLike | None = None,
+        resume: bool = False,
+        callbacks: Sequence[Any] | None = None,
+    ) -> Forecaster:
+        """Fit on a ``DataFrame`` or CSV path. Returns ``self``.
+
+        ``time_col`` (default: the first column) holds dates or integer steps; ``target`` one column
+        or a list (default: the first numeric column); ``series_col`` tells many series apart;
+        ``past_covariates`` are known up to the forecast origin only, ``future_covariates`` also over
+        the horizon (``predict`` then needs their values: ``future=``). ``checkpoint_dir`` /
+        ``resume``: the engine's checkpoints (``Trainer.fit``); ``callbacks``: the engine's callbacks.
+        """
+        schema = self._schema(data, time_col, target, series_col, past_covariates, future_covariates)
+        panel = self._panel(data, schema)
+        self._fit_panel(panel, schema, checkpoint_dir=checkpoint_dir, resume=resume, callbacks=callbacks)
+        return self
+
+    def _fit_panel(self, panel: Panel, schema: dict[str, Any], *, checkpoint_dir=None, resume=False, callbacks=None) -> None:
+        p = self.params
+        cal = p["calendar"]
+        calendar = default_calendar(panel.freq) if cal is True else list(cal or [])
+        if calendar and not isinstance(next(iter(panel.times.values())), pd.DatetimeIndex):
+            raise ConfigError("calendar features need dates in the time column, got integer steps")
+        self.schema = {**schema, "calendar": calendar, "freq": panel.freq}
+        self.season_ = p["season"] or season_of(panel.freq)
+        self.scaler = Scaler(p["scaler"])
+        self._fit_scaler(panel)
+        L, Hm, K = p["lookback"], self.model_horizon, self.n_targets
+        xs, ys = [], []
+        for sid in panel.ids:
+            T = len(panel.values[sid])
+            if T < L + Hm:
+                where = "" if sid is None else f" (series {sid!r})"
+                raise SeriesError(
+                    f"expected a series of at least lookback + horizon = {L} + {Hm} = {L + Hm} steps{where}, got {T}"
+                )
+            feats = self._features(sid, panel.times[sid], panel.values[sid])
+            x, y = make_windows(feats, L, Hm, K, n_known=self.n_known)
+            xs.append(x)
+            ys.append(y)
+        dtype = np.float32 if p["cell"] != "esn" else np.float64
+        x = np.concatenate(xs).astype(dtype)  # (N, L [+ Hm], C)
+        y = np.concatenate(ys).astype(dtype)  # (N, Hm, K)
+        C = x.shape[2]
+        self.calibration = 1.0 if p["output"] == "gaussian" else 0.0
+        if p["output"] != "point" and p["calibrate"] > 0:
+            # split conformal: fit without the last windows of each series, widen the intervals until they
+            # hold `level` of those windows' targets, then fit again on everything
+            fit_x, fit_y, cal_x, cal_y = [], [], [], []
+            for xi, yi in zip(xs, ys):
+                n_cal = max(1, int(round(p["calibrate"] * len(xi))))
+                keep = len(xi) - n_cal - (Hm - 1)  # windows whose targets reach into the held-out ones are left out
+                if keep < 1:
+                    raise SeriesError(
+                        f"calibrate={p['calibrate']} holds out {n_cal} of {len(xi)} windows and leaves none to fit on; "
+                        "give more data or calibrate=0"
+                    )
+                fit_x.append(xi[:keep]), fit_y.append(yi[:keep]), cal_x.append(xi[-n_cal:]), cal_y.append(yi[-n_cal:])
+            self.network = self._train(np.concatenate(fit_x).astype(dtype), np.concatenate(fit_y).astype(dtype), C)[0]
+            self.calibration = self._calibrate(np.concatenate(cal_x), np.concatenate(cal_y))
+        self.network, self.history = self._train(x, y, C, checkpoint_dir=checkpoint_dir, resume=resume, callbacks=callbacks)
+        self._tail = _tail(panel, L)
+
+    def _train(self, x: np.ndarray, y: np.ndarray, C: int, *, checkpoint_dir=None, resume=False, callbacks=None):
+        """A network trained on windows ``x (N, L [+ Hm], C)``, ``y (N, Hm, K)``; and its history."""
+        p = self.params
+        set_seed(p["seed"])
+        common = dict(lookback=p["lookback"], horizon=self.model_horizon, n_targets=self.n_targets, n_known=self.n_known)
+        if p["cell"] == "esn":
+            esn = EsnForecaster(
+                units=p["units"], output=p["output"], quantiles=p["quantiles"], seed=p["seed"], options=p["esn_options"], **common
+            )
+            esn.fit(x, y)
+            return esn, {}
+        net = ForecastNetwork(
+            cell=p["cell"],
+            units=p["units"],
+            layers=p["layers"],
+            n_features=C,
+            output=p["output"],
+            quantiles=p["quantiles"],
+            dropout=p["dropout"],
+            normalize=p["normalize"],
+            **common,
+        )
+        trainer = Trainer(net).compile(
+            Adam(learning_rate=p["learning_rate"]), make_loss(p["output"], p["quantiles"]), clipnorm=p["clipnorm"]
+        )
+        hist = trainer.fit(
+            x,
+            y,
+            batch_size=p["batch_size"],
+            epochs=p["epochs"],
+            verbose=p["verbose"],
+            callbacks=callbacks,
+            seed=p["seed"],
+            checkpoint_dir=checkpoint_dir,
+            resume=resume,
+        )
+        net.eval()
+        return net, {k: [float(v) for v in vals] for k, vals in hist.history.items()}
+
+    def _calibrate(self, x: np.ndarray, y: np.ndarray) -> float:
+        """The interval correction that makes the held-out windows' coverage ``level``: a factor on the
+        Gaussian scale, or a width added to both ends of the quantile interval (scaled units)."""
+        params = self._run(x)  # (N, Hm, K, P)
+        n = y.size
+        q = min(1.0, self.level * (n + 1) / n)  # the finite-sample correction of split conformal prediction
+        if self.output == "gaussian":
+            ratio = np.abs(y - params[..., 0]) / (_z(self.level) * params[..., 1])  # (N, Hm, K): 1 = on the edge
+            return float(np.quantile(ratio, q))
+        lower, upper = self._interval(params, calibrated=False)
+        return float(np.quantile(np.maximum(lower - y, y - upper), q))
+
+    # -- forecasting ------------------------------------------------------------------------------
+    def _require_fitted(self, what: str) -> None:
+        if not self.fitted:
+            raise NotBuiltError(f"Forecaster is not fitted: {what} needs fit(data, ...) first")
+
+    def _params_at(self, hist: np.ndarray, known: np.ndarray) -> np.ndarray:
+        """Distribution parameters ``(N, H, K, P)`` in scaled space from ``hist (N, L, C)`` and
+        ``known (N, H, Fk)``, by the direct network or by feeding the one-step one back."""
+        H, K, Fk = self.horizon, self.n_targets, self.n_known
+        N, L, C = hist.shape
+        if self.strategy == "direct":
+            return self._run(_with_known(hist, known, C))
+        window = hist.copy()
+        steps = []
+        for h in range(H):
+            out = self._run(_with_known(window, known[:, h : h + 1], C))  # (N, 1, K, P)
+            steps.append(out)
+            row = np.zeros((N, 1, C))
+            row[:, 0, :K] = self._point(out)[:, 0]  # the forecast becomes the next input
+            if Fk:
+                row[:, 0, C - Fk :] = known[:, h]
+            window = np.concatenate([window[:, 1:], row], 1)  # (N, L - 1, C) + (N, 1, C) -> (N, L, C)
+        return np.concatenate(steps, 1)  # (N, H, K, P)
+
+    def _run(self, x: np.ndarray) -> np.ndarray:
+        if isinstance(self.network, EsnForecaster):
+            return self.network.predict(x.astype(np.float64))
+        with torch.no_grad():
+            return self.network(torch.as_tensor(x, dtype=torch.float32)).double().numpy()
+
+    def _point(self, params: np.ndarray) -> np.ndarray:
+        """The point forecast ``(N, H, K)``: the value, the mean, or the median (0.5) quantile."""
+        if self.output != "quantile":
+            return params[..., 0]
+        qs = self.quantiles
+        srt = np.sort(params, -1)  # quantiles that cross are put back in order
+        return srt[..., qs.index(0.5)] if 0.5 in qs else srt.mean(-1)
+
+    def _interval(self, params: np.ndarray, calibrated: bool = True) -> tuple[np.ndarray, np.ndarray] | None:
+        """The ``level`` interval ``(lower, upper)``, each ``(N, H, K)``, with the calibration applied."""
+        if self.output == "point":
+            return None
+        if self.output == "gaussian":
+            half = _z(self.level) * params[..., 1] * (self.calibration if calibrated else 1.0)
+            return params[..., 0] - half, params[..., 0] + half
+        srt = np.sort(params, -1)
+        qs = np.asarray(self.quantiles)
+        lo = int(np.argmin(np.abs(qs - (1 - self.level) / 2)))
+        hi = int(np.argmin(np.abs(qs - (1 + self.level) / 2)))
+        widen = self.calibration if calibrated else 0.0
+        return srt[..., lo] - widen, srt[..., hi] + widen
+
+    def _unscale(self, sid: Any, v: np.ndarray) -> np.ndarray:
+        """``(H, K)`` scaled -> the targets' own units."""
+        out = self.scaler.inverse(sid, v)
+        return np.exp(out) if self.transform == "log" else out
+
+    def _origins(self, items: list[tuple[Any, np.ndarray, np.ndarray]]) -> list[dict[str, np.ndarray]]:
+        """Forecasts from many origins at once. ``items``: ``(series, hist (L, C), known (H, Fk))``."""
+        hist = np.stack([h for _, h, _ in items])  # (N, L, C)
+        known = np.stack([k for _, _, k in items])  # (N, H, Fk)
+        params = self._params_at(hist, known)  # (N, H, K, P)
+        point = self._point(params)
+        interval = self._interval(params)
+        out = []
+        for i, (sid, _, _) in enumerate(items):
+            r = {"forecast": self._unscale(sid, point[i])}
+            if interval is not None:
+                r["lower"] = self._unscale(sid, interval[0][i])
+                r["upper"] = self._unscale(sid, interval[1][i])
+            out.append(r)
+        return out
+
+    def predict(self, data: Any = None, *, future: Any = None) -> pd.DataFrame:
+        """Forecast the ``horizon`` steps after the end of each series.
+
+        ``data``: the history (a table like the one given to ``fit``; ``None``: the end of the training
+        data). ``future``: a table with the time (and series) column and the future covariates for the
+        ``horizon`` steps after each series' end, when the model has future covariates.
+        Returns a ``DataFrame``: the series column (with several series), the time column, ``target``
+        (with several targets), ``forecast``, and ``lower`` / ``upper`` (the ``level`` interval; not for
+        ``output="point"``).
+        """
+        self._require_fitted("predict()")
+        panel = self._tail if data is None else self._panel(data, self.schema, freq=self.schema["freq"])
+        L, H, Fu = self.lookback, self.horizon, len(self.schema["future"])
+        fut = None
+        if Fu:
+            if future is None:
+                raise SeriesError(
+                    f"the model reads future covariates {self.schema['future']}: pass their next {H} values as future="
+                )
+            fut = self._future_table(future)
+        items, times = [], []
+        for sid in panel.ids:
+            T = len(panel.values[sid])
+            if T < L:
+                where = "" if sid is None else f" (series {sid!r})"
+                raise SeriesError(f"expected at least lookback = {L} steps of history{where}, got {T}")
+            if not self.scaler.has(sid):
+                self._fit_scaler(Panel([sid], {sid: panel.times[sid]}, {sid: panel.values[sid]}, panel.columns, panel.freq))
+            ftimes = future_times(panel.times[sid][-1], self.schema["freq"], H)
+            raw = np.full((H, panel.values[sid].shape[1]), np.nan)
+            if Fu:
+                raw[:, raw.shape[1] - Fu :] = self._future_values(fut, sid, ftimes)
+            hist = self._features(sid, panel.times[sid][-L:], panel.values[sid][-L:])  # (L, C)
+            ahead = self._features(sid, ftimes, raw)[:, hist.shape[1] - self.n_known :]  # (H, Fk)
+            items.append((sid, hist, ahead))
+            times.append(ftimes)
+        results = self._origins(items)
+        return self._frame([(sid, t, r) for (sid, _, _), t, r in zip(items, times, results)])
+
+    def _future_table(self, future: Any) -> pd.DataFrame:
+        df = read_table(future)
+        s = self.schema
+        require_columns(df, [s["time_col"]], "time column")
+        require_columns(df, s["future"], "future covariate column")
+        if s["series_col"] is not None:
+            require_columns(df, [s["series_col"]], "series column")
+        from ..data.frames import parse_times
+
+        df = df.copy()
+        df[s["time_col"]] = parse_times(df[s["time_col"]], s["time_col"])
+        return df
+
+    def _future_values(self, fut: pd.DataFrame, sid: Any, ftimes: pd.Index) -> np.ndarray:
+        s = self.schema
+        rows = fut if s["series_col"] is None else fut[fut[s["series_col"]].astype(str) == str(sid)]
+        rows = rows.set_index(s["time_col"])
+        missing = [t for t in ftimes if t not in rows.index]
+        if missing:
+            where = "" if sid is None else f" for series {sid!r}"
+            raise SeriesError(
+                f"future= lacks the time {missing[0]}{where}: future covariates are needed for all {len(ftimes)} steps"
+            )
+        v = rows.loc[list(ftimes), s["future"]].to_numpy(dtype=np.float64)
+        if np.isnan(v).any():
+            raise SeriesError(f"future= holds NaN in {s['future']} within the {len(ftimes)} steps to forecast")
+        return v
+
+    def _frame(self, rows: list[tuple[Any, pd.Index, dict[str, np.ndarray]]], extra: list[dict] | None = None) -> pd.DataFrame:
+        s = self.schema
+        parts = []
+        for i, (sid, times, r) in enumerate(rows):
+            for k, name in enumerate(s["targets"]):
+                d: dict[str, Any] = {}
+                if extra is not None:
+                    d.update({key: (v[:, k] if isinstance(v, np.ndarray) and v.ndim == 2 else v) for key, v in extra[i].items()})
+                if s["series_col"] is not None:
+                    d[s["series_col"]] = [sid] * len(times)
+                d[s["time_col"]] = np.asarray(times)
+                if len(s["targets"]) > 1:
+                    d["target"] = [name] * len(times)
+                for key, v in r.items():
+                    d[key] = v[:, k]
+                parts.append(pd.DataFrame(d))
+        df = pd.concat(parts, ignore_index=True)
+        order = ["fold", "origin", s["series_col"], s["time_col"], "target", "actual", "forecast", "lower", "upper"]
+        front = [c for c in order if c is not None and c in df.columns]
+        return df[front + [c for c in df.columns if c not in front]]
+
+    # -- scoring ----------------------------------------------------------------------------------
+    def _score(self, panel: Panel, origins: dict[Any, list[int]], fold_models: list[Forecaster] | None = None) -> BacktestResult:
+        """Forecast from every origin (an index: the first step not seen) and score against the baselines."""
+        L, H, K = self.lookback, self.horizon, self.n_targets
+        rows, extras = [], []
+        n_folds = max(len(v) for v in origins.values())
+        for fold in range(n_folds):
+            model = self if fold_models is None else fold_models[fold]
+            items, meta = [], []
+            for sid in panel.ids:
+                if fold >= len(origins[sid]):
+                    continue
+                o = origins[sid][fold]
+                if o < L:
+                    raise SeriesError(f"the origin {panel.times[sid][o]} leaves {o} steps of history, fewer than lookback = {L}")
+                if not model.scaler.has(sid):
+                    sub = Panel([sid], {sid: panel.times[sid][:o]}, {sid: panel.values[sid][:o]}, panel.columns, panel.freq)
+                    model._fit_scaler(sub)
+                feats = model._features(sid, panel.times[sid][o - L : o + H], panel.values[sid][o - L : o + H])
+                items.append((sid, feats[:L], feats[L:, feats.shape[1] - model.n_known :]))
+                meta.append((sid, o))
+            for (sid, o), r in zip(meta, model._origins(items)):
+                actual = panel.values[sid][o : o + H, :K]  # (H, K)
+                history = panel.values[sid][:o, :K]
+                extra = {
+                    "fold": fold,
+                    "origin": panel.times[sid][o - 1],
+                    "actual": actual,
+                    "naive": np.stack([fm.naive(history[:, k], H) for k in range(K)], 1),
+                    "seasonal_naive": np.stack([fm.seasonal_naive(history[:, k], H, self.season_) for k in range(K)], 1),
+                    "scale": np.stack([np.full(H, fm.mase_scale(history[:, k], self.season_)) for k in range(K)], 1),
+                }
+                rows.append((sid, panel.times[sid][o : o + H], r))
+                extras.append(extra)
+        forecasts = self._frame(rows, extras)
+        y = forecasts["actual"].to_numpy()
+        table = {}
+        for name, col in ((self.label, "forecast"), ("naive", "naive"), ("seasonal naive", "seasonal_naive")):
+            f = forecasts[col].to_numpy()
+            table[name] = {
+                "MAE": fm.mae(y, f),
+                "RMSE": fm.rmse(y, f),
+                "sMAPE": fm.smape(y, f),
+                "MASE": _mase(y, f, forecasts["scale"].to_numpy()),
+                "coverage": fm.coverage(y, forecasts["lower"], forecasts["upper"])
+                if col == "forecast" and "lower" in forecasts
+                else np.nan,
+            }
+        metrics = pd.DataFrame(table).T
+        return BacktestResult(
+            metrics=metrics,
+            forecasts=forecasts,
+            history=self._history_frame(panel),
+            horizon=H,
+            folds=n_folds,
+            season=self.season_,
+            level=self.level,
+            refit=fold_models is not None,
+            time_col=self.schema["time_col"],
+        )
+
+    @property
+    def label(self) -> str:
+        """``"LSTM(32)"``, ``"ESN(300)"``: the forecaster's name in tables."""
+        return f"{self.cell.upper() if self.cell in ('lstm', 'gru', 'rnn', 'esn') else self.cell}({self.units})"
+
+    def _history_frame(self, panel: Panel) -> pd.DataFrame:
+        s = self.schema
+        parts = []
+        for sid in panel.ids:
+            for k, name in enumerate(s["targets"]):
+                d: dict[str, Any] = {}
+                if s["series_col"] is not None:
+                    d[s["series_col"]] = sid
+                d[s["time_col"]] = np.asarray(panel.times[sid])
+                if len(s["targets"]) > 1:
+                    d["target"] = name
+                d["actual"] = panel.values[sid][:, k]
+                parts.append(pd.DataFrame(d))
+        return pd.concat(parts, ignore_index=True)
+
+    def evaluate(self, data: Any, *, holdout: int) -> BacktestResult:
+        """Score this fitted forecaster on the last ``holdout`` steps of each series, from origins every
+        ``horizon`` steps (``holdout`` a multiple of ``horizon``), next to the baselines; no training.
+
+        Meaningful when the model was fitted without those steps (``recurra forecast train`` does so).
+        """
+        self._require_fitted("evaluate()")
+        holdout = _positive_int("holdout", holdout)
+        if holdout % self.horizon:
+            raise ConfigError(f"expected holdout as a multiple of horizon = {self.horizon}, got {holdout}")
+        panel = self._panel(data, self.schema, freq=self.schema["freq"])
+        origins = {
+            sid: [len(panel.values[sid]) - holdout + k * self.horizon for k in range(holdout // self.horizon)]
+            for sid in panel.ids
+        }
+        return self._score(panel, origins)
+
+    def backtest(
+        self,
+        data: Any,
+        *,
+        folds: int = 5,
+        step: int | None = None,
+        refit: bool = True,
+        time_col: str | None = None,
+        target: str | Sequence[str] | None = None,
+        series_col: str | None = None,
+        past_covariates: Sequence[str] = (),
+        future_covariates: Sequence[str] = (),
+    ) -> BacktestResult:
+        """Rolling-origin evaluation: ``folds`` origins ``step`` steps apart (default ``horizon``), the
+        last one ``horizon`` steps before each series' end; the ``horizon`` steps after each origin are
+        forecast and scored next to the naive and seasonal-naive forecasts from the same history.
+
+        ``refit=True``: a fresh forecaster (these settings) is fitted on the data before each origin;
+        ``False``: one, fitted on the data before the first origin, forecasts from every origin. This
+        forecaster is left as it is. The columns default to those of the last ``fit``.
+        """
+        folds = _positive_int("folds", folds)
+        step = self.horizon if step is None else _positive_int("step", step)
+        if self.schema is not None and time_col is None and target is None:
+            s = self.schema
+            schema = {k: s[k] for k in ("time_col", "targets", "series_col", "past", "future")}
+        else:
+            schema = self._schema(data, time_col, target, series_col, past_covariates, future_covariates)
+        panel = self._panel(data, schema)
+        H, L = self.horizon, self.lookback
+        origins = {}
+        for sid in panel.ids:
+            T = len(panel.values[sid])
+            origins[sid] = [T - H - (folds - 1 - k) * step for k in range(folds)]
+            need = L + self.model_horizon
+            if origins[sid][0] < need:
+                where = "" if sid is None else f" (series {sid!r})"
+                raise SeriesError(
+                    f"{folds} folds {step} steps apart with horizon {H} leave {origins[sid][0]} steps before the first "
+                    f"origin{where}, fewer than lookback + horizon = {need}: the series has {T} steps"
+                )
+        models = []
+        for k in range(folds if refit else 1):
+            train = Panel(
+                list(panel.ids),
+                {sid: panel.times[sid][: origins[sid][k]] for sid in panel.ids},
+                {sid: panel.values[sid][: origins[sid][k]] for sid in panel.ids},
+                panel.columns,
+                panel.freq,
+            )
+            m = self.clone()
+            m.params["verbose"] = 0
+            m._fit_panel(train, schema)
+            models.append(m)
+        scorer = models[0]
+        return scorer._score(panel, origins, models if refit else [models[0]] * folds)
+
+    # -- plots ------------------------------------------------------------------------------------
+    def plot(self, forecast: pd.DataFrame | None = None, path: str | os.PathLike = "forecast.png", *, data: Any = None,
+             last: int | None = None) -> Path:  # fmt: skip
+        """History (``data``, else the end of the training data) and a forecast (``predict()``'s when
+        ``None``) with its interval, to a PNG; one panel per series and target (at most 6)."""
+        from .plots import plot_forecast
+
+        self._require_fitted("plot()")
+        panel = self._tail if data is None else self._panel(data, self.schema, freq=self.schema["freq"])
+        if forecast is None:
+            forecast = self.predict(data)
+        return plot_forecast(
+            self._history_frame(panel),
+            forecast,
+            path,
+            time_col=self.schema["time_col"],
+            last=last,
+            title=f"{self.label} forecast",
+        )
+
+    # -- files ------------------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write ``path/config.json`` (settings, columns, the end of the training series),
+        ``path/scaler.json`` and ``path/weights.safetensors``; atomically, no pickle."""
+        from .. import __version__
+        from ..io import atomic_save_tensors, atomic_write_bytes
+
+        self._require_fitted("save()")
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        is_esn = isinstance(self.network, EsnForecaster)
+        tensors = self.network.tensors() if is_esn else {k: v.detach().contiguous() for k, v in self.network.state_dict().items()}
+        document = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "recurra_version": __version__,
+            "params": self.params,
+            "schema": self.schema,
+            "season": self.season_,
+            "calibration": self.calibration,
+            "network": self.network.esn_config() if is_esn else self.network.config,
+            "tail": _tail_json(self._tail),
+            "history": self.history,
+        }
+        atomic_save_tensors(tensors, path / "weights.safetensors", {"format": FORMAT})
+        atomic_write_bytes(path / "scaler.json", json.dumps(self.scaler.to_json(), indent=1).encode())
+        atomic_write_bytes(path / "config.json", json.dumps(document, indent=1, default=_json_default).encode())
+        return path
+
+
+def load_forecaster(path: str | os.PathLike) -> Forecaster:
+    """Rebuild a ``Forecaster`` saved by ``save``: the same forecasts from the same data."""
+    from ..io import load_state, load_weights_file
+
+    path = Path(path)
+    cfg = path / "config.json"
+    if not cfg.is_file():
+        raise ModelFileError(f"no forecaster at {path}: {cfg} does not exist")
+    try:
+        doc = json.loads(cfg.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ModelFileError(f"{cfg} is damaged: not valid JSON ({e})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        found = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
+        raise ModelFileError(f"{cfg} is not a recurra forecaster: expected format {FORMAT!r}, got {found!r}")
+    if not isinstance(doc.get("format_version"), int) or doc["format_version"] > FORMAT_VERSION:
+        raise ModelFileError(f"{cfg} has format version {doc.get('format_version')!r}; this recurra reads up to {FORMAT_VERSION}")
+    scaler_path = path / "scaler.json"
+    if not scaler_path.is_file():
+        raise ModelFileError(f"{path} is not a complete forecaster: scaler.json is missing")
+    try:
+        scaler_doc = json.loads(scaler_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ModelFileError(f"{scaler_path} is damaged: not valid JSON ({e})") from None
+    try:
+        fc = Forecaster(**doc["params"])
+        fc.schema = doc["schema"]
+        fc.season_ = int(doc["season"])
+        fc.calibration = float(doc["calibration"])
+        fc.history = doc.get("history", {})
+        fc._tail = _tail_from_json(doc["tail"], fc.schema)
+        net_cfg = doc["network"]
+    except (KeyError, TypeError, ValueError, ConfigError) as e:
+        raise ModelFileError(f"{cfg} describes a forecaster recurra cannot build: {e}") from None
+    fc.scaler = Scaler.from_json(scaler_doc)
+    tensors = load_weights_file(path / "weights.safetensors")
+    if fc.cell == "esn":
+        net = EsnForecaster(
+            units=fc.units,
+            lookback=fc.lookback,
+            horizon=fc.model_horizon,
+            n_targets=fc.n_targets,
+            n_known=fc.n_known,
+            output=fc.output,
+            quantiles=fc.quantiles,
+            seed=fc.seed,
+            options=fc.esn_options,
+        )
+        try:
+            net.load(net_cfg, tensors)
+        except (KeyError, TypeError, ConfigError) as e:
+            raise ModelFileError(f"{path} holds an Echo State Network recurra cannot rebuild: {e}") from None
+    else:
+        try:
+            net = ForecastNetwork(**net_cfg)
+        except (TypeError, ConfigError) as e:
+            raise ModelFileError(f"{cfg} describes a network recurra cannot build: {e}") from None
+        load_state(net, tensors, path / "weights.safetensors")
+        net.eval()
+    fc.network = net
+    return fc
+
+
+def _mase(y: np.ndarray, f: np.ndarray, scale: np.ndarray) -> float:
+    """Mean of ``|y - f| / scale``; NaN when a history has no seasonal variation to scale by (scale 0)."""
+    if not (scale > 0).all():
+        return float("nan")
+    return float(np.mean(np.abs(y - f) / scale))
+
+
+def _with_known(hist: np.ndarray, known: np.ndarray, C: int) -> np.ndarray:
+    """``(N, L, C)`` history + ``(N, H, Fk)`` known values -> ``make_windows``'s layout ``(N, L + H, C)``."""
+    Fk = known.shape[2]
+    if not Fk:
+        return hist
+    extra = np.zeros((hist.shape[0], known.shape[1], C))  # (N, H, C)
+    extra[:, :, C - Fk :] = known
+    return np.concatenate([hist, extra], 1)  # (N, L, C) + (N, H, C) -> (N, L + H, C)
+
+
+def _tail(panel: Panel, n: int) -> Panel:
+    return Panel(
+        list(panel.ids),
+        {sid: panel.times[sid][-n:] for sid in panel.ids},
+        {sid: panel.values[sid][-n:].copy() for sid in panel.ids},
+        list(panel.columns),
+        panel.freq,
+    )
+
+
+def _tail_json(panel: Panel) -> dict[str, Any]:
+    return {
+        "ids": panel.ids,
+        "times": [[_time_json(t) for t in panel.times[sid]] for sid in panel.ids],
+        "values": [panel.values[sid].tolist() for sid in panel.ids],
+        "columns": panel.columns,
+        "freq": panel.freq,
+    }
+
+
+def _time_json(t: Any) -> Any:
+    return pd.Timestamp(t).isoformat() if isinstance(t, (pd.Timestamp, np.datetime64)) else int(t)
+
+
+def _tail_from_json(doc: dict[str, Any], schema: dict[str, Any]) -> Panel:
+    ids = list(doc["ids"])
+    times = {}
+    for sid, ts in zip(ids, doc["times"]):
+        times[sid] = (
+            pd.DatetimeIndex(pd.to_datetime(ts)) if ts and isinstance(ts[0], str) else pd.Index(np.asarray(ts, dtype=np.int64))
+        )
+    values = {sid: np.asarray(v, dtype=np.float64) for sid, v in zip(ids, doc["values"])}
+    return Panel(ids, times, values, list(doc["columns"]), doc["freq"])
+
+
+def _json_default(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, (pd.Timestamp, np.datetime64)):
+        return pd.Timestamp(v).isoformat()
+    raise TypeError(f"cannot write {type(v).__name__} to JSON")
+
+
+__all__ = ["Forecaster", "BacktestResult", "load_forecaster"]
