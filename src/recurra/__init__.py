@@ -29,6 +29,7 @@ from .layers import (
 )
 from .model import Model, Sequential, register_model
 from .tasks import BacktestResult, Forecaster, load_forecaster
+from .text import LanguageModel, SequenceClassifier, load_classifier, load_language_model
 from .train import (
     CSVLogger,
     EarlyStopping,
@@ -85,4 +86,8 @@ __all__ = [
     "Forecaster",
     "BacktestResult",
     "load_forecaster",
+    "LanguageModel",
+    "SequenceClassifier",
+    "load_language_model",
+    "load_classifier",
 ]

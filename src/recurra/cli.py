@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .cli_text import classify_app, text_app
 from .errors import TrainingInterrupted
 
 app = typer.Typer(help="recurra: recurrent neural networks on PyTorch.", no_args_is_help=True, add_completion=False)
@@ -53,6 +54,9 @@ def demo(
 def version() -> None:
     """Print recurra's version."""
     console.print(__version__)
+
+app.add_typer(text_app, name="text")
+app.add_typer(classify_app, name="classify")
 
 
 def main() -> None:

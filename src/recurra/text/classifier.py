@@ -1,0 +1,419 @@
+"""``SequenceClassifier``: one label per sequence (many to one), for texts or sequences of feature vectors.
+
+>>> clf = SequenceClassifier(cell="gru", units=8, embedding=8, epochs=2, validation=0.0)
+>>> clf = clf.fit(["good fun", "great film", "bad plot", "awful film"] * 5, ["pos", "pos", "neg", "neg"] * 5)
+>>> clf.predict_proba(["good film"]).shape
+(1, 2)
+
+Texts are tokenized (words by default), turned into ids, padded with 0 to the longest in the batch and
+masked: the recurrent layers skip the padding (packed sequences), and the pooling (``last`` real step,
+``mean`` or ``max`` over real steps) sees only real steps, so every text gets the result it would get
+alone. Sequences of vectors (a list of ``(T_i, F)`` arrays) are padded and masked the same way.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from ..errors import ConfigError, InputValueError, ModelFileError, NotBuiltError, ShapeError
+from ..train.callbacks import EarlyStopping
+from ..train.optimizers import Adam
+from ..train.trainer import Trainer, set_seed
+from .networks import POOLINGS, ClassifierNetwork, check_cell
+from .storage import load_module_state, read_directory, save_directory
+from .tokenizers import Tokenizer, make_tokenizer, tokenizer_from_config
+from .vocab import Vocabulary
+
+FORMAT = "recurra.sequence_classifier"
+
+
+@dataclass
+class ClassificationReport:
+    """``accuracy``, ``macro_f1``, per-class ``f1``, and ``confusion`` (rows: true labels, columns: predicted)."""
+
+    accuracy: float
+    macro_f1: float
+    f1: dict[Any, float]
+    confusion: pd.DataFrame
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"accuracy": self.accuracy, "macro_f1": self.macro_f1, "f1": dict(self.f1)}
+
+
+def classification_report(y_true: Sequence[Any], y_pred: Sequence[Any], classes: Sequence[Any]) -> ClassificationReport:
+    """Accuracy, macro-averaged F1 and the confusion matrix over ``classes``."""
+    classes = list(classes)
+    pos = {c: i for i, c in enumerate(classes)}
+    K = len(classes)
+    cm = np.zeros((K, K), dtype=np.int64)
+    for t, p in zip(y_true, y_pred):
+        cm[pos[t], pos[p]] += 1
+    tp = np.diag(cm).astype(float)
+    precision = np.divide(tp, cm.sum(0), out=np.zeros(K), where=cm.sum(0) > 0)
+    recall = np.divide(tp, cm.sum(1), out=np.zeros(K), where=cm.sum(1) > 0)
+    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(K), where=(precision + recall) > 0)
+    present = cm.sum(1) > 0
+    confusion = pd.DataFrame(cm, index=pd.Index(classes, name="true"), columns=pd.Index(classes, name="predicted"))
+    return ClassificationReport(
+        accuracy=float(tp.sum() / max(cm.sum(), 1)),
+        macro_f1=float(f1[present].mean()) if present.any() else 0.0,
+        f1={c: float(f) for c, f in zip(classes, f1)},
+        confusion=confusion,
+    )
+
+
+def _json_label(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        v = v.item()
+    if not isinstance(v, (str, int, float, bool)):
+        raise InputValueError(f"expected labels that are strings or numbers, got {type(v).__name__}")
+    return v
+
+
+class SequenceClassifier:
+    """A recurrent classifier: one label per text or sequence.
+
+    Arguments:
+        cell: ``"lstm"``, ``"gru"``, ``"rnn"``, ``"indrnn"``, ``"mingru"``, ``"minlstm"``; units, layers;
+        bidirectional: run each layer both ways; pooling: ``"last"`` (the state after the last real step),
+            ``"mean"`` or ``"max"`` over the real steps;
+        embedding: token vector size (texts); level: ``"word"`` or ``"char"``; lower: lowercase texts;
+        min_count / max_vocab: vocabulary limits (rarer tokens become ``<unk>``); max_length: keep the first
+            ``max_length`` tokens of a text;
+        class_weight: ``None``, ``"balanced"`` (weights ``n / (K n_k)``) or ``{label: weight}``;
+        dropout, epochs, batch_size, learning_rate (Adam), clipnorm;
+        validation: the held-out fraction (stratified) that picks the best epoch; patience: epochs without
+            improvement of the validation loss before stopping (the best weights are kept);
+        seed: the same seed repeats a run.
+    """
+
+    def __init__(
+        self,
+        cell: str = "lstm",
+        units: int = 64,
+        layers: int = 1,
+        bidirectional: bool = False,
+        *,
+        pooling: str = "last",
+        embedding: int = 64,
+        level: str = "word",
+        lower: bool = True,
+        min_count: int = 1,
+        max_vocab: int | None = None,
+        max_length: int | None = None,
+        class_weight: str | dict | None = None,
+        dropout: float = 0.0,
+        epochs: int = 10,
+        batch_size: int = 32,
+        learning_rate: float = 2e-3,
+        clipnorm: float | None = 1.0,
+        validation: float = 0.1,
+        patience: int | None = 3,
+        seed: int = 0,
+    ):
+        self.cell = check_cell(cell)
+        for name, v in (("units", units), ("layers", layers), ("embedding", embedding), ("batch_size", batch_size)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
+                raise ConfigError(f"expected {name} to be a positive integer, got {v!r}")
+        self.units, self.layers, self.embedding, self.batch_size = int(units), int(layers), int(embedding), int(batch_size)
+        self.bidirectional = bool(bidirectional)
+        if pooling not in POOLINGS:
+            raise ConfigError(f"expected pooling in {POOLINGS}, got {pooling!r}")
+        self.pooling = pooling
+        if level not in ("word", "char"):
+            raise ConfigError(f"expected level 'word' or 'char', got {level!r}")
+        self.level, self.lower = level, bool(lower)
+        self.min_count = int(min_count)
+        self.max_vocab = max_vocab
+        if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
+            raise ConfigError(f"expected max_length to be a positive integer or None, got {max_length!r}")
+        self.max_length = max_length
+        if class_weight is not None and class_weight != "balanced" and not isinstance(class_weight, dict):
+            raise ConfigError(f"expected class_weight None, 'balanced' or a dict label -> weight, got {class_weight!r}")
+        self.class_weight = class_weight
+        if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+            raise ConfigError(f"expected dropout in [0, 1), got {dropout!r}")
+        self.dropout = float(dropout)
+        self.epochs = int(epochs)
+        self.learning_rate = float(learning_rate)
+        self.clipnorm = None if clipnorm is None else float(clipnorm)
+        if not isinstance(validation, (int, float)) or not 0 <= validation < 1:
+            raise ConfigError(f"expected validation in [0, 1), got {validation!r}")
+        self.validation = float(validation)
+        self.patience = patience
+        self.seed = int(seed)
+        self.tokenizer: Tokenizer = make_tokenizer(level, self.lower)
+        self.vocab: Vocabulary | None = None
+        self.classes_: list[Any] | None = None
+        self.kind: str | None = None  # "text" or "sequence"
+        self.features: int | None = None
+        self.network: ClassifierNetwork | None = None
+        self.history: dict[str, list[float]] = {}
+        self.weights_: list[float] | None = None
+
+    def get_config(self) -> dict[str, Any]:
+        return dict(
+            cell=self.cell, units=self.units, layers=self.layers, bidirectional=self.bidirectional, pooling=self.pooling,
+            embedding=self.embedding, level=self.level, lower=self.lower, min_count=self.min_count,
+            max_vocab=self.max_vocab, max_length=self.max_length,
+            class_weight=self.class_weight if not isinstance(self.class_weight, dict) else None,
+            dropout=self.dropout, epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
+            clipnorm=self.clipnorm, validation=self.validation, patience=self.patience, seed=self.seed,
+        )  # fmt: skip
+
+    def __repr__(self) -> str:
+        bi = ", bidirectional=True" if self.bidirectional else ""
+        return f"SequenceClassifier(cell={self.cell!r}, units={self.units}{bi}, pooling={self.pooling!r})"
+
+    @property
+    def fitted(self) -> bool:
+        return self.network is not None
+
+    def _require_fitted(self, what: str) -> None:
+        if not self.fitted:
+            raise NotBuiltError(f"{what} needs a trained classifier: call fit(...) or load_classifier(path) first")
+
+    # -- inputs -----------------------------------------------------------------------------------
+    @staticmethod
+    def _kind_of(X: Any) -> str:
+        if isinstance(X, str):
+            raise InputValueError("expected a list of texts (or of sequences), got one string")
+        if isinstance(X, pd.Series):
+            X = X.tolist()
+        if isinstance(X, np.ndarray) and X.dtype.kind in "fiub" and X.ndim == 3:
+            return "sequence"
+        items = list(X)
+        if not items:
+            raise InputValueError("expected at least one text or sequence, got none")
+        if all(isinstance(x, str) for x in items):
+            return "text"
+        bad = next((i for i, x in enumerate(items) if isinstance(x, str)), None)
+        if bad is not None:
+            raise InputValueError(f"expected only texts or only sequences, got a mix (a string at position {bad})")
+        return "sequence"
+
+    def _token_rows(self, texts: Sequence[str]) -> list[list[int]]:
+        rows = []
+        for t in texts:
+            ids = self.vocab.encode(self.tokenizer.tokenize(t))
+            if self.max_length is not None:
+                ids = ids[: self.max_length]
+            rows.append(ids or [self.vocab.unk_id])  # an empty text reads as one unknown token
+        return rows
+
+    def _tensor(self, X: Any) -> torch.Tensor:
+        """The padded input: ids ``(N, T)`` (0 = padding), or features + a mask channel ``(N, T, F + 1)``."""
+        kind = self._kind_of(X)
+        if kind != self.kind:
+            raise InputValueError(f"this classifier was trained on {self.kind}s, got {kind}s")
+        if isinstance(X, pd.Series):
+            X = X.tolist()
+        if kind == "text":
+            rows = self._token_rows(list(X))
+            T = max(len(r) for r in rows)
+            ids = np.zeros((len(rows), T), dtype=np.int64)
+            for i, r in enumerate(rows):
+                ids[i, : len(r)] = r
+            return torch.from_numpy(ids)
+        seqs = [np.asarray(s, dtype=np.float32) for s in (X if not isinstance(X, np.ndarray) else list(X))]
+        for i, s in enumerate(seqs):
+            if s.ndim != 2 or s.shape[0] == 0:
+                raise ShapeError(f"expected sequence {i} of shape (time, features) with time >= 1, got {s.shape}")
+            if self.features is not None and s.shape[1] != self.features:
+                raise ShapeError(f"expected sequences with {self.features} features, got {s.shape[1]} at position {i}")
+            if not np.isfinite(s).all():
+                raise InputValueError(f"sequence {i} holds NaN or inf values; expected finite numbers")
+        T = max(s.shape[0] for s in seqs)
+        F = seqs[0].shape[1]
+        out = np.zeros((len(seqs), T, F + 1), dtype=np.float32)
+        for i, s in enumerate(seqs):
+            out[i, : len(s), :F] = s
+            out[i, : len(s), F] = 1.0
+        return torch.from_numpy(out)
+
+    def _label_ids(self, y: Sequence[Any], what: str = "labels") -> np.ndarray:
+        pos = {c: i for i, c in enumerate(self.classes_)}
+        ys = [_json_label(v) for v in y]
+        unseen = sorted({str(v) for v in ys if v not in pos})
+        if unseen:
+            raise InputValueError(
+                f"{what} hold values the classifier was not trained on: {unseen[:10]}; "
+                f"known classes: {[str(c) for c in self.classes_]}"
+            )
+        return np.asarray([pos[v] for v in ys], dtype=np.int64)
+
+    def _loss(self, weights: torch.Tensor | None):
+        def loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+            w = None if weights is None else weights.to(logits.dtype)
+            return nn.functional.cross_entropy(logits, target.reshape(-1).long(), weight=w)
+
+        return loss
+
+    # -- training ---------------------------------------------------------------------------------
+    def fit(
+        self,
+        X: Any,
+        y: Sequence[Any],
+        *,
+        validation_data: tuple[Any, Sequence[Any]] | None = None,
+        epochs: int | None = None,
+        verbose: int = 0,
+        checkpoint_dir: str | os.PathLike | None = None,
+        resume: bool = False,
+    ) -> SequenceClassifier:
+        """Train on texts (or sequences) ``X`` with labels ``y``; returns ``self``."""
+        self.kind = self._kind_of(X)
+        X = X.tolist() if isinstance(X, pd.Series) else X
+        y = list(y.tolist() if isinstance(y, (pd.Series, np.ndarray)) else y)
+        if len(y) != len(X):
+            raise ShapeError(f"expected as many labels as inputs, got {len(y)} labels for {len(X)} inputs")
+        ys = [_json_label(v) for v in y]
+        classes = sorted(set(ys), key=lambda c: (str(type(c)), c))
+        if len(classes) < 2:
+            raise InputValueError(
+                f"expected at least two classes in the labels, got only {classes[0]!r} ({len(ys)} rows)"
+                if classes
+                else "expected labels, got none"
+            )
+        self.classes_ = classes
+        y_ids = self._label_ids(ys)
+        idx = np.arange(len(ys))
+        val_idx = np.array([], dtype=np.int64)
+        if validation_data is None and self.validation:
+            from sklearn.model_selection import train_test_split
+
+            counts = np.bincount(y_ids, minlength=len(classes))
+            stratify = y_ids if counts.min() >= 2 else None
+            idx, val_idx = train_test_split(idx, test_size=self.validation, random_state=self.seed, stratify=stratify)
+        if self.kind == "text":
+            train_texts = [X[i] for i in idx]
+            self.vocab = Vocabulary.build(
+                (self.tokenizer.tokenize(t) for t in train_texts), min_count=self.min_count, max_size=self.max_vocab
+            )
+        else:
+            first = np.asarray(X[0] if not isinstance(X, np.ndarray) else X[0])
+            if first.ndim != 2:
+                raise ShapeError(f"expected sequences of shape (time, features), got {first.shape} at position 0")
+            self.features = int(first.shape[1])
+            self.vocab = None
+        x_all = self._tensor(X)
+        xt, yt = x_all[torch.from_numpy(idx)], torch.from_numpy(y_ids[idx])
+        val = None
+        if validation_data is not None:
+            val = (self._tensor(validation_data[0]), torch.from_numpy(self._label_ids(validation_data[1], "validation labels")))
+        elif len(val_idx):
+            val = (x_all[torch.from_numpy(val_idx)], torch.from_numpy(y_ids[val_idx]))
+        weights = self._class_weights(y_ids[idx])
+        set_seed(self.seed)
+        self.network = ClassifierNetwork(
+            classes=len(classes), cell=self.cell, units=self.units, layers=self.layers, bidirectional=self.bidirectional,
+            pooling=self.pooling, dropout=self.dropout, vocab_size=len(self.vocab) if self.vocab is not None else None,
+            embedding=self.embedding, features=self.features,
+        )  # fmt: skip
+        trainer = Trainer(self.network)
+        trainer.compile(Adam(learning_rate=self.learning_rate), self._loss(weights), clipnorm=self.clipnorm)
+        callbacks = []
+        if val is not None and self.patience is not None:
+            callbacks.append(EarlyStopping(monitor="val_loss", patience=int(self.patience), restore_best_weights=True))
+        history = trainer.fit(
+            xt, yt, batch_size=self.batch_size, epochs=self.epochs if epochs is None else int(epochs), verbose=verbose,
+            validation_data=val, shuffle=True, seed=self.seed, callbacks=callbacks, checkpoint_dir=checkpoint_dir,
+            resume=resume,
+        )  # fmt: skip
+        self.network.eval()
+        self.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        return self
+
+    def _class_weights(self, y_ids: np.ndarray) -> torch.Tensor | None:
+        K = len(self.classes_)
+        if self.class_weight is None:
+            self.weights_ = None
+            return None
+        if self.class_weight == "balanced":
+            counts = np.bincount(y_ids, minlength=K).astype(float)
+            w = np.where(counts > 0, len(y_ids) / (K * np.maximum(counts, 1)), 0.0)
+        else:
+            unknown = [k for k in self.class_weight if k not in self.classes_]
+            if unknown:
+                raise ConfigError(f"class_weight names labels not in the data: {unknown}; labels: {self.classes_}")
+            w = np.array([float(self.class_weight.get(c, 1.0)) for c in self.classes_])
+        self.weights_ = [float(v) for v in w]
+        return torch.tensor(w, dtype=torch.float32)
+
+    # -- prediction -------------------------------------------------------------------------------
+    @torch.no_grad()
+    def predict_proba(self, X: Any, batch_size: int = 256) -> np.ndarray:
+        """Class probabilities ``(N, K)``, columns in the order of ``classes_``."""
+        self._require_fitted("predict_proba()")
+        self.network.eval()
+        x = self._tensor(X)
+        outs = []
+        for a in range(0, x.shape[0], batch_size):
+            xb = x[a : a + batch_size]
+            if self.kind == "text":
+                xb = xb[:, : int((xb != 0).sum(1).max())]  # (B, T_b): pad only to this batch's longest
+            outs.append(torch.softmax(self.network(xb).double(), -1))
+        return torch.cat(outs).numpy()
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable label of each input."""
+        p = self.predict_proba(X)
+        return np.asarray([self.classes_[i] for i in p.argmax(1)], dtype=object)
+
+    def evaluate(self, X: Any, y: Sequence[Any]) -> ClassificationReport:
+        """Accuracy, macro-F1 and the confusion matrix on labelled data."""
+        self._require_fitted("evaluate()")
+        y = list(y.tolist() if isinstance(y, (pd.Series, np.ndarray)) else y)
+        self._label_ids(y)  # unseen labels: a clear error
+        return classification_report([_json_label(v) for v in y], list(self.predict(X)), self.classes_)
+
+    # -- files ------------------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write ``config.json`` (+ ``vocab.json`` for texts) and ``weights.safetensors`` to ``path``."""
+        self._require_fitted("save()")
+        doc = {
+            "config": self.get_config(),
+            "tokenizer": self.tokenizer.get_config(),
+            "classes": self.classes_,
+            "kind": self.kind,
+            "features": self.features,
+            "class_weights": self.weights_,
+            "history": self.history,
+        }
+        return save_directory(path, FORMAT, doc, self.vocab, self.network)
+
+
+def load_classifier(path: str | os.PathLike) -> SequenceClassifier:
+    """Rebuild a ``SequenceClassifier`` saved with ``save(path)``."""
+    doc, vocab, state = read_directory(path, FORMAT)
+    try:
+        clf = SequenceClassifier(**doc["config"])
+        clf.classes_ = list(doc["classes"])
+        clf.kind = doc["kind"]
+    except (ConfigError, TypeError, KeyError) as e:
+        raise ModelFileError(f"{Path(path) / 'config.json'} describes a classifier recurra cannot build: {e}") from None
+    if clf.kind == "text" and vocab is None:
+        raise ModelFileError(f"{path} is damaged: vocab.json is missing")
+    clf.tokenizer = tokenizer_from_config(doc.get("tokenizer") or {"level": clf.level, "lower": clf.lower})
+    clf.vocab = vocab
+    clf.features = doc.get("features")
+    clf.weights_ = doc.get("class_weights")
+    clf.history = dict(doc.get("history") or {})
+    clf.network = ClassifierNetwork(
+        classes=len(clf.classes_), cell=clf.cell, units=clf.units, layers=clf.layers, bidirectional=clf.bidirectional,
+        pooling=clf.pooling, dropout=clf.dropout, vocab_size=len(vocab) if vocab is not None else None,
+        embedding=clf.embedding, features=clf.features,
+    )  # fmt: skip
+    load_module_state(clf.network, state, Path(path) / "weights.safetensors")
+    return clf
+
+
+__all__ = ["SequenceClassifier", "ClassificationReport", "classification_report", "load_classifier"]

@@ -1,0 +1,159 @@
+"""The ``nn.Module``s behind ``LanguageModel`` and ``SequenceClassifier``, built from recurra's layers.
+
+``LanguageNetwork``: ids ``(B, T)`` -> embedding ``(B, T, E)`` -> stacked recurrent layers ``(B, T, H)`` ->
+logits ``(B, T, V)``; with ``tie_weights`` the output matrix is the embedding matrix (a projection
+``H -> E`` is added when ``H != E``). ``step`` runs it with explicit states and returns the new ones, so
+generation advances one token at a time.
+
+``ClassifierNetwork``: a padded batch (ids ``(B, T)`` with 0 as padding, or features ``(B, T, F + 1)``
+whose last channel is 1 on real steps and 0 on padding) -> masked recurrent layers -> pooling over the
+real steps (``last``, ``mean`` or ``max``) -> logits ``(B, K)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..errors import ConfigError
+from ..layers import GRU, LSTM, Bidirectional, Dense, Embedding, IndRNN, MinGRU, MinLSTM, SimpleRNN
+
+CELLS: dict[str, type] = {
+    "lstm": LSTM,
+    "gru": GRU,
+    "rnn": SimpleRNN,
+    "indrnn": IndRNN,
+    "mingru": MinGRU,
+    "minlstm": MinLSTM,
+}
+POOLINGS = ("last", "mean", "max")
+
+State = list[list[torch.Tensor]]  # per layer, the layer's state tensors, each (B, H)
+
+
+def check_cell(cell: str) -> str:
+    if not isinstance(cell, str) or cell.lower() not in CELLS:
+        raise ConfigError(f"expected cell in {', '.join(CELLS)}, got {cell!r}")
+    return cell.lower()
+
+
+def recurrent_layer(cell: str, units: int, in_dim: int, dropout: float = 0.0, **kwargs: Any):
+    """A recurrent layer of the named family, built for ``in_dim`` features, returning sequences and states."""
+    return CELLS[check_cell(cell)](
+        units, return_sequences=True, return_state=True, dropout=dropout, input_shape=(None, in_dim), **kwargs
+    )
+
+
+class LanguageNetwork(nn.Module):
+    """Embedding, ``layers`` recurrent layers of ``units``, and a softmax over the vocabulary (as logits)."""
+
+    def __init__(self, vocab_size: int, *, cell: str, units: int, layers: int, embedding: int, dropout: float, tie_weights: bool):
+        super().__init__()
+        self.embed = Embedding(vocab_size, embedding)
+        self.rnns = nn.ModuleList(
+            recurrent_layer(cell, units, embedding if i == 0 else units, dropout if i > 0 else 0.0) for i in range(layers)
+        )
+        self.dropout = float(dropout)
+        self.tie_weights = bool(tie_weights)
+        if tie_weights:
+            self.proj = Dense(embedding, input_shape=(units,)) if units != embedding else None
+            self.out_bias = nn.Parameter(torch.zeros(vocab_size))
+            self.out = None
+        else:
+            self.proj = None
+            self.out = Dense(vocab_size, input_shape=(units,))
+
+    def logits(self, h: torch.Tensor) -> torch.Tensor:
+        """``(B, T, H) -> (B, T, V)``."""
+        h = nn.functional.dropout(h, self.dropout, self.training)
+        if self.tie_weights:
+            if self.proj is not None:
+                h = self.proj(h)  # (B, T, E)
+            return nn.functional.linear(h, self.embed.embeddings, self.out_bias)
+        return self.out(h)
+
+    def step(self, ids: torch.Tensor, states: State | None = None) -> tuple[torch.Tensor, State]:
+        """Logits ``(B, T, V)`` for ids ``(B, T)`` from ``states`` (zeros when None), and the states after."""
+        x = nn.functional.dropout(self.embed(ids), self.dropout, self.training)  # (B, T, E)
+        new: State = []
+        for i, rnn in enumerate(self.rnns):
+            init = None if states is None else states[i]
+            x, *s = rnn(x, initial_state=init)  # (B, T, H)
+            new.append(s)
+        return self.logits(x), new
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        """Logits ``(B, T, V)``; under truncated BPTT the layers carry their own state between calls."""
+        x = nn.functional.dropout(self.embed(ids), self.dropout, self.training)  # (B, T, E)
+        for rnn in self.rnns:
+            x = rnn(x)[0]  # (B, T, H)
+        return self.logits(x)
+
+
+class ClassifierNetwork(nn.Module):
+    """Masked recurrent layers over a padded batch, pooled, then ``Dense(classes)`` (logits)."""
+
+    def __init__(
+        self,
+        *,
+        classes: int,
+        cell: str,
+        units: int,
+        layers: int,
+        bidirectional: bool,
+        pooling: str,
+        dropout: float,
+        vocab_size: int | None = None,
+        embedding: int = 64,
+        features: int | None = None,
+    ):
+        super().__init__()
+        if pooling not in POOLINGS:
+            raise ConfigError(f"expected pooling in {POOLINGS}, got {pooling!r}")
+        self.pooling = pooling
+        self.dropout = float(dropout)
+        self.tokens = vocab_size is not None
+        if self.tokens:
+            self.embed = Embedding(vocab_size, embedding, mask_zero=True)
+            in_dim = embedding
+        else:
+            self.embed = None
+            in_dim = int(features)
+        rnns = []
+        for i in range(layers):
+            layer = recurrent_layer(cell, units, in_dim, dropout if i > 0 else 0.0)
+            rnns.append(Bidirectional(layer) if bidirectional else layer)
+            in_dim = units * (2 if bidirectional else 1)
+        self.rnns = nn.ModuleList(rnns)
+        self.out = Dense(classes, input_shape=(in_dim,))
+
+    def split(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The network's input and the mask ``(B, T)`` of real steps."""
+        if self.tokens:
+            ids = x.long()  # (B, T)
+            return ids, ids != 0
+        return x[..., :-1], x[..., -1] > 0.5  # (B, T, F), (B, T)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        inp, mask = self.split(x)
+        h = self.embed(inp) if self.tokens else inp  # (B, T, E)
+        h = nn.functional.dropout(h, self.dropout, self.training)
+        for rnn in self.rnns:
+            h = rnn(h, mask=mask)[0]  # (B, T, H) or (B, T, 2H); zero at padded steps
+        if self.pooling == "last":
+            # batches are right-padded: the forward direction ends at the last real step, the backward one at step 0
+            end = (mask.sum(1) - 1).clamp(min=0)  # (B,)
+            pooled = h[torch.arange(h.shape[0], device=h.device), end]  # (B, H or 2H)
+            if isinstance(self.rnns[-1], Bidirectional):
+                half = h.shape[-1] // 2
+                pooled = torch.cat([pooled[:, :half], h[:, 0, half:]], -1)  # (B, 2H)
+        else:
+            m = mask.unsqueeze(-1).to(h.dtype)  # (B, T, 1)
+            if self.pooling == "mean":
+                pooled = (h * m).sum(1) / m.sum(1).clamp(min=1.0)  # (B, H)
+            else:
+                pooled = h.masked_fill(m == 0, float("-inf")).amax(1)  # (B, H)
+        pooled = nn.functional.dropout(pooled, self.dropout, self.training)
+        return self.out(pooled)  # (B, K)

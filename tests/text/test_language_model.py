@@ -1,0 +1,178 @@
+"""LanguageModel: training over the stream with truncated BPTT, generation from the carried state,
+sampling controls, beam search, the keyboard, saving and loading, and clear errors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from recurra.errors import ConfigError, InputValueError, ModelFileError, NotBuiltError
+from recurra.text import LanguageModel, bundled_text, load_language_model
+from recurra.text.generation import filter_logits
+
+TEXT = "\n".join(["el perro come pan", "el gato come pez", "la niña come pan", "el niño bebe agua", "la perra bebe leche"] * 12)
+
+
+@pytest.fixture(scope="module")
+def char_lm() -> LanguageModel:
+    lm = LanguageModel(level="char", cell="lstm", units=24, layers=2, embedding=12, bptt=8, window=32, epochs=3, batch_size=16)
+    return lm.fit(TEXT)
+
+
+def test_training_over_the_stream_lowers_the_loss_and_reports_bits(char_lm):
+    losses = char_lm.history["loss"]
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    m = char_lm.metrics
+    assert set(m) == {"loss", "perplexity", "bits_per_token", "bits_per_char"}
+    assert m["perplexity"] == pytest.approx(math.exp(m["loss"]))
+    assert m["bits_per_char"] == pytest.approx(m["loss"] / math.log(2))
+    assert m["bits_per_char"] < math.log2(len(char_lm.vocab))  # better than uniform
+    assert "val_loss" in char_lm.history
+
+
+def test_carried_state_gives_the_distribution_of_the_whole_prefix(char_lm):
+    net, v = char_lm.network, char_lm.vocab
+    ids = [v.start_id] + v.encode(list("el perro come"))
+    full, _ = net.step(torch.tensor([ids]))  # (1, T, V): the prefix read at once
+    state, stepped = None, []
+    for i in ids:  # one token at a time, the state carried
+        logits, state = net.step(torch.tensor([[i]]), state)
+        stepped.append(logits[0, -1])
+    torch.testing.assert_close(torch.stack(stepped), full[0], atol=1e-5, rtol=1e-5)
+
+
+def test_greedy_generation_picks_the_argmax_of_the_recomputed_prefix(char_lm):
+    out = char_lm.generate(prime="la ", length=12, strategy="greedy", stop_at_end=False)
+    v, net = char_lm.vocab, char_lm.network
+    ids = [v.start_id] + v.encode(list("la "))
+    banned = [v.pad_id, v.unk_id, v.start_id]
+    for ch in out:
+        tok = v.end_id if ch == "\n" else v[ch]
+        logits = net.step(torch.tensor([ids]))[0][0, -1].clone()
+        logits[banned] = float("-inf")
+        assert int(torch.argmax(logits)) == tok
+        ids += [tok] if tok != v.end_id else [tok, v.start_id]
+
+
+def test_sampling_controls_and_seeds(char_lm):
+    a = char_lm.generate(prime="el", length=30, temperature=0.8, seed=3)
+    assert a == char_lm.generate(prime="el", length=30, temperature=0.8, seed=3)
+    greedy = char_lm.generate(prime="el", length=30, strategy="greedy")
+    assert char_lm.generate(prime="el", length=30, top_k=1, seed=5) == greedy
+    assert char_lm.generate(prime="el", length=30, top_p=1e-9, seed=5) == greedy  # the nucleus keeps one token
+    assert char_lm.generate(prime="el", length=30, strategy="beam", beam_width=1) == greedy
+    assert "\n" not in a and "<" not in a  # stops at the end of a line; never writes special tokens
+    many = char_lm.generate(length=300, stop_at_end=False, seed=0, temperature=1.5)
+    assert len(many) == 300
+    with pytest.raises(ConfigError, match="temperature > 0"):
+        char_lm.generate(temperature=0)
+    with pytest.raises(ConfigError, match="strategy"):
+        char_lm.generate(strategy="nucleus")
+
+
+def test_filter_logits_keeps_the_top_k_and_the_nucleus():
+    logits = torch.log(torch.tensor([0.5, 0.3, 0.15, 0.05], dtype=torch.float64))
+    assert torch.isinf(filter_logits(logits, top_k=3)).tolist() == [False, False, False, True]
+    assert torch.isinf(filter_logits(logits, top_p=0.7)).tolist() == [False, False, True, True]
+    assert torch.isinf(filter_logits(logits, top_p=0.81)).tolist() == [False, False, False, True]
+
+
+def test_save_and_load_give_the_same_model(char_lm, tmp_path):
+    char_lm.save(tmp_path / "lm")
+    assert sorted(p.name for p in (tmp_path / "lm").iterdir()) == ["config.json", "vocab.json", "weights.safetensors"]
+    again = load_language_model(tmp_path / "lm")
+    assert again.vocab == char_lm.vocab and again.metrics == char_lm.metrics
+    p, q = char_lm.next_token_probabilities("el pe"), again.next_token_probabilities("el pe")
+    assert p.keys() == q.keys() and all(abs(p[k] - q[k]) < 1e-6 for k in p)
+    assert sum(p.values()) == pytest.approx(1.0)
+    with pytest.raises(ModelFileError, match="does not exist"):
+        load_language_model(tmp_path / "missing")
+    (tmp_path / "lm" / "config.json").write_text('{"format": "recurra.model"}')
+    with pytest.raises(ModelFileError, match="expected a 'recurra.language_model' directory"):
+        load_language_model(tmp_path / "lm")
+
+
+def test_char_level_suggestions(char_lm):
+    s = char_lm.suggest("el perro co", k=2)
+    assert s.partial == "co" and len(s.completions) == 2
+    assert all(w.startswith("co") for w, _ in s.completions)
+    assert s.completions[0][1] >= s.completions[1][1] > 0
+
+
+def test_word_level_keyboard_and_unknown_tokens():
+    lm = LanguageModel(
+        level="word",
+        cell="gru",
+        units=32,
+        embedding=16,
+        bptt=8,
+        window=16,
+        epochs=6,
+        batch_size=4,
+        learning_rate=0.01,
+        min_count=1,
+        validation=0.0,
+    )
+    lm.fit(TEXT)
+    s = lm.suggest("El niño bebe ag", k=3)
+    assert s.partial == "ag" and s.completions[0][0] == "agua"
+    s = lm.suggest("la perra bebe ", k=2)
+    assert s.completions == [] and len(s.next_words) == 2 and s.next_words[0][0] in {"leche", "agua"}
+    assert lm.metrics == {}  # no validation split
+    assert isinstance(lm.generate(prime="el zorro", length=5, seed=0), str)  # unknown words are read as <unk>
+    with pytest.raises(InputValueError, match=r"does not know: \['zorro'\]"):
+        lm.generate(prime="el zorro", strict=True)
+
+
+def test_the_keyboard_completes_perro_after_a_short_run_on_the_proverbs():
+    # a small fixed run on the bundled proverbs (Spanish, 4,995 lines); the figure in docs/text.md uses a longer one
+    lm = LanguageModel(
+        level="word", cell="lstm", units=32, embedding=32, max_vocab=1000, bptt=32, window=64, batch_size=64, epochs=2, seed=0
+    )
+    lm.fit(bundled_text("refranes"))
+    words = [w for w, _ in lm.suggest("Voy al parque con mi per", k=3).completions]
+    assert "perro" in words, words
+
+
+def test_bad_input_is_refused_with_what_was_expected(tmp_path):
+    lm = LanguageModel(level="char", units=8, window=64, bptt=16, epochs=1)
+    with pytest.raises(InputValueError, match="expected a corpus of at least 65 char tokens"):
+        lm.fit("hola\nadiós\n" * 3, epochs=1)
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"  \n")
+    with pytest.raises(InputValueError, match="got an empty file"):
+        lm.fit(files=empty)
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("año\n".encode("latin-1"))
+    with pytest.raises(InputValueError, match="got the byte 0xf1 at offset 1 that is not UTF-8"):
+        lm.fit(files=[latin])
+    with pytest.raises(InputValueError, match="texts=... \\(strings\\) or files="):
+        lm.fit()
+    with pytest.raises(NotBuiltError, match="call fit"):
+        lm.generate()
+    with pytest.raises(ConfigError, match="expected cell in"):
+        LanguageModel(cell="transformer")
+    with pytest.raises(ConfigError, match="window >= bptt"):
+        LanguageModel(bptt=64, window=32)
+
+
+def test_training_repeats_under_a_seed_and_reads_files(tmp_path):
+    f = tmp_path / "c.txt"
+    f.write_text(TEXT, encoding="utf-8")
+    kw = dict(level="char", cell="gru", units=8, embedding=4, bptt=8, window=16, epochs=1, seed=7)
+    a = LanguageModel(**kw).fit(files=[f])
+    b = LanguageModel(**kw).fit(TEXT)
+    assert a.history["loss"] == b.history["loss"]
+    wa = [p.detach().numpy() for p in a.network.parameters()]
+    wb = [p.detach().numpy() for p in b.network.parameters()]
+    assert all(np.array_equal(x, y) for x, y in zip(wa, wb))
+
+
+def test_tied_weights_share_the_embedding():
+    lm = LanguageModel(level="char", units=12, embedding=6, tie_weights=True, bptt=8, window=16, epochs=1).fit(TEXT)
+    assert lm.network.out is None and lm.network.proj is not None
+    names = [n for n, _ in lm.network.named_parameters()]
+    assert not any(n.startswith("out.") for n in names)
