@@ -5,7 +5,7 @@ cell with a reference implementation of its equations and a fused fast path, and
 ``Sequential`` model with ``compile`` / ``fit`` / ``evaluate`` / ``predict`` / ``save``.
 """
 
-from . import activations, cells, errors, initializers, layers, train
+from . import activations, cells, errors, initializers, inspect, layers, train
 from .esn import EchoStateNetwork
 from .io import load_model, load_weights, save_model, save_weights
 from .layers import (
@@ -49,6 +49,7 @@ __all__ = [
     "errors",
     "initializers",
     "layers",
+    "inspect",
     "SimpleRNN",
     "LSTM",
     "GRU",

@@ -7,6 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from . import __version__
+from .cli_compare import compare_command
 from .cli_text import classify_app, text_app
 from .errors import TrainingInterrupted
 
@@ -57,6 +58,9 @@ def version() -> None:
 
 app.add_typer(text_app, name="text")
 app.add_typer(classify_app, name="classify")
+
+
+app.command("compare")(compare_command)
 
 
 def main() -> None:

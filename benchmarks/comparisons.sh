@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The figures of docs/comparisons.md and docs/inspect.md. Two chains run side by side (2 CPU cores);
+# each command writes results.json and a PNG under benchmarks/results/<name>/ and prints its table.
+#
+#   bash benchmarks/comparisons.sh            # logs in benchmarks/results/*.log
+set -u
+cd "$(dirname "$0")/.."
+OUT=benchmarks/results
+mkdir -p $OUT
+run() {
+    echo "== $*"
+    local start=$(date +%s)
+    "$@"
+    echo "-- exit $?, elapsed $(( $(date +%s) - start )) s"
+}
+COMMON="--batch-size 32 --threads 1"
+chain_a() {
+    # gradient flow at initialisation (adding problem, T=200), and an exploding gradient with and without clipping
+    [ -n "${SKIP_GRADIENTS:-}" ] || run python benchmarks/gradient_flow.py --out $OUT/gradient_flow
+    # sequential digits, row by row (T=8, F=8): the whole family
+    run recurra compare --task digits_rows --cells rnn,lstm,gru,indrnn,mingru,minlstm,esn,mlp --seeds 3 \
+        --budget-steps 1000 --params 5000 $COMMON --out $OUT/digits_rows
+    # adding problem, T=200, a time budget: the whole family
+    run recurra compare --task adding --length 200 --cells rnn,lstm,gru,indrnn,mingru,minlstm,esn,mlp --seeds 2 \
+        --budget-seconds 20 --params 5000 $COMMON --out $OUT/adding200_family
+    # adding problem, T=500: IndRNN against LSTM under one step budget
+    run recurra compare --task adding --length 500 --cells lstm,indrnn --seeds 1 \
+        --budget-steps 1000 --params 2000 $COMMON --out $OUT/adding500
+}
+chain_b() {
+    # adding problem, T=200, a step budget: the simple RNN against the gated ones
+    run recurra compare --task adding --length 200 --cells rnn,lstm,gru,mlp --seeds 2 \
+        --budget-steps 2000 --params 5000 $COMMON --out $OUT/adding200_steps
+}
+chain_a > $OUT/chain_a.log 2>&1 &
+chain_b > $OUT/chain_b.log 2>&1 &
+wait

@@ -1,0 +1,351 @@
+"""Gate and state traces: every gate and state of a recurrent layer at every step, as arrays and heatmaps.
+
+``trace`` recomputes them: it runs the cell's equations (the ones in each cell's docstring, written
+out here so that the gates become visible) over the sequence with the layer's own weights, in
+``torch.no_grad``. The layer itself is not called and not changed, so whatever kernel it normally
+runs (torch's fused LSTM, the compiled IndRNN loop, the log-space scan ...) gives exactly what it
+gave before; the tests check that the traced states equal the layer's fast-path outputs.
+
+Quantities per family (each ``(B, T, H)``):
+
+========================  ==========================================================================
+cell                      quantities
+========================  ==========================================================================
+LSTM                      ``f`` forget, ``u`` update (input), ``c_tilde`` candidate, ``c`` cell,
+                          ``o`` output gate, ``a`` hidden state (the output)
+GRU                       ``z`` update, ``r`` reset, ``h_tilde`` candidate, ``h`` state
+SimpleRNN                 ``h`` (and ``y`` for ``feedback="indirect"`` / ``"complete"``)
+IndRNN                    ``h``
+MinGRU                    ``z`` update, ``h_tilde`` candidate, ``h``
+MinLSTM                   ``f``, ``i``, ``f_prime``, ``i_prime`` (normalised gates), ``h_tilde``, ``h``
+Reservoir / ESN           ``h``: the reservoir state ``x_t``
+any other cell            every tensor of its ``State``, from its ``step``
+========================  ==========================================================================
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+
+from ..cells.elman import ElmanJordanState, JordanState, SimpleRNNCell, SimpleRNNState
+from ..cells.gru import GRUCell, GRUState
+from ..cells.indrnn import IndRNNCell, IndRNNState
+from ..cells.lstm import LSTMCell, LSTMState
+from ..cells.minimal import MinGRUCell, MinGRUState, MinLSTMCell, MinLSTMState
+from ..cells.reservoir import ReservoirCell, ReservoirState
+from ..errors import ConfigError, ShapeError, format_shape
+from ..layers.masking import resolve_mask
+from ..layers.recurrent import Recurrent, check_sequence_input
+from . import _plot
+from ._common import as_tensor, dtype_of, find_recurrent, layer_input, require_built
+
+GATES = {"f", "u", "o", "z", "r", "i", "f_prime", "i_prime"}  # values in [0, 1] (sigmoid gates)
+
+DESCRIPTIONS = {
+    LSTMCell: {
+        "f": "forget gate f_t = σ(W_f x_t + U_f a_{t-1} + b_f)",
+        "u": "update gate u_t = σ(W_u x_t + U_u a_{t-1} + b_u)",
+        "c_tilde": "candidate c~_t = tanh(W_c x_t + U_c a_{t-1} + b_c)",
+        "c": "cell state c_t = f_t ⊙ c_{t-1} + u_t ⊙ c~_t",
+        "o": "output gate o_t = σ(W_o x_t + U_o a_{t-1} + b_o)",
+        "a": "hidden state a_t = o_t ⊙ tanh(c_t)",
+    },
+    GRUCell: {
+        "z": "update gate z_t = σ(W_z x_t + b_z + U_z h_{t-1} + b'_z)",
+        "r": "reset gate r_t = σ(W_r x_t + b_r + U_r h_{t-1} + b'_r)",
+        "h_tilde": "candidate h~_t",
+        "h": "state h_t = z_t ⊙ h_{t-1} + (1 - z_t) ⊙ h~_t",
+    },
+    IndRNNCell: {"h": "state h_t = act(W x_t + u ⊙ h_{t-1} + b)"},
+    MinGRUCell: {
+        "z": "update gate z_t = σ(W_z x_t + b_z)",
+        "h_tilde": "candidate h~_t = g(W_h x_t + b_h)",
+        "h": "state h_t = (1 - z_t) ⊙ h_{t-1} + z_t ⊙ h~_t",
+    },
+    MinLSTMCell: {
+        "f": "forget gate f_t = σ(W_f x_t + b_f)",
+        "i": "input gate i_t = σ(W_i x_t + b_i)",
+        "f_prime": "f'_t = f_t / (f_t + i_t)",
+        "i_prime": "i'_t = i_t / (f_t + i_t)",
+        "h_tilde": "candidate h~_t = g(W_h x_t + b_h)",
+        "h": "state h_t = f'_t ⊙ h_{t-1} + i'_t ⊙ h~_t",
+    },
+    ReservoirCell: {"h": "reservoir state x_t = (1 - α) x_{t-1} + α tanh(W_in [1; u_t] + W x_{t-1})"},
+}
+
+
+@dataclass
+class Trace:
+    """Every gate and state of a recurrent layer at every step (``trace``'s result).
+
+    ``values[name]`` is a ``(B, T, H)`` float array, steps in the order the layer runs them (reversed
+    with ``go_backwards``, like the layer's own outputs); NaN at masked steps. ``names`` keeps the
+    equations' order; ``descriptions[name]`` is the quantity's equation; ``output`` names the
+    layer's output (``"a"`` for an LSTM, ``"h"`` otherwise, ``"y"`` for a Jordan SimpleRNN).
+    """
+
+    cell: str
+    names: list[str]
+    values: dict[str, np.ndarray]
+    descriptions: dict[str, str] = field(default_factory=dict)
+    output: str = "h"
+    go_backwards: bool = False
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self.values:
+            raise KeyError(f"{self.cell} trace has no {name!r}; it has {', '.join(self.names)}")
+        return self.values[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.values
+
+    def __iter__(self):
+        return iter(self.names)
+
+
+# -- one step of each family, with its gates ----------------------------------------------------------
+# Each function: (cell, x_t (B, F), state) -> (quantities {name: (B, H)}, new state)
+
+
+def _lstm(cell: LSTMCell, x_t, state):
+    W_u, W_f, W_c, W_o = cell.weight_ih.chunk(4, 0)
+    U_u, U_f, U_c, U_o = cell.weight_hh.chunk(4, 0)
+    b = cell.bias if cell.bias is not None else cell.weight_ih.new_zeros(4 * cell.units)
+    b_u, b_f, b_c, b_o = b.chunk(4, 0)
+    a_prev, c_prev = state.h, state.c
+    σ, tanh = cell.rec_act, cell.act
+    f = σ(x_t @ W_f.T + a_prev @ U_f.T + b_f)
+    u = σ(x_t @ W_u.T + a_prev @ U_u.T + b_u)
+    c_tilde = tanh(x_t @ W_c.T + a_prev @ U_c.T + b_c)
+    c = f * c_prev + u * c_tilde
+    o = σ(x_t @ W_o.T + a_prev @ U_o.T + b_o)
+    a = o * tanh(c)
+    return {"f": f, "u": u, "c_tilde": c_tilde, "c": c, "o": o, "a": a}, LSTMState(a, c)
+
+
+def _gru(cell: GRUCell, x_t, state):
+    W_r, W_z, W_h = cell.weight_ih.chunk(3, 0)
+    U_r, U_z, U_h = cell.weight_hh.chunk(3, 0)
+    zeros = cell.weight_ih.new_zeros(3 * cell.units)
+    b_r, b_z, b_h = (cell.bias if cell.bias is not None else zeros).chunk(3, 0)
+    b2_r, b2_z, b2_h = (cell.recurrent_bias if cell.recurrent_bias is not None else zeros).chunk(3, 0)
+    h_prev = state.h
+    σ, tanh = cell.rec_act, cell.act
+    z = σ(x_t @ W_z.T + b_z + h_prev @ U_z.T + b2_z)
+    r = σ(x_t @ W_r.T + b_r + h_prev @ U_r.T + b2_r)
+    if cell.reset_after:
+        h_tilde = tanh(x_t @ W_h.T + b_h + r * (h_prev @ U_h.T + b2_h))
+    else:
+        h_tilde = tanh(x_t @ W_h.T + (r * h_prev) @ U_h.T + b_h)
+    h = z * h_prev + (1 - z) * h_tilde
+    return {"z": z, "r": r, "h_tilde": h_tilde, "h": h}, GRUState(h)
+
+
+def _simple(cell: SimpleRNNCell, x_t, state):
+    z = x_t @ cell.weight_ih.T
+    if cell.feedback in ("lateral", "complete"):
+        z = z + state.h @ cell.weight_hh.T
+    elif cell.feedback == "direct":
+        z = z + cell.weight_hh * state.h
+    if cell.feedback in ("indirect", "complete"):
+        z = z + state.y @ cell.weight_yh.T
+    if cell.bias is not None:
+        z = z + cell.bias
+    h = cell.act(z)
+    if cell.feedback in ("lateral", "direct"):
+        return {"h": h}, SimpleRNNState(h)
+    y = h @ cell.weight_hy.T
+    if cell.output_bias is not None:
+        y = y + cell.output_bias
+    new = JordanState(y) if cell.feedback == "indirect" else ElmanJordanState(h, y)
+    return {"h": h, "y": y}, new
+
+
+def _indrnn(cell: IndRNNCell, x_t, state):
+    z = x_t @ cell.weight_ih.T + cell.recurrent_weight() * state.h
+    if cell.bias is not None:
+        z = z + cell.bias
+    h = cell.act(z)
+    return {"h": h}, IndRNNState(h)
+
+
+def _min_gru(cell: MinGRUCell, x_t, state):
+    (W_z, W_h), (b_z, b_h) = cell._blocks()
+    z = torch.sigmoid(x_t @ W_z.T + b_z)
+    h_tilde = cell.act(x_t @ W_h.T + b_h)
+    h = (1 - z) * state.h + z * h_tilde
+    return {"z": z, "h_tilde": h_tilde, "h": h}, MinGRUState(h)
+
+
+def _min_lstm(cell: MinLSTMCell, x_t, state):
+    (W_f, W_i, W_h), (b_f, b_i, b_h) = cell._blocks()
+    f = torch.sigmoid(x_t @ W_f.T + b_f)
+    i = torch.sigmoid(x_t @ W_i.T + b_i)
+    h_tilde = cell.act(x_t @ W_h.T + b_h)
+    f_prime, i_prime = f / (f + i), i / (f + i)
+    h = f_prime * state.h + i_prime * h_tilde
+    return {"f": f, "i": i, "f_prime": f_prime, "i_prime": i_prime, "h_tilde": h_tilde, "h": h}, MinLSTMState(h)
+
+
+def _reservoir(cell: ReservoirCell, u_t, state):
+    if cell.W_fb is not None:
+        raise ConfigError("trace cannot run a reservoir with output feedback (it needs the outputs y_{t-1})")
+    x_prev = state.h
+    pre = cell.W_in[:, 0] + u_t @ cell.W_in[:, 1:].T + x_prev @ cell.W.T  # W_in [1; u_t] + W x_{t-1}
+    x = (1 - cell.leak_rate) * x_prev + cell.leak_rate * torch.tanh(pre)
+    return {"h": x}, ReservoirState(x)
+
+
+TRACERS: dict[type, Callable] = {
+    LSTMCell: _lstm,
+    GRUCell: _gru,
+    SimpleRNNCell: _simple,
+    IndRNNCell: _indrnn,
+    MinGRUCell: _min_gru,
+    MinLSTMCell: _min_lstm,
+    ReservoirCell: _reservoir,
+}
+
+
+def _generic(cell, x_t, state):
+    """Any other cell: its own ``step``, every tensor of its state."""
+    _, new = cell.step(x_t, state)
+    return dict(zip(type(new)._fields, new)), new
+
+
+def _tracer(cell) -> Callable:
+    for cls in type(cell).__mro__:
+        if cls in TRACERS:
+            return TRACERS[cls]
+    return _generic
+
+
+def trace_cell(cell, x: torch.Tensor, state: Any, mask: torch.Tensor | None = None) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Run ``cell``'s equations over ``x (B, T, F)`` from ``state``, keeping every quantity.
+
+    ``mask (B, T)``: at a masked step the state is carried unchanged (as in the layers) and every
+    quantity is NaN. Returns the names in order and ``{name: (B, T, H) array}``.
+    """
+    step = _tracer(cell)
+    xs = x.unbind(1)  # T tensors (B, F)
+    ms = mask.unsqueeze(-1).unbind(1) if mask is not None else None  # T tensors (B, 1)
+    collected: dict[str, list[torch.Tensor]] = {}
+    with torch.no_grad():
+        for t, x_t in enumerate(xs):
+            quantities, new_state = step(cell, x_t, state)
+            if ms is not None:
+                m = ms[t]
+                new_state = type(new_state)(*[torch.where(m, n, o) for n, o in zip(new_state, state)])
+                quantities = {k: torch.where(m, v, torch.full_like(v, float("nan"))) for k, v in quantities.items()}
+            state = new_state
+            for k, v in quantities.items():
+                collected.setdefault(k, []).append(v)
+    names = list(collected)
+    return names, {k: torch.stack(v, 1).cpu().numpy() for k, v in collected.items()}  # (B, T, H)
+
+
+def _esn_trace(esn: Any, x: Any) -> Trace:
+    if esn.reservoir is None:
+        raise ConfigError("trace needs the EchoStateNetwork's reservoir: fit it (or call initialize) first")
+    u = as_tensor(x, "x", torch.float64)
+    if u.dim() == 2:
+        u = u[None]  # (T, F) -> (1, T, F)
+    if u.dim() != 3 or u.shape[-1] != esn.input_dim:
+        raise ShapeError(
+            f"expected x of shape (time, {esn.input_dim}) or (batch, time, {esn.input_dim}), got {format_shape(u.shape)}"
+        )
+    cell = esn.reservoir
+    state = cell.zero_state(u.shape[0], dtype=u.dtype, device=u.device)
+    names, values = trace_cell(cell, u, state)
+    return Trace("ReservoirCell", names, values, dict(DESCRIPTIONS[ReservoirCell]))
+
+
+def trace(
+    module: Any,
+    x: Any,
+    *,
+    layer: Recurrent | None = None,
+    mask: Any = None,
+    lengths: Any = None,
+    initial_state: Any = None,
+) -> Trace:
+    """Every gate and state of a recurrent layer at every step (see the module docstring's table).
+
+    ``module``: a recurrent layer, a model containing one (``layer=`` picks one of several; default
+    the first), or an ``EchoStateNetwork`` (its reservoir states from the zero state; ``x (T, F)``).
+    For a model, the layer is traced on the input it receives inside the model (masks made by the
+    model's ``Embedding`` / ``Masking`` included). For a layer, ``mask`` / ``lengths`` /
+    ``initial_state`` are those of the layer's call.
+
+    It recomputes: the cell's equations run again over the sequence with the layer's weights (no
+    gradients); the layer is not called, so its kernel and its results are unchanged.
+    """
+    from ..esn import EchoStateNetwork
+
+    if isinstance(module, EchoStateNetwork):
+        return _esn_trace(module, x)
+    target = find_recurrent(module, layer, what="trace")
+    dtype = dtype_of(module)
+    xt = as_tensor(x, "x", dtype)
+    if module is target:
+        require_built(target, "trace")
+        x_in, kwargs = xt, {"mask": mask, "lengths": lengths, "initial_state": initial_state}
+    else:
+        if mask is not None or lengths is not None or initial_state is not None:
+            raise ConfigError("mask=, lengths= and initial_state= are for tracing a layer; a model makes its own masks")
+        call = layer_input(module, target, xt)
+        x_in, kwargs = call.x, {"mask": None, "lengths": None, "initial_state": None, **call.kwargs}
+    check_sequence_input(target, x_in, target.cell.input_size)
+    with torch.no_grad():
+        m = resolve_mask(x_in, kwargs["mask"], kwargs["lengths"])
+        state = target._initial_state(x_in, kwargs["initial_state"])
+        if target.go_backwards:
+            x_in = x_in.flip(1)
+            m = None if m is None else m.flip(1)
+        names, values = trace_cell(target.cell, x_in, state, m)
+    cell = target.cell
+    descriptions = next((d for cls, d in DESCRIPTIONS.items() if isinstance(cell, cls)), {})
+    output = "a" if isinstance(cell, LSTMCell) else getattr(cell, "output_state", "h")
+    return Trace(type(cell).__name__, names, values, dict(descriptions), output, target.go_backwards)
+
+
+def plot_trace(
+    tr: Trace,
+    path: str | os.PathLike | None = None,
+    *,
+    sample: int = 0,
+    names: Sequence[str] | None = None,
+    max_units: int = 64,
+) -> Any:
+    """Heatmaps of a trace, one panel per quantity: units (rows, at most ``max_units``) against steps
+    (columns), for sequence ``sample``. Gates share the scale ``[0, 1]``; other quantities a scale
+    symmetric about 0. Writes ``path`` (``.png``, ``.svg``, ``.pdf``) when given; returns the ``Figure``."""
+    names = list(names) if names is not None else tr.names
+    for n in names:
+        tr[n]  # noqa: B018 (raises a KeyError naming the quantities there are)
+    B = tr[names[0]].shape[0]
+    if isinstance(sample, bool) or not isinstance(sample, int) or not 0 <= sample < B:
+        raise ConfigError(f"expected sample in [0, {B - 1}], got {sample!r}")
+    fig = _plot.new_figure(7.0, 1.0 + 1.6 * len(names))
+    axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, n in zip(axes, names):
+        v = tr[n][sample, :, :max_units].T  # (H, T)
+        if n in GATES:
+            im = ax.imshow(v, aspect="auto", interpolation="nearest", cmap="viridis", vmin=0.0, vmax=1.0)
+        else:
+            lim = float(np.nanmax(np.abs(v))) if np.isfinite(v).any() else 1.0
+            im = ax.imshow(v, aspect="auto", interpolation="nearest", cmap="RdBu_r", vmin=-lim or -1, vmax=lim or 1)
+        ax.set_ylabel(f"{n}\nunit")
+        ax.set_title(tr.descriptions.get(n, n), fontsize=9, loc="left")
+        fig.colorbar(im, ax=ax, pad=0.01)
+    axes[-1].set_xlabel("step t" + (" (reversed: go_backwards)" if tr.go_backwards else ""))
+    _plot.save(fig, path)
+    return fig
+
+
+__all__ = ["DESCRIPTIONS", "Trace", "TRACERS", "plot_trace", "trace", "trace_cell"]

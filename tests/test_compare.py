@@ -1,0 +1,106 @@
+"""recurra.compare: budgets, parameter matching, results and their JSON, on tiny tasks."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from recurra.compare import CELLS, build_model, compare, parameter_count, parse_cells, score, units_for_budget
+from recurra.data.tasks import make_task
+from recurra.errors import ConfigError, UnknownNameError
+
+TRAINED = [c for c in CELLS if c != "esn"]
+
+
+@pytest.mark.parametrize("name,length", [("adding", 9), ("copy", 4), ("recall", 5), ("digits_rows", 0)])
+def test_the_parameter_count_formula_is_the_built_model_s_count(name, length):
+    task = make_task(name, length=max(length, 2), n_train=4, n_test=4)
+    for cell in TRAINED:
+        for units in (1, 7):
+            model = build_model(cell, units, task)
+            assert parameter_count(cell, units, task) == sum(p.numel() for p in model.parameters()), (cell, units)
+
+
+def test_units_are_chosen_closest_to_the_budget():
+    task = make_task("adding", length=10, n_train=4, n_test=4)
+    for cell in TRAINED:
+        H = units_for_budget(cell, 3000, task)
+        gap = abs(parameter_count(cell, H, task) - 3000)
+        assert gap <= abs(parameter_count(cell, H + 1, task) - 3000)
+        assert H == 1 or gap <= abs(parameter_count(cell, H - 1, task) - 3000)
+    assert units_for_budget("esn", 3000, task, esn_max_units=50) == 50
+    assert units_for_budget("esn", 30, task) == 29  # (29 + 1) · 1 = 30 fitted weights
+
+
+def test_a_step_budget_run_of_the_whole_family(tmp_path):
+    result = compare(
+        "adding", length=8, seeds=2, params=600, budget_steps=6, batch_size=16, n_train=96, n_test=40,
+        eval_every=3, curve_samples=20, esn_max_units=30, out=tmp_path,
+    )  # fmt: skip
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data == json.loads(json.dumps(result.to_dict()))
+    assert (tmp_path / "learning_curves.png").read_bytes()[:4] == b"\x89PNG"
+    rows = {r["cell"]: r for r in data["summary"]}
+    assert list(rows) == list(CELLS)
+    assert data["metric"] == "mse" and data["chance"] == pytest.approx(1 / 6)
+    assert data["settings"]["budget_steps"] == 6 and data["settings"]["seeds"] == [0, 1]
+    for cell, row in rows.items():
+        assert math.isfinite(row["metric_mean"]) and row["seeds"] == 2, cell
+        if cell != "esn":
+            assert abs(row["parameters"] - 600) / 600 < 0.1, (cell, row["parameters"])
+            assert row["steps"] == 6
+    assert rows["esn"]["parameters"] == 31 and rows["esn"]["fixed_parameters"] > 0
+    runs = [r for r in data["runs"] if r["cell"] == "lstm"]
+    assert [p["step"] for p in runs[0]["curve"]] == [0, 3, 6]
+    assert len(data["runs"]) == 2 * len(CELLS)
+
+
+def test_a_seed_repeats_a_run_and_a_time_budget_stops_the_run():
+    kw = dict(cells="gru", length=6, params=300, n_train=64, n_test=16, curve_samples=8)
+    a = compare("recall", seeds=[5], budget_steps=3, **kw)
+    b = compare("recall", seeds=[5], budget_steps=3, **kw)
+    assert a.runs[0].metric == b.runs[0].metric
+    assert [(p["metric"], p["loss"]) for p in a.runs[0].curve] == [(p["metric"], p["loss"]) for p in b.runs[0].curve]
+    timed = compare("recall", seeds=1, budget_seconds=0.2, eval_every=1000, **kw)
+    run = timed.runs[0]
+    assert run.train_seconds >= 0.2 and run.steps >= 1
+    assert timed.settings["budget_seconds"] == 0.2 and timed.settings["budget_steps"] is None
+
+
+def test_the_copy_task_is_scored_on_the_copied_steps_only():
+    task = make_task("copy", length=3, n_train=4, n_test=4)
+    y = task.y_test
+    probs = np.eye(10)[y]  # perfect everywhere
+    assert score(task, probs, y) == 1.0
+    probs[:, :-10] = np.eye(10)[9]  # wrong on the blanks: not counted
+    assert score(task, probs, y) == 1.0
+    probs[:, -1] = np.eye(10)[9]
+    assert score(task, probs, y) == pytest.approx(0.9)
+
+
+def test_bad_arguments_are_refused_with_the_valid_choices():
+    with pytest.raises(UnknownNameError, match="unknown cell 'transformer'; expected one of: esn, gru, indrnn, lstm, mingru"):
+        parse_cells("lstm,transformer")
+    with pytest.raises(ConfigError, match="expected each cell once"):
+        parse_cells(["lstm", "lstm"])
+    with pytest.raises(ConfigError, match="exactly one of budget_steps and budget_seconds"):
+        compare("adding", cells="rnn", budget_steps=2, budget_seconds=1.0)
+    with pytest.raises(ConfigError, match="exactly one of budget_steps and budget_seconds"):
+        compare("adding", cells="rnn")
+    with pytest.raises(UnknownNameError, match="unknown task 'sorting'"):
+        compare("sorting", cells="rnn", budget_steps=1)
+    with pytest.raises(ConfigError, match="expected params .* positive integer, got 0"):
+        compare("adding", cells="rnn", budget_steps=1, params=0)
+
+
+def test_the_mlp_has_no_memory_across_samples_and_sees_the_whole_window():
+    task = make_task("adding", length=5, n_train=4, n_test=4)
+    model = build_model("mlp", 3, task)
+    x = torch.from_numpy(task.x_test)
+    y = model(x)
+    assert y.shape == (4, 1)
+    torch.testing.assert_close(model(x[:1]), y[:1])
