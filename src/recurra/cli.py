@@ -8,6 +8,7 @@ from rich.table import Table
 
 from . import __version__
 from .cli_compare import compare_command
+from .cli_forecast import forecast_app
 from .cli_text import classify_app, text_app
 from .errors import TrainingInterrupted
 
@@ -61,6 +62,9 @@ app.add_typer(classify_app, name="classify")
 
 
 app.command("compare")(compare_command)
+
+
+app.add_typer(forecast_app, name="forecast")
 
 
 def main() -> None:

@@ -87,13 +87,12 @@ class BacktestResult:
     refit: bool
     time_col: str
 
-    def plot(self, path: str | os.PathLike = "backtest.png", *, last: int | None = None) -> Path:
-        """History, each fold's forecast and interval, to a PNG."""
+    def plot(self, path: str | os.PathLike = "backtest.png", *, last: int | None = None, title: str | None = None) -> Path:
+        """History, each fold's forecast and interval, to a PNG (``last``: history steps shown before the first fold)."""
         from .plots import plot_forecast
 
-        return plot_forecast(
-            self.history, self.forecasts, path, time_col=self.time_col, last=last, title=f"backtest: {self.folds} folds"
-        )
+        title = title or f"backtest: {self.folds} origin(s), {self.horizon} steps each"
+        return plot_forecast(self.history, self.forecasts, path, time_col=self.time_col, last=last, title=title)
 
 
 class Forecaster:
@@ -333,11 +332,13 @@ class Forecaster:
         series_col: str | None = None,
         past_covariates: Sequence[str] = (),
         future_covariates: Sequence[str] = (),
+        holdout: int = 0,
         checkpoint_dir: str | os.PathLike | None = None,
         resume: bool = False,
         callbacks: Sequence[Any] | None = None,
     ) -> Forecaster:
-        """Fit on a ``DataFrame`` or CSV path. Returns ``self``.
+        """Fit on a ``DataFrame`` or CSV path (without the last ``holdout`` steps of each series, which
+        ``evaluate(data, holdout=...)`` then scores). Returns ``self``.
 
         ``time_col`` (default: the first column) holds dates or integer steps; ``target`` one column
         or a list (default: the first numeric column); ``series_col`` tells many series apart;
@@ -347,6 +348,9 @@ class Forecaster:
         """
         schema = self._schema(data, time_col, target, series_col, past_covariates, future_covariates)
         panel = self._panel(data, schema)
+        holdout = _positive_int("holdout", holdout, 0)
+        if holdout:
+            panel = _head(panel, {sid: len(panel.values[sid]) - holdout for sid in panel.ids})
         self._fit_panel(panel, schema, checkpoint_dir=checkpoint_dir, resume=resume, callbacks=callbacks)
         return self
 
@@ -749,13 +753,7 @@ class Forecaster:
                 )
         models = []
         for k in range(folds if refit else 1):
-            train = Panel(
-                list(panel.ids),
-                {sid: panel.times[sid][: origins[sid][k]] for sid in panel.ids},
-                {sid: panel.values[sid][: origins[sid][k]] for sid in panel.ids},
-                panel.columns,
-                panel.freq,
-            )
+            train = _head(panel, {sid: origins[sid][k] for sid in panel.ids})
             m = self.clone()
             m.params["verbose"] = 0
             m._fit_panel(train, schema)
@@ -891,6 +889,21 @@ def _with_known(hist: np.ndarray, known: np.ndarray, C: int) -> np.ndarray:
     extra = np.zeros((hist.shape[0], known.shape[1], C))  # (N, H, C)
     extra[:, :, C - Fk :] = known
     return np.concatenate([hist, extra], 1)  # (N, L, C) + (N, H, C) -> (N, L + H, C)
+
+
+def _head(panel: Panel, ends: dict[Any, int]) -> Panel:
+    """Each series up to (not including) its step ``ends[id]``."""
+    for sid, end in ends.items():
+        if end <= 0:
+            where = "" if sid is None else f" (series {sid!r})"
+            raise SeriesError(f"holding out the end of the series{where} leaves nothing: it has {len(panel.values[sid])} steps")
+    return Panel(
+        list(panel.ids),
+        {sid: panel.times[sid][: ends[sid]] for sid in panel.ids},
+        {sid: panel.values[sid][: ends[sid]] for sid in panel.ids},
+        list(panel.columns),
+        panel.freq,
+    )
 
 
 def _tail(panel: Panel, n: int) -> Panel:
