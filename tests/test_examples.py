@@ -14,8 +14,12 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 FLOORS = {"keras_seed_example.py": 0.8, "variable_length_tokens.py": 0.85}
 
 
+# scripts checked by their own test below
+OWN_TESTS = {"forecast_airline.py"}
+
+
 def test_every_example_is_listed():
-    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted(FLOORS)
+    assert sorted(p.name for p in EXAMPLES.glob("*.py")) == sorted({*FLOORS, *OWN_TESTS})
 
 
 @pytest.mark.parametrize("script", sorted(FLOORS))
@@ -25,3 +29,12 @@ def test_example_runs(script):
     found = re.search(r"held-out accuracy: ([0-9.]+)", done.stdout)
     assert found, done.stdout[-2000:]
     assert float(found.group(1)) >= FLOORS[script]
+
+
+def test_forecast_example_runs(tmp_path):
+    script = EXAMPLES / "forecast_airline.py"
+    done = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for line in (r"held-out MASE / seasonal naive's: [0-9.]+", r"held-out 90% interval coverage: [0-9.]+", r"1961-12-01"):
+        assert re.search(line, done.stdout), done.stdout[-2000:]
+    assert (tmp_path / "airline_forecast.png").is_file() and (tmp_path / "airline_model" / "config.json").is_file()
