@@ -198,6 +198,38 @@ class Panel:
     freq: str | int
     filled: dict[Any, int] = field(default_factory=dict)  # how many values were filled, per series
 
+    def head(self, ends: dict[Any, int]) -> Panel:
+        """Each series up to (not including) its step ``ends[id]``."""
+        for sid, end in ends.items():
+            if end <= 0:
+                where = "" if sid is None else f" (series {sid!r})"
+                raise SeriesError(
+                    f"holding out the end of the series{where} leaves nothing: it has {len(self.values[sid])} steps"
+                )
+        return Panel(
+            list(self.ids),
+            {sid: self.times[sid][: ends[sid]] for sid in self.ids},
+            {sid: self.values[sid][: ends[sid]] for sid in self.ids},
+            list(self.columns),
+            self.freq,
+        )
+
+    def tail(self, n: int) -> Panel:
+        """The last ``n`` steps of each series (copied)."""
+        return Panel(
+            list(self.ids),
+            {sid: self.times[sid][-n:] for sid in self.ids},
+            {sid: self.values[sid][-n:].copy() for sid in self.ids},
+            list(self.columns),
+            self.freq,
+        )
+
+    def select(self, series_id: Any) -> Panel:
+        """One series alone."""
+        return Panel(
+            [series_id], {series_id: self.times[series_id]}, {series_id: self.values[series_id]}, list(self.columns), self.freq
+        )
+
 
 def check_frame(
     data: Any,

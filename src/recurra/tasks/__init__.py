@@ -1,5 +1,7 @@
 """Application patterns as estimators with fit / predict / save: ``Forecaster`` (time series)."""
 
-from .forecaster import BacktestResult, Forecaster, load_forecaster
+from .backtest import BacktestResult
+from .forecast_io import load_forecaster
+from .forecaster import Forecaster
 
 __all__ = ["Forecaster", "BacktestResult", "load_forecaster"]

@@ -17,9 +17,7 @@ unscaled (and exponentiated after a log transform) on the way out.
 
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -41,14 +39,12 @@ from ..data.frames import (
     season_of,
 )
 from ..data.scalers import SCALERS, Scaler
-from ..errors import ConfigError, ModelFileError, NotBuiltError, SeriesError
+from ..errors import ConfigError, NotBuiltError, SeriesError
 from ..train.optimizers import Adam
 from ..train.trainer import Trainer, set_seed
-from . import forecast_metrics as fm
+from .backtest import BacktestResult, score
 from .forecast_net import CELLS, NORMALIZE, OUTPUTS, EsnForecaster, ForecastNetwork, check_quantiles, make_loss
 
-FORMAT = "recurra.forecaster"
-FORMAT_VERSION = 1
 STRATEGIES = ("direct", "recursive")
 TRANSFORMS = (None, "log")
 ALL_CELLS = (*CELLS, "esn")
@@ -63,36 +59,6 @@ def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ConfigError(f"expected {name} to be an integer >= {minimum}, got {value!r}")
     return int(value)
-
-
-@dataclass
-class BacktestResult:
-    """What ``Forecaster.backtest`` / ``evaluate`` return.
-
-    ``metrics``: one row per forecaster (the model, ``naive``, ``seasonal naive``), the columns
-    ``MAE``, ``RMSE``, ``sMAPE``, ``MASE`` and ``coverage`` (of the model's intervals; NaN for point
-    forecasts and the baselines), over every point of every fold. ``forecasts``: one row per point
-    (``fold``, ``origin`` — the last time seen —, the time, ``actual``, ``forecast``, ``lower``,
-    ``upper``, ``naive``, ``seasonal_naive`` and the MASE ``scale``). ``history``: the series as given
-    (for plots).
-    """
-
-    metrics: pd.DataFrame
-    forecasts: pd.DataFrame
-    history: pd.DataFrame
-    horizon: int
-    folds: int
-    season: int
-    level: float
-    refit: bool
-    time_col: str
-
-    def plot(self, path: str | os.PathLike = "backtest.png", *, last: int | None = None, title: str | None = None) -> Path:
-        """History, each fold's forecast and interval, to a PNG (``last``: history steps shown before the first fold)."""
-        from .plots import plot_forecast
-
-        title = title or f"backtest: {self.folds} origin(s), {self.horizon} steps each"
-        return plot_forecast(self.history, self.forecasts, path, time_col=self.time_col, last=last, title=title)
 
 
 class Forecaster:
@@ -350,7 +316,7 @@ class Forecaster:
         panel = self._panel(data, schema)
         holdout = _positive_int("holdout", holdout, 0)
         if holdout:
-            panel = _head(panel, {sid: len(panel.values[sid]) - holdout for sid in panel.ids})
+            panel = panel.head({sid: len(panel.values[sid]) - holdout for sid in panel.ids})
         self._fit_panel(panel, schema, checkpoint_dir=checkpoint_dir, resume=resume, callbacks=callbacks)
         return self
 
@@ -398,7 +364,7 @@ class Forecaster:
             self.network = self._train(np.concatenate(fit_x).astype(dtype), np.concatenate(fit_y).astype(dtype), C)[0]
             self.calibration = self._calibrate(np.concatenate(cal_x), np.concatenate(cal_y))
         self.network, self.history = self._train(x, y, C, checkpoint_dir=checkpoint_dir, resume=resume, callbacks=callbacks)
-        self._tail = _tail(panel, L)
+        self._tail = panel.tail(L)
 
     def _train(self, x: np.ndarray, y: np.ndarray, C: int, *, checkpoint_dir=None, resume=False, callbacks=None):
         """A network trained on windows ``x (N, L [+ Hm], C)``, ``y (N, Hm, K)``; and its history."""
@@ -612,66 +578,8 @@ class Forecaster:
         front = [c for c in order if c is not None and c in df.columns]
         return df[front + [c for c in df.columns if c not in front]]
 
-    # -- scoring ----------------------------------------------------------------------------------
     def _score(self, panel: Panel, origins: dict[Any, list[int]], fold_models: list[Forecaster] | None = None) -> BacktestResult:
-        """Forecast from every origin (an index: the first step not seen) and score against the baselines."""
-        L, H, K = self.lookback, self.horizon, self.n_targets
-        rows, extras = [], []
-        n_folds = max(len(v) for v in origins.values())
-        for fold in range(n_folds):
-            model = self if fold_models is None else fold_models[fold]
-            items, meta = [], []
-            for sid in panel.ids:
-                if fold >= len(origins[sid]):
-                    continue
-                o = origins[sid][fold]
-                if o < L:
-                    raise SeriesError(f"the origin {panel.times[sid][o]} leaves {o} steps of history, fewer than lookback = {L}")
-                if not model.scaler.has(sid):
-                    sub = Panel([sid], {sid: panel.times[sid][:o]}, {sid: panel.values[sid][:o]}, panel.columns, panel.freq)
-                    model._fit_scaler(sub)
-                feats = model._features(sid, panel.times[sid][o - L : o + H], panel.values[sid][o - L : o + H])
-                items.append((sid, feats[:L], feats[L:, feats.shape[1] - model.n_known :]))
-                meta.append((sid, o))
-            for (sid, o), r in zip(meta, model._origins(items)):
-                actual = panel.values[sid][o : o + H, :K]  # (H, K)
-                history = panel.values[sid][:o, :K]
-                extra = {
-                    "fold": fold,
-                    "origin": panel.times[sid][o - 1],
-                    "actual": actual,
-                    "naive": np.stack([fm.naive(history[:, k], H) for k in range(K)], 1),
-                    "seasonal_naive": np.stack([fm.seasonal_naive(history[:, k], H, self.season_) for k in range(K)], 1),
-                    "scale": np.stack([np.full(H, fm.mase_scale(history[:, k], self.season_)) for k in range(K)], 1),
-                }
-                rows.append((sid, panel.times[sid][o : o + H], r))
-                extras.append(extra)
-        forecasts = self._frame(rows, extras)
-        y = forecasts["actual"].to_numpy()
-        table = {}
-        for name, col in ((self.label, "forecast"), ("naive", "naive"), ("seasonal naive", "seasonal_naive")):
-            f = forecasts[col].to_numpy()
-            table[name] = {
-                "MAE": fm.mae(y, f),
-                "RMSE": fm.rmse(y, f),
-                "sMAPE": fm.smape(y, f),
-                "MASE": _mase(y, f, forecasts["scale"].to_numpy()),
-                "coverage": fm.coverage(y, forecasts["lower"], forecasts["upper"])
-                if col == "forecast" and "lower" in forecasts
-                else np.nan,
-            }
-        metrics = pd.DataFrame(table).T
-        return BacktestResult(
-            metrics=metrics,
-            forecasts=forecasts,
-            history=self._history_frame(panel),
-            horizon=H,
-            folds=n_folds,
-            season=self.season_,
-            level=self.level,
-            refit=fold_models is not None,
-            time_col=self.schema["time_col"],
-        )
+        return score(self, panel, origins, fold_models)
 
     @property
     def label(self) -> str:
@@ -753,7 +661,7 @@ class Forecaster:
                 )
         models = []
         for k in range(folds if refit else 1):
-            train = _head(panel, {sid: origins[sid][k] for sid in panel.ids})
+            train = panel.head({sid: origins[sid][k] for sid in panel.ids})
             m = self.clone()
             m.params["verbose"] = 0
             m._fit_panel(train, schema)
@@ -784,101 +692,11 @@ class Forecaster:
     # -- files ------------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
         """Write ``path/config.json`` (settings, columns, the end of the training series),
-        ``path/scaler.json`` and ``path/weights.safetensors``; atomically, no pickle."""
-        from .. import __version__
-        from ..io import atomic_save_tensors, atomic_write_bytes
+        ``path/scaler.json`` and ``path/weights.safetensors``; atomically, no pickle.
+        ``recurra.load_forecaster(path)`` reads it back."""
+        from .forecast_io import save_forecaster
 
-        self._require_fitted("save()")
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        is_esn = isinstance(self.network, EsnForecaster)
-        tensors = self.network.tensors() if is_esn else {k: v.detach().contiguous() for k, v in self.network.state_dict().items()}
-        document = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "recurra_version": __version__,
-            "params": self.params,
-            "schema": self.schema,
-            "season": self.season_,
-            "calibration": self.calibration,
-            "network": self.network.esn_config() if is_esn else self.network.config,
-            "tail": _tail_json(self._tail),
-            "history": self.history,
-        }
-        atomic_save_tensors(tensors, path / "weights.safetensors", {"format": FORMAT})
-        atomic_write_bytes(path / "scaler.json", json.dumps(self.scaler.to_json(), indent=1).encode())
-        atomic_write_bytes(path / "config.json", json.dumps(document, indent=1, default=_json_default).encode())
-        return path
-
-
-def load_forecaster(path: str | os.PathLike) -> Forecaster:
-    """Rebuild a ``Forecaster`` saved by ``save``: the same forecasts from the same data."""
-    from ..io import load_state, load_weights_file
-
-    path = Path(path)
-    cfg = path / "config.json"
-    if not cfg.is_file():
-        raise ModelFileError(f"no forecaster at {path}: {cfg} does not exist")
-    try:
-        doc = json.loads(cfg.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelFileError(f"{cfg} is damaged: not valid JSON ({e})") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        found = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
-        raise ModelFileError(f"{cfg} is not a recurra forecaster: expected format {FORMAT!r}, got {found!r}")
-    if not isinstance(doc.get("format_version"), int) or doc["format_version"] > FORMAT_VERSION:
-        raise ModelFileError(f"{cfg} has format version {doc.get('format_version')!r}; this recurra reads up to {FORMAT_VERSION}")
-    scaler_path = path / "scaler.json"
-    if not scaler_path.is_file():
-        raise ModelFileError(f"{path} is not a complete forecaster: scaler.json is missing")
-    try:
-        scaler_doc = json.loads(scaler_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelFileError(f"{scaler_path} is damaged: not valid JSON ({e})") from None
-    try:
-        fc = Forecaster(**doc["params"])
-        fc.schema = doc["schema"]
-        fc.season_ = int(doc["season"])
-        fc.calibration = float(doc["calibration"])
-        fc.history = doc.get("history", {})
-        fc._tail = _tail_from_json(doc["tail"], fc.schema)
-        net_cfg = doc["network"]
-    except (KeyError, TypeError, ValueError, ConfigError) as e:
-        raise ModelFileError(f"{cfg} describes a forecaster recurra cannot build: {e}") from None
-    fc.scaler = Scaler.from_json(scaler_doc)
-    tensors = load_weights_file(path / "weights.safetensors")
-    if fc.cell == "esn":
-        net = EsnForecaster(
-            units=fc.units,
-            lookback=fc.lookback,
-            horizon=fc.model_horizon,
-            n_targets=fc.n_targets,
-            n_known=fc.n_known,
-            output=fc.output,
-            quantiles=fc.quantiles,
-            seed=fc.seed,
-            options=fc.esn_options,
-        )
-        try:
-            net.load(net_cfg, tensors)
-        except (KeyError, TypeError, ConfigError) as e:
-            raise ModelFileError(f"{path} holds an Echo State Network recurra cannot rebuild: {e}") from None
-    else:
-        try:
-            net = ForecastNetwork(**net_cfg)
-        except (TypeError, ConfigError) as e:
-            raise ModelFileError(f"{cfg} describes a network recurra cannot build: {e}") from None
-        load_state(net, tensors, path / "weights.safetensors")
-        net.eval()
-    fc.network = net
-    return fc
-
-
-def _mase(y: np.ndarray, f: np.ndarray, scale: np.ndarray) -> float:
-    """Mean of ``|y - f| / scale``; NaN when a history has no seasonal variation to scale by (scale 0)."""
-    if not (scale > 0).all():
-        return float("nan")
-    return float(np.mean(np.abs(y - f) / scale))
+        return save_forecaster(self, path)
 
 
 def _with_known(hist: np.ndarray, known: np.ndarray, C: int) -> np.ndarray:
@@ -891,62 +709,4 @@ def _with_known(hist: np.ndarray, known: np.ndarray, C: int) -> np.ndarray:
     return np.concatenate([hist, extra], 1)  # (N, L, C) + (N, H, C) -> (N, L + H, C)
 
 
-def _head(panel: Panel, ends: dict[Any, int]) -> Panel:
-    """Each series up to (not including) its step ``ends[id]``."""
-    for sid, end in ends.items():
-        if end <= 0:
-            where = "" if sid is None else f" (series {sid!r})"
-            raise SeriesError(f"holding out the end of the series{where} leaves nothing: it has {len(panel.values[sid])} steps")
-    return Panel(
-        list(panel.ids),
-        {sid: panel.times[sid][: ends[sid]] for sid in panel.ids},
-        {sid: panel.values[sid][: ends[sid]] for sid in panel.ids},
-        list(panel.columns),
-        panel.freq,
-    )
-
-
-def _tail(panel: Panel, n: int) -> Panel:
-    return Panel(
-        list(panel.ids),
-        {sid: panel.times[sid][-n:] for sid in panel.ids},
-        {sid: panel.values[sid][-n:].copy() for sid in panel.ids},
-        list(panel.columns),
-        panel.freq,
-    )
-
-
-def _tail_json(panel: Panel) -> dict[str, Any]:
-    return {
-        "ids": panel.ids,
-        "times": [[_time_json(t) for t in panel.times[sid]] for sid in panel.ids],
-        "values": [panel.values[sid].tolist() for sid in panel.ids],
-        "columns": panel.columns,
-        "freq": panel.freq,
-    }
-
-
-def _time_json(t: Any) -> Any:
-    return pd.Timestamp(t).isoformat() if isinstance(t, (pd.Timestamp, np.datetime64)) else int(t)
-
-
-def _tail_from_json(doc: dict[str, Any], schema: dict[str, Any]) -> Panel:
-    ids = list(doc["ids"])
-    times = {}
-    for sid, ts in zip(ids, doc["times"]):
-        times[sid] = (
-            pd.DatetimeIndex(pd.to_datetime(ts)) if ts and isinstance(ts[0], str) else pd.Index(np.asarray(ts, dtype=np.int64))
-        )
-    values = {sid: np.asarray(v, dtype=np.float64) for sid, v in zip(ids, doc["values"])}
-    return Panel(ids, times, values, list(doc["columns"]), doc["freq"])
-
-
-def _json_default(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, (pd.Timestamp, np.datetime64)):
-        return pd.Timestamp(v).isoformat()
-    raise TypeError(f"cannot write {type(v).__name__} to JSON")
-
-
-__all__ = ["Forecaster", "BacktestResult", "load_forecaster"]
+__all__ = ["Forecaster", "BacktestResult"]
