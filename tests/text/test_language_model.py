@@ -26,7 +26,8 @@ def test_training_over_the_stream_lowers_the_loss_and_reports_bits(char_lm):
     losses = char_lm.history["loss"]
     assert len(losses) == 3 and losses[-1] < losses[0]
     m = char_lm.metrics
-    assert set(m) == {"loss", "perplexity", "bits_per_token", "bits_per_char"}
+    assert set(m) == {"loss", "perplexity", "bits_per_token", "bits_per_char", "accuracy", "top3_accuracy"}
+    assert 0 < m["accuracy"] <= m["top3_accuracy"] <= 1
     assert m["perplexity"] == pytest.approx(math.exp(m["loss"]))
     assert m["bits_per_char"] == pytest.approx(m["loss"] / math.log(2))
     assert m["bits_per_char"] < math.log2(len(char_lm.vocab))  # better than uniform

@@ -268,7 +268,7 @@ class LanguageModel:
 
     # -- scoring ----------------------------------------------------------------------------------
     @torch.no_grad()
-    def _score_lines(self, lines: list[list[str]], streams: int = 16, chunk: int = 256) -> dict[str, float]:
+    def _score_lines(self, lines: list[list[str]], k: int = 3, streams: int = 16, chunk: int = 256) -> dict[str, float]:
         """Exact next-token loss over the stream of ``lines`` with the state carried throughout."""
         net = self.network
         net.eval()
@@ -278,7 +278,7 @@ class LanguageModel:
         x = torch.from_numpy(s[: n_streams * L].reshape(n_streams, L).copy())  # (S, L)
         y = torch.from_numpy(s[1 : n_streams * L + 1].reshape(n_streams, L).copy())  # (S, L)
         # a row starts from a zero state; stream 0 starts with <start> as every line does
-        total, count, state = 0.0, 0, None
+        total, count, hits, hits_k, state = 0.0, 0, 0, 0, None
         for a in range(0, L, chunk):
             logits, state = net.step(x[:, a : a + chunk], state)  # (S, c, V)
             target = y[:, a : a + chunk].reshape(-1)  # (S * c,)
@@ -286,8 +286,14 @@ class LanguageModel:
             keep = target != self.vocab.start_id  # <start> follows <end>: structure, not text
             total += float(nll[keep].sum())
             count += int(keep.sum())
+            flat = logits.reshape(-1, logits.shape[-1])[keep]  # (n, V)
+            top = torch.topk(flat, min(k, flat.shape[-1]), -1).indices  # (n, k)
+            hits += int((top[:, 0] == target[keep]).sum())
+            hits_k += int((top == target[keep][:, None]).any(-1).sum())
         loss = total / max(count, 1)
         out = {"loss": loss, "perplexity": math.exp(loss), "bits_per_token": loss / LN2}
+        out["accuracy"] = hits / max(count, 1)  # the most likely token is the next one
+        out[f"top{k}_accuracy"] = hits_k / max(count, 1)  # the next token is among the k most likely
         if self.level == "char":
             out["bits_per_char"] = loss / LN2  # <end> stands for the line break
         else:
@@ -296,14 +302,20 @@ class LanguageModel:
         return out
 
     def evaluate(
-        self, texts: str | Sequence[str] | None = None, *, files: str | os.PathLike | Sequence[str | os.PathLike] | None = None
+        self,
+        texts: str | Sequence[str] | None = None,
+        *,
+        files: str | os.PathLike | Sequence[str | os.PathLike] | None = None,
+        k: int = 3,
     ) -> dict[str, float]:
-        """``loss`` (nats per token), ``perplexity``, ``bits_per_token`` and ``bits_per_char`` on new text."""
+        """On new text: ``loss`` (nats per token), ``perplexity``, ``bits_per_token``, ``bits_per_char``,
+        ``accuracy`` (the most likely next token is right) and ``top{k}_accuracy`` (it is among the ``k`` most
+        likely: a keyboard showing ``k`` suggestions)."""
         self._require_fitted("evaluate()")
         lines = self._lines(self._gather(texts, files))
         if not lines:
             raise InputValueError("expected some text to evaluate, got only empty lines")
-        return self._score_lines(lines)
+        return self._score_lines(lines, _positive_int("k", k))
 
     # -- stepping ---------------------------------------------------------------------------------
     def _encode_prime(self, prime: str, strict: bool) -> list[int]:

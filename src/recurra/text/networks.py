@@ -65,9 +65,12 @@ class LanguageNetwork(nn.Module):
             self.proj = None
             self.out = Dense(vocab_size, input_shape=(units,))
 
+    def _drop(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.dropout(x, self.dropout, True) if self.training and self.dropout > 0 else x
+
     def logits(self, h: torch.Tensor) -> torch.Tensor:
         """``(B, T, H) -> (B, T, V)``."""
-        h = nn.functional.dropout(h, self.dropout, self.training)
+        h = self._drop(h)
         if self.tie_weights:
             if self.proj is not None:
                 h = self.proj(h)  # (B, T, E)
@@ -76,7 +79,7 @@ class LanguageNetwork(nn.Module):
 
     def step(self, ids: torch.Tensor, states: State | None = None) -> tuple[torch.Tensor, State]:
         """Logits ``(B, T, V)`` for ids ``(B, T)`` from ``states`` (zeros when None), and the states after."""
-        x = nn.functional.dropout(self.embed(ids), self.dropout, self.training)  # (B, T, E)
+        x = self._drop(self.embed(ids))  # (B, T, E)
         new: State = []
         for i, rnn in enumerate(self.rnns):
             init = None if states is None else states[i]
@@ -86,7 +89,7 @@ class LanguageNetwork(nn.Module):
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         """Logits ``(B, T, V)``; under truncated BPTT the layers carry their own state between calls."""
-        x = nn.functional.dropout(self.embed(ids), self.dropout, self.training)  # (B, T, E)
+        x = self._drop(self.embed(ids))  # (B, T, E)
         for rnn in self.rnns:
             x = rnn(x)[0]  # (B, T, H)
         return self.logits(x)
