@@ -95,11 +95,15 @@ class ForecastNetwork(nn.Module):
         level = None
         if self.normalize == "window":
             level = hist[:, :, :K].mean(1, keepdim=True)  # (B, 1, K)
-            hist = torch.cat([hist[:, :, :K] - level, hist[:, :, K:]], 2)  # (B, L, K) + (B, L, C - K) -> (B, L, C)
+            if hist.shape[2] == K:
+                hist = hist - level  # (B, L, K)
+            else:
+                hist = torch.cat([hist[:, :, :K] - level, hist[:, :, K:]], 2)  # (B, L, K) + (B, L, C - K) -> (B, L, C)
         h = hist
         for layer in self.rnn:
             h = layer(h)  # (B, L, U) then (B, U) after the last layer
-        h = self.drop(h)
+        if self.training and self.drop.p > 0:
+            h = self.drop(h)
         if self.n_known:
             known = x[:, L : L + H, x.shape[2] - self.n_known :].reshape(x.shape[0], -1)  # (B, H, Fk) -> (B, H·Fk)
             h = torch.cat([h, known], 1)  # (B, U) + (B, H·Fk) -> (B, U + H·Fk)
