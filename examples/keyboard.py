@@ -5,8 +5,12 @@ Run: ``python examples/keyboard.py`` (under a minute on 2 CPU cores). A longer r
 ``python benchmarks/text.py --only keyboard``.
 """
 
+import torch
+
 from recurra import LanguageModel
 from recurra.text import bundled_text
+
+torch.set_num_threads(1)  # a model this small gains nothing from more threads
 
 proverbs = bundled_text("refranes")  # 4,995 proverbs from Debian's fortunes-es, one per line
 lm = LanguageModel(level="word", cell="lstm", units=32, embedding=32, max_vocab=1000, bptt=32, window=64, batch_size=64, epochs=2)
