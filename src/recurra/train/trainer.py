@@ -398,9 +398,9 @@ class Trainer:
                         schedule.step_batch()
                     run.global_step += 1
                     n = xb.shape[0]
-                    run.loss_sum += loss.double() * n
+                    run.loss_sum.add_(loss, alpha=n)  # float64 sum of float32 losses, one kernel
                     run.n_seen += n
-                    grad_sum += grad_norm
+                    grad_sum.add_(grad_norm)
                     grad_max = torch.maximum(grad_max, grad_norm)
                     n_steps += 1
                     if self.metrics:
@@ -482,14 +482,15 @@ class Trainer:
                 "step before (try a lower learning rate, clipnorm=, or check the data)"
             )
         loss.backward()
-        grads = [p.grad for p in params if p.grad is not None]
-        grad_norm = nn.utils.get_total_norm(grads).double() if grads else torch.zeros((), dtype=torch.float64)
+        grad_norm = _total_norm(params)  # before clipping: what the logs report
         if self.clipvalue is not None:
             nn.utils.clip_grad_value_(params, self.clipvalue)
-        if self.clipnorm is not None:
-            nn.utils.clip_grad_norm_(params, self.clipnorm)
+            if self.clipnorm is not None:
+                nn.utils.clip_grad_norm_(params, self.clipnorm)  # the norm after clipping by value
+        elif self.clipnorm is not None:
+            nn.utils.clip_grads_with_norm_(params, self.clipnorm, grad_norm)
         optimizer.step()
-        return loss.detach(), y_pred.detach(), grad_norm.to(loss.device)
+        return loss.detach(), y_pred.detach(), grad_norm.to(loss.device, torch.float64)
 
     def _train_batch(self, net, optimizer, params, xb, yb, tbptt, stop_on_nan, epoch, step):
         if tbptt is None or xb.dim() < 3 or xb.shape[1] <= tbptt:
@@ -633,3 +634,22 @@ class Trainer:
         if isinstance(outs[0], (tuple, list)):
             return tuple(torch.cat([o[i] for o in outs]).cpu().numpy() for i in range(len(outs[0])))
         return torch.cat(outs).cpu().numpy()
+
+
+def _total_norm(params: list[torch.Tensor]) -> torch.Tensor:
+    """The 2-norm of all gradients together, ``sqrt(Σ_p ||∂L/∂p||²)``, a scalar in the gradients' dtype.
+
+    One ``_foreach_norm`` over the gradients of each device and dtype, then the norm of those norms
+    (what ``torch.nn.utils.get_total_norm`` computes, with less Python per step).
+    """
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads:
+        return torch.zeros((), dtype=torch.float64)
+    groups: dict[tuple, list[torch.Tensor]] = {}
+    for g in grads:
+        groups.setdefault((g.device, g.dtype), []).append(g)
+    norms = [torch.linalg.vector_norm(torch.stack(torch._foreach_norm(gs))) for gs in groups.values()]
+    if len(norms) == 1:
+        return norms[0]
+    first = norms[0].device
+    return torch.linalg.vector_norm(torch.stack([n.to(first, torch.float64) for n in norms]))
