@@ -94,32 +94,51 @@ def save_model(model: nn.Module, path: str | os.PathLike) -> Path:
     return path
 
 
-def read_config(path: str | os.PathLike) -> dict[str, Any]:
-    """Read and check ``path/config.json``; a clear ``ModelFileError`` for anything else."""
+def read_json(path: Path) -> Any:
+    """Parse the JSON file ``path``; a clear ``ModelFileError`` when it is not valid JSON."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ModelFileError(f"{path} is damaged: not valid JSON ({e})") from None
+
+
+def read_document(
+    path: str | os.PathLike, fmt: str, *, what: str = "recurra model", max_version: int = FORMAT_VERSION
+) -> dict[str, Any]:
+    """Read and check the ``config.json`` of the model directory ``path``.
+
+    Checks, each with a ``ModelFileError`` naming what was expected and found: the directory exists and
+    holds ``config.json``, the file is a JSON object whose ``format`` is ``fmt``, its ``format_version``
+    an integer no newer than ``max_version``, and its ``config`` a JSON object. ``what`` names the kind
+    of directory in the messages ("recurra model", "recurra forecaster" ...).
+    """
     path = Path(path)
     if not path.exists():
-        raise ModelFileError(f"no model at {path}: the path does not exist")
+        raise ModelFileError(f"no {what.removeprefix('recurra ')} at {path}: the path does not exist")
     if not path.is_dir():
-        raise ModelFileError(f"expected a model directory (holding {CONFIG_FILE} and {WEIGHTS_FILE}), got the file {path}")
+        raise ModelFileError(f"expected a {what.removeprefix('recurra ')} directory (holding {CONFIG_FILE}), got the file {path}")
     cfg_path = path / CONFIG_FILE
     if not cfg_path.exists():
-        raise ModelFileError(f"{path} is not a recurra model: {CONFIG_FILE} is missing")
-    try:
-        document = json.loads(cfg_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelFileError(f"{cfg_path} is damaged: not valid JSON ({e})") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise ModelFileError(f"{path} is not a {what}: {CONFIG_FILE} is missing")
+    document = read_json(cfg_path)
+    if not isinstance(document, dict) or document.get("format") != fmt:
         found = document.get("format") if isinstance(document, dict) else type(document).__name__
-        raise ModelFileError(f"{cfg_path} is not a recurra model config: expected format {FORMAT!r}, got {found!r}")
+        raise ModelFileError(f"{cfg_path} is not a {what} config: expected format {fmt!r}, got {found!r}")
     version = document.get("format_version", 0)
     if not isinstance(version, int) or isinstance(version, bool):
         raise ModelFileError(f"{cfg_path} is damaged: expected an integer format_version, got {version!r}")
+    if "config" in document and not isinstance(document["config"], dict):
+        raise ModelFileError(f'{cfg_path} is damaged: expected "config" to be a JSON object, got {document["config"]!r}')
+    if version > max_version:
+        raise ModelFileError(f"{cfg_path} has format version {version}; this recurra reads up to {max_version}")
+    return document
+
+
+def read_config(path: str | os.PathLike) -> dict[str, Any]:
+    """Read and check ``path/config.json`` of a model saved by ``save_model``."""
+    document = read_document(path, FORMAT)
     if not isinstance(document.get("config"), dict):
-        raise ModelFileError(f'{cfg_path} is damaged: expected "config" to be a JSON object, got {document.get("config")!r}')
-    if version > FORMAT_VERSION:
-        raise ModelFileError(
-            f"{cfg_path} has format version {document['format_version']}; this recurra reads up to {FORMAT_VERSION}"
-        )
+        raise ModelFileError(f'{Path(path) / CONFIG_FILE} is damaged: expected "config" to be a JSON object, got None')
     return document
 
 

@@ -103,7 +103,7 @@ def test_save_and_load(data, tmp_path):
     again = load_classifier(tmp_path / "clf")
     np.testing.assert_allclose(again.predict_proba(test_x), clf.predict_proba(test_x), atol=1e-7)
     assert again.classes_ == clf.classes_
-    with pytest.raises(ModelFileError, match="expected a 'recurra.sequence_classifier' directory"):
+    with pytest.raises(ModelFileError, match="expected format 'recurra.sequence_classifier', got 'recurra.language_model'"):
         (tmp_path / "clf" / "config.json").write_text('{"format": "recurra.language_model", "config": {}}')
         load_classifier(tmp_path / "clf")
 

@@ -92,7 +92,7 @@ def test_save_and_load_give_the_same_model(char_lm, tmp_path):
     with pytest.raises(ModelFileError, match="does not exist"):
         load_language_model(tmp_path / "missing")
     (tmp_path / "lm" / "config.json").write_text('{"format": "recurra.model"}')
-    with pytest.raises(ModelFileError, match="expected a 'recurra.language_model' directory"):
+    with pytest.raises(ModelFileError, match="not a recurra language model config: expected format 'recurra.language_model'"):
         load_language_model(tmp_path / "lm")
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from ..data.frames import Panel
 from ..data.scalers import Scaler
 from ..errors import ConfigError, ModelFileError
-from ..io import atomic_save_tensors, atomic_write_bytes, load_state, load_weights_file
+from ..io import atomic_save_tensors, atomic_write_bytes, load_state, load_weights_file, read_document, read_json
 from .forecast_net import EsnForecaster, ForecastNetwork
 
 if TYPE_CHECKING:
@@ -58,25 +58,12 @@ def load_forecaster(path: str | os.PathLike) -> Forecaster:
     from .forecaster import Forecaster
 
     path = Path(path)
+    doc = read_document(path, FORMAT, what="recurra forecaster", max_version=FORMAT_VERSION)
     cfg = path / "config.json"
-    if not cfg.is_file():
-        raise ModelFileError(f"no forecaster at {path}: {cfg} does not exist")
-    try:
-        doc = json.loads(cfg.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelFileError(f"{cfg} is damaged: not valid JSON ({e})") from None
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        found = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
-        raise ModelFileError(f"{cfg} is not a recurra forecaster: expected format {FORMAT!r}, got {found!r}")
-    if not isinstance(doc.get("format_version"), int) or doc["format_version"] > FORMAT_VERSION:
-        raise ModelFileError(f"{cfg} has format version {doc.get('format_version')!r}; this recurra reads up to {FORMAT_VERSION}")
     scaler_path = path / "scaler.json"
     if not scaler_path.is_file():
         raise ModelFileError(f"{path} is not a complete forecaster: scaler.json is missing")
-    try:
-        scaler_doc = json.loads(scaler_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelFileError(f"{scaler_path} is damaged: not valid JSON ({e})") from None
+    scaler_doc = read_json(scaler_path)
     try:
         fc = Forecaster(**doc["params"])
         fc.schema = doc["schema"]

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from ..errors import ModelFileError
-from ..io import atomic_save_tensors, atomic_write_bytes, load_state, load_weights_file
+from ..io import atomic_save_tensors, atomic_write_bytes, load_state, load_weights_file, read_document
 from .vocab import Vocabulary
 
 CONFIG_FILE, VOCAB_FILE, WEIGHTS_FILE = "config.json", "vocab.json", "weights.safetensors"
@@ -35,25 +35,11 @@ def save_directory(
 
 
 def read_directory(path: str | os.PathLike, fmt: str) -> tuple[dict[str, Any], Vocabulary | None, dict[str, torch.Tensor]]:
-    path = Path(path)
-    if not path.exists():
-        raise ModelFileError(f"no model at {path}: the path does not exist")
-    if not path.is_dir():
-        raise ModelFileError(f"expected a model directory (holding {CONFIG_FILE} and {WEIGHTS_FILE}), got the file {path}")
-    cfg = path / CONFIG_FILE
-    if not cfg.exists():
-        raise ModelFileError(f"{path} is not a recurra model: {CONFIG_FILE} is missing")
-    try:
-        doc = json.loads(cfg.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelFileError(f"{cfg} is damaged: not valid JSON ({e})") from None
-    found = doc.get("format") if isinstance(doc, dict) else type(doc).__name__
-    if found != fmt:
-        raise ModelFileError(f"{cfg} holds {found!r}; expected a {fmt!r} directory")
+    """The checked config document, the vocabulary (if saved) and the weights of a text model directory."""
+    doc = read_document(path, fmt, what="recurra " + fmt.removeprefix("recurra.").replace("_", " "))
     if not isinstance(doc.get("config"), dict):
-        raise ModelFileError(f'{cfg} is damaged: expected "config" to be a JSON object')
-    if int(doc.get("format_version", 0)) > 1:
-        raise ModelFileError(f"{cfg} has format version {doc['format_version']}; this recurra reads up to 1")
+        raise ModelFileError(f'{Path(path) / CONFIG_FILE} is damaged: expected "config" to be a JSON object')
+    path = Path(path)
     vocab = Vocabulary.load(path / VOCAB_FILE) if (path / VOCAB_FILE).exists() else None
     return doc, vocab, load_weights_file(path / WEIGHTS_FILE)
 
