@@ -320,3 +320,16 @@ def test_two_processes_give_the_weights_of_one_on_the_same_global_batch(tmp_path
     a, b = load_file(str(one)), load_file(str(two))
     for k in a:
         torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5)
+
+
+def test_tbptt_cuts_token_id_sequences_too():
+    """(B, T) integer ids before an Embedding are sequences: tbptt=k makes T/k updates per batch."""
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    ids = rng.integers(1, 9, size=(8, 12))
+    targets = np.roll(ids, -1, axis=1)
+    m = Sequential([recurra.Embedding(9, 4), LSTM(5, return_sequences=True), TimeDistributed(Dense(9))])
+    m.compile("adam", recurra.train.losses.SparseCategoricalCrossentropy(from_logits=True))
+    m.fit(ids, targets, batch_size=4, epochs=1, verbose=0, shuffle=False, tbptt=4)
+    steps = {int(s["step"]) for s in m._trainer.optimizer.state.values()}
+    assert steps == {2 * 3}  # 2 batches x 3 chunks of 4 steps

@@ -493,7 +493,9 @@ class Trainer:
         return loss.detach(), y_pred.detach(), grad_norm.to(loss.device, torch.float64)
 
     def _train_batch(self, net, optimizer, params, xb, yb, tbptt, stop_on_nan, epoch, step):
-        if tbptt is None or xb.dim() < 3 or xb.shape[1] <= tbptt:
+        # sequences: (B, T, F) features, or (B, T) token ids (integers, before an Embedding)
+        is_sequence = xb.dim() >= 3 or (xb.dim() == 2 and not xb.is_floating_point())
+        if tbptt is None or not is_sequence or xb.shape[1] <= tbptt:
             return self._update(net, optimizer, params, xb, yb, stop_on_nan, epoch, step)
         T = xb.shape[1]
         aligned = yb.dim() >= 2 and yb.shape[1] == T  # one target per step
