@@ -176,8 +176,8 @@ def test_bad_arguments():
 def test_failed_build_warns_once_and_falls_back(monkeypatch):
     from recurra.errors import RecurraWarning
 
-    monkeypatch.setitem(scan._kernel_state, "available", None)
-    monkeypatch.setattr(scan, "_op_registered", lambda: False)
+    monkeypatch.setattr(scan.EXTENSION, "state", None)
+    monkeypatch.setattr(scan.EXTENSION, "registered", lambda: False)
 
     def broken(**kwargs):
         raise OSError("no compiler here")

@@ -44,21 +44,18 @@ from __future__ import annotations
 import contextlib
 import math
 import numbers
-import threading
 import warnings
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import torch
 
-from ..errors import ConfigError, InputValueError, RecurraWarning, ShapeError, format_shape
+from ..errors import ConfigError, InputValueError, ShapeError, format_shape
 from .base import RecurrentCell
+from .extensions import CompiledExtension
 
 BACKENDS = ("auto", "cpp", "torch")
 SPARSE_MAX_DENSITY = 0.3  # W runs in compressed sparse rows when at most this fraction of it is non-zero
 _MAX_DRAWS = 100  # draws of W tried before a reservoir that is always nilpotent is refused
-_SOURCE = Path(__file__).resolve().parent.parent / "csrc" / "reservoir.cpp"
-_EXTENSION_NAME = "recurra_reservoir_kernel"
 
 
 class ReservoirState(NamedTuple):
@@ -183,53 +180,21 @@ def reservoir_weights(
 
 # -- the compiled kernel --------------------------------------------------------------------------
 
-_lock = threading.Lock()
-_kernel_state: dict[str, bool | None] = {"available": None}  # None: not tried yet
-
-
-def _op_registered() -> bool:
-    try:
-        torch.ops.recurra_reservoir.run_sparse_  # noqa: B018 (raises when absent)
-    except (AttributeError, RuntimeError):
-        return False
-    return True
+EXTENSION = CompiledExtension(
+    "reservoir.cpp",
+    op="recurra_reservoir.run_sparse_",
+    # -fopenmp-simd: the vector tanh and reductions of the source's "omp simd" loops, no OpenMP runtime
+    variants=lambda: [("recurra_reservoir_kernel", ["-O3", "-fopenmp-simd", "-fno-math-errno", "-fno-trapping-math"], [])],
+    what="reservoir loop",
+    fallback="reservoirs use a slower loop of torch operations instead",
+)
 
 
 def kernel_available() -> bool:
     """Whether the compiled CPU loop is usable; builds it on the first call (a few seconds, once per
     machine: the build is cached in torch's extensions directory). A failed build warns once
     (``RecurraWarning``) and the torch loop is used from then on."""
-    if _kernel_state["available"] is not None:
-        return bool(_kernel_state["available"])
-    with _lock:
-        if _kernel_state["available"] is None:
-            _kernel_state["available"] = _build()
-    return bool(_kernel_state["available"])
-
-
-def _build() -> bool:
-    if _op_registered():
-        return True
-    try:
-        from torch.utils import cpp_extension
-
-        cpp_extension.load(
-            name=_EXTENSION_NAME,
-            sources=[str(_SOURCE)],
-            # -fopenmp-simd: the vector tanh and reductions of the source's "omp simd" loops, no OpenMP runtime
-            extra_cflags=["-O3", "-fopenmp-simd", "-fno-math-errno", "-fno-trapping-math"],
-            is_python_module=False,
-            verbose=False,
-        )
-    except Exception as error:  # noqa: BLE001 (no compiler, no ninja, missing headers ...: all mean "not available")
-        warnings.warn(
-            f"recurra could not build its compiled reservoir loop ({type(error).__name__}: {error}); "
-            "reservoirs use a slower loop of torch operations instead",
-            RecurraWarning,
-            stacklevel=4,
-        )
-        return False
-    return _op_registered()
+    return EXTENSION.available()
 
 
 def use_compiled(z: torch.Tensor) -> bool:

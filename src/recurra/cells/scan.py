@@ -38,83 +38,42 @@ bits.
 
 from __future__ import annotations
 
-import threading
-import warnings
-from pathlib import Path
-
 import torch
 import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
-from ..errors import ConfigError, InputValueError, RecurraWarning, ShapeError, format_shape
+from ..errors import ConfigError, InputValueError, ShapeError, format_shape
+from .extensions import BuildVariant, CompiledExtension
 
 ACTIVATIONS = {"linear": 0, "tanh": 1, "relu": 2}  # the codes the C++ kernel takes
 BACKENDS = ("auto", "cpp", "torch")
-_SOURCE = Path(__file__).resolve().parent.parent / "csrc" / "elementwise_recurrence.cpp"
-_EXTENSION_NAME = "recurra_elementwise_recurrence"
-
-_lock = threading.Lock()
-_kernel_state: dict[str, bool | None] = {"available": None}  # None: not tried yet
 
 
-def _op_registered() -> bool:
-    try:
-        torch.ops.recurra_scan.elementwise_recurrence_forward  # noqa: B018 (raises when absent)
-    except (AttributeError, RuntimeError):
-        return False
-    return True
-
-
-def kernel_available() -> bool:
-    """Whether the compiled CPU kernel is usable; builds it on the first call (a few seconds, once
-    per machine: the build is cached in torch's extensions directory). A failed build warns once
-    (``RecurraWarning``) and the pure-torch loop is used from then on."""
-    if _kernel_state["available"] is not None:
-        return bool(_kernel_state["available"])
-    with _lock:
-        if _kernel_state["available"] is None:
-            _kernel_state["available"] = _build()
-    return bool(_kernel_state["available"])
-
-
-def _build_variants() -> list[tuple[str, list[str], list[str]]]:
+def _build_variants() -> list[BuildVariant]:
     """(name, compile flags, link flags) to try in order. The loops are compute-bound in exp: AVX2
     with FMA makes them about twice as fast, so CPUs that have it (as torch sees them) get a build of
     their own, named apart so that a machine without it never loads it. Without OpenMP (Apple's
     clang) the loops still run, on one thread."""
     base = ["-O3", "-fno-math-errno", "-fno-trapping-math"]
     isa = ["-mavx2", "-mfma"] if torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512") else []
-    name = _EXTENSION_NAME + ("_avx2" if isa else "")
+    name = "recurra_elementwise_recurrence" + ("_avx2" if isa else "")
     return [(name, [*base, *isa, "-fopenmp"], ["-fopenmp"]), (name + "_serial", [*base, *isa], [])]
 
 
-def _build() -> bool:
-    if _op_registered():
-        return True
-    from torch.utils import cpp_extension
+EXTENSION = CompiledExtension(
+    "elementwise_recurrence.cpp",
+    op="recurra_scan.elementwise_recurrence_forward",
+    variants=_build_variants,
+    what="elementwise recurrence",
+    fallback="IndRNN and the minimal RNNs use a slower pure-torch loop instead",
+)
 
-    errors = []
-    for name, cflags, ldflags in _build_variants():
-        try:
-            cpp_extension.load(
-                name=name,
-                sources=[str(_SOURCE)],
-                extra_cflags=cflags,
-                extra_ldflags=ldflags,
-                is_python_module=False,
-                verbose=False,
-            )
-        except Exception as error:  # noqa: BLE001 (no compiler, no ninja, missing headers ...: all mean "not available")
-            errors.append(f"{type(error).__name__}: {error}")
-            continue
-        return _op_registered()
-    warnings.warn(
-        f"recurra could not build its compiled elementwise recurrence ({errors[-1]}); "
-        "IndRNN and the minimal RNNs use a slower pure-torch loop instead",
-        RecurraWarning,
-        stacklevel=4,
-    )
-    return False
+
+def kernel_available() -> bool:
+    """Whether the compiled CPU kernel is usable; builds it on the first call (a few seconds, once
+    per machine: the build is cached in torch's extensions directory). A failed build warns once
+    (``RecurraWarning``) and the pure-torch loop is used from then on."""
+    return EXTENSION.available()
 
 
 # -- checks ----------------------------------------------------------------------------------------

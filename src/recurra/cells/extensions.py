@@ -1,0 +1,87 @@
+"""C++ kernels compiled on first use, shared by the cells that have one (``scan``, ``reservoir``).
+
+A ``CompiledExtension`` names one source file in ``recurra/csrc`` and the op it registers. The first
+``available()`` call builds it with ``torch.utils.cpp_extension.load`` (a few seconds, once per
+machine: torch caches the build in its extensions directory), trying each build variant in turn
+(say, with and without OpenMP). When no variant builds (no compiler, no ninja, missing headers), it
+warns once (``RecurraWarning``) and answers ``False`` from then on, so the caller's pure-torch loop
+runs instead. Thread-safe: one build at a time.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from ..errors import RecurraWarning
+
+CSRC = Path(__file__).resolve().parent.parent / "csrc"
+
+# (extension name, compile flags, link flags): one way to build
+BuildVariant = tuple[str, list[str], list[str]]
+
+
+class CompiledExtension:
+    """One C++ source, built on first use; ``available()`` says whether its op can run.
+
+    ``op``: ``"namespace.name"`` of an op the source registers (``torch.ops.namespace.name``);
+    ``variants``: a function giving the builds to try, in order (called at build time, so it can look
+    at the CPU); ``fallback``: what runs instead, for the warning ("IndRNN ... use a slower loop").
+    """
+
+    def __init__(self, source: str, op: str, variants: Callable[[], list[BuildVariant]], what: str, fallback: str):
+        self.source = CSRC / source
+        self.op = op
+        self.variants = variants
+        self.what = what
+        self.fallback = fallback
+        self.state: bool | None = None  # None: not tried yet
+        self._lock = threading.Lock()
+
+    def registered(self) -> bool:
+        """Whether the op is loaded in this process (built now or earlier)."""
+        namespace, name = self.op.split(".")
+        try:
+            getattr(getattr(torch.ops, namespace), name)
+        except (AttributeError, RuntimeError):
+            return False
+        return True
+
+    def available(self) -> bool:
+        """Build on the first call; afterwards answer from the cached result."""
+        if self.state is None:
+            with self._lock:
+                if self.state is None:
+                    self.state = self._build()
+        return self.state
+
+    def _build(self) -> bool:
+        if self.registered():
+            return True
+        from torch.utils import cpp_extension
+
+        errors = []
+        for name, cflags, ldflags in self.variants():
+            try:
+                cpp_extension.load(
+                    name=name,
+                    sources=[str(self.source)],
+                    extra_cflags=cflags,
+                    extra_ldflags=ldflags,
+                    is_python_module=False,
+                    verbose=False,
+                )
+            except Exception as error:  # noqa: BLE001 (no compiler, no ninja, missing headers ...: all mean "not available")
+                errors.append(f"{type(error).__name__}: {error}")
+                continue
+            return self.registered()
+        warnings.warn(
+            f"recurra could not build its compiled {self.what} ({errors[-1]}); {self.fallback}",
+            RecurraWarning,
+            stacklevel=5,
+        )
+        return False
