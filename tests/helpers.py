@@ -55,6 +55,20 @@ def randomize(layer, rng: np.random.Generator, scale: float = 0.5) -> list[np.nd
     return weights
 
 
+def build_random(factory, rng: np.random.Generator, features: int = F, **kw):
+    """A float64 layer from ``factory(input_shape=..., **kw)``, built for ``features``, random weights and biases."""
+    layer = factory(input_shape=(None, features), **kw).double()
+    randomize(layer, rng)
+    return layer
+
+
+def padded_input(rng: np.random.Generator, mask: torch.Tensor) -> torch.Tensor:
+    """Random float64 ``(B, T, F)`` input with large garbage at the padded steps."""
+    x = torch.tensor(rng.normal(size=(B, T, F)))
+    x[~mask] = 100.0 * torch.tensor(rng.normal(size=(int((~mask).sum()), F)))
+    return x
+
+
 def dtype_of(layer) -> torch.dtype:
     return next(layer.parameters()).dtype
 

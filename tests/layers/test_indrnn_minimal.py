@@ -10,7 +10,20 @@ from torch.testing import assert_close
 import recurra
 from recurra import Bidirectional, Dense, Embedding, IndRNN, Masking, MinGRU, MinLSTM, Sequential, load_model
 from recurra.layers import LAYERS, layer_from_config, layer_to_config
-from tests.helpers import B, F, H, T, as_tuple, check_each_sequence_alone, mask_kwargs, mask_of, randomize, twin
+from tests.helpers import (
+    B,
+    F,
+    H,
+    T,
+    as_tuple,
+    build_random,
+    check_each_sequence_alone,
+    mask_kwargs,
+    mask_of,
+    padded_input,
+    randomize,
+    twin,
+)
 from tests.layers.harness import CHECKS, ELEMENTWISE_CASES
 
 KINDS = {
@@ -25,16 +38,7 @@ KINDS = {
 
 def make(kind: str, rng, features: int = F, **kw):
     """A float64 layer of ``kind`` built for ``features`` features, with random weights and biases."""
-    layer = KINDS[kind](input_shape=(None, features), **kw).double()
-    randomize(layer, rng)
-    return layer
-
-
-def padded_input(rng, mask: torch.Tensor) -> torch.Tensor:
-    """Random float64 ``(B, T, F)`` input with large garbage at the padded steps."""
-    x = torch.tensor(rng.normal(size=(B, T, F)))
-    x[~mask] = 100.0 * torch.tensor(rng.normal(size=(int((~mask).sum()), F)))
-    return x
+    return build_random(KINDS[kind], rng, features, **kw)
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__.removeprefix("check_"))

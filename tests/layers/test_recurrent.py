@@ -14,7 +14,20 @@ from torch.testing import assert_close
 from recurra import GRU, LSTM, Bidirectional, Embedding, Masking, SimpleRNN
 from recurra.cells import LSTMState
 from recurra.errors import ConfigError, InputValueError, ShapeError, UnknownNameError
-from tests.helpers import B, F, H, T, as_tuple, check_each_sequence_alone, mask_kwargs, mask_of, randomize, twin
+from tests.helpers import (
+    B,
+    F,
+    H,
+    T,
+    as_tuple,
+    build_random,
+    check_each_sequence_alone,
+    mask_kwargs,
+    mask_of,
+    padded_input,
+    randomize,
+    twin,
+)
 from tests.layers.harness import CHECKS, RECURRENT_CASES
 
 LAYERS = {
@@ -29,16 +42,7 @@ FUSED_LAYERS = ["simple_rnn", "lstm", "gru"]
 
 def make(kind: str, rng, features: int = F, **kw):
     """A float64 layer of ``kind`` built for ``features`` features, with random weights and biases."""
-    layer = LAYERS[kind](input_shape=(None, features), **kw).double()
-    randomize(layer, rng)
-    return layer
-
-
-def padded_input(rng, mask: torch.Tensor) -> torch.Tensor:
-    """Random float64 ``(B, T, F)`` input with large garbage at the padded steps."""
-    x = torch.tensor(rng.normal(size=(B, T, F)))
-    x[~mask] = 100.0 * torch.tensor(rng.normal(size=(int((~mask).sum()), F)))
-    return x
+    return build_random(LAYERS[kind], rng, features, **kw)
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__.removeprefix("check_"))
