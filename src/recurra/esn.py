@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import math
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
+import scipy.linalg
 import torch
 from torch import nn
 
@@ -306,27 +308,43 @@ class EchoStateNetwork(nn.Module):
         return self
 
     def _accumulate(self, u: torch.Tensor, target: torch.Tensor) -> None:
+        """Run the reservoir over one series (or chunk of one) and add its steps to the statistics.
+
+        Chunk by chunk, pipelined: while the reservoir loop runs chunk k (compiled, without the GIL),
+        a worker thread adds chunk k - 1 to the statistics (a BLAS product, also without the GIL), so
+        the two overlap on two cores; at most one chunk waits. The sums are added in chunk order, so
+        the result does not depend on the timing.
+        """
         step = self._chunk_len()
-        for start in range(0, u.shape[0], step):
-            u_c, t_c = u[start : start + step], target[start : start + step]
-            y_prev = None
-            if self.output_feedback:  # teacher forcing: y_{t-1} is the previous target
-                y_prev = torch.cat([self.y_prev[None], t_c[:-1]], 0)  # (1, O) + (T' - 1, O) -> (T', O)
-            states = self._states(u_c, y_prev)  # (T', N)
-            if self.output_feedback:
-                self.y_prev.copy_(t_c[-1])
-            skip = max(0, self.washout - self._series_steps)
-            self._series_steps += u_c.shape[0]
-            if skip >= u_c.shape[0]:
-                continue
-            self._add_statistics(states[skip:].numpy(), t_c[skip:].numpy())
+        pending: Future | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recurra-esn") as worker:
+            try:
+                for start in range(0, u.shape[0], step):
+                    u_c, t_c = u[start : start + step], target[start : start + step]
+                    y_prev = None
+                    if self.output_feedback:  # teacher forcing: y_{t-1} is the previous target
+                        y_prev = torch.cat([self.y_prev[None], t_c[:-1]], 0)  # (1, O) + (T' - 1, O) -> (T', O)
+                    states = self._states(u_c, y_prev)  # (T', N), a fresh buffer: the statistics may centre it in place
+                    if self.output_feedback:
+                        self.y_prev.copy_(t_c[-1])
+                    skip = max(0, self.washout - self._series_steps)
+                    self._series_steps += u_c.shape[0]
+                    if skip >= u_c.shape[0]:
+                        continue
+                    if pending is not None:
+                        pending.result()
+                    pending = worker.submit(self._add_statistics, states[skip:].numpy(), t_c[skip:].numpy())
+            finally:
+                if pending is not None:
+                    pending.result()
 
     def _add_statistics(self, X: np.ndarray, Y: np.ndarray) -> None:
         """Merge the statistics of the steps ``X (n, N)``, ``Y (n, O)`` into the running ones (the pairwise
         update of Chan, Golub & LeVeque, 1979: exact, and free of the cancellation of Σ xxᵀ - n x̄x̄ᵀ)."""
         n_b = X.shape[0]
         mean_x, mean_y = X.mean(0), Y.mean(0)
-        Xc = X - mean_x  # (n, N), centred on this chunk's mean
+        Xc = X
+        Xc -= mean_x  # (n, N), centred on this chunk's mean, in place (X is the chunk's own state buffer)
         cxx = Xc.T @ Xc  # numpy recognises AᵀA and runs BLAS's symmetric product
         cxy = Xc.T @ (Y - mean_y)  # (N, O)
         if self._count == 0:
@@ -351,12 +369,17 @@ class EchoStateNetwork(nn.Module):
             )
         A = self._cxx.copy()
         A[np.diag_indices_from(A)] += self.ridge
-        try:
-            W_T = np.linalg.solve(A, self._cxy)  # (N, O): the state weights
-        except np.linalg.LinAlgError:
-            raise InputValueError(
-                "the normal equations of the readout are singular: use ridge > 0 or more varied training data"
-            ) from None
+        try:  # A is symmetric and (with ridge > 0, or enough varied steps) positive definite: Cholesky
+            W_T = scipy.linalg.cho_solve(scipy.linalg.cho_factor(A, overwrite_a=True, check_finite=False), self._cxy)
+        except np.linalg.LinAlgError:  # not positive definite to working precision: LU, as for any matrix
+            try:
+                A = self._cxx.copy()
+                A[np.diag_indices_from(A)] += self.ridge
+                W_T = np.linalg.solve(A, self._cxy)  # (N, O): the state weights
+            except np.linalg.LinAlgError:
+                raise InputValueError(
+                    "the normal equations of the readout are singular: use ridge > 0 or more varied training data"
+                ) from None
         b = self._mean_y - self._mean_x @ W_T  # (O,): the bias, ȳ - W x̄
         W_out = np.concatenate([b[:, None], W_T.T], 1)  # (O, 1) + (O, N) -> (O, 1 + N)
         # in torch's own (aligned) memory like a loaded copy: BLAS may sum in another order for

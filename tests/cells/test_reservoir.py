@@ -162,6 +162,23 @@ def test_sparse_rows_follow_changes_of_W():
     assert_close(cell.sparse_rows().values, rows.values * 0.5)
 
 
+def test_drawn_W_runs_as_float32_grid_times_scale_and_any_other_W_in_float64():
+    cell = make_cell(density=0.15)
+    rows = cell.sparse_rows()
+    assert rows.kernel_values.dtype == torch.float32 and rows.scale == cell.W.abs().max().item()
+    assert torch.equal(rows.kernel_values.double() * rows.scale, rows.values)  # W = s · G exactly
+    u = torch.randn(B, T, F, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    x0 = torch.full((B, N), 0.1, dtype=torch.float64)
+    for off_grid in (False, True):
+        if off_grid:  # set by hand: no float32 G behind it, the loop reads the float64 values
+            with torch.no_grad():
+                cell.W.add_(1e-9 * torch.sign(cell.W))
+        rows = cell.sparse_rows()
+        assert rows.kernel_values.dtype == (torch.float64 if off_grid else torch.float32)
+        x, _ = cell.fused(u, ReservoirState(x0), backend="cpp")
+        assert_close(x, step_loop(cell, u, x0), rtol=1e-12, atol=1e-12)
+
+
 def test_a_nilpotent_draw_is_drawn_again(monkeypatch):
     # 2 units at density 0.25: one non-zero entry, nilpotent unless on the diagonal
     for seed in range(8):

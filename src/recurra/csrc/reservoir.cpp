@@ -1,17 +1,17 @@
 // The leaky reservoir recurrence of an Echo State Network on the CPU (forward only: nothing in a
 // reservoir is trained).
 //
-//     x_t = (1 - alpha) x_{t-1} + alpha tanh(z_t + W x_{t-1})        t = 0 .. T-1,  x_{-1} = x0
+//     x_t = (1 - alpha) x_{t-1} + alpha tanh(z_t + W x_{t-1})        t = 0 .. T-1,  x_{-1} = x0,   W = scale * G
 //
 // z_t = W_in [1; u_t] (+ W_fb y_{t-1}) is computed beforehand for every step at once (one matrix
 // product on the Python side, recurra/cells/reservoir.py, which documents the equations). The kernel
 // overwrites z with the states x: each step reads z_t[i] before it writes x_t[i], and x_{t-1} is the
 // previous row of the same buffer.
 //
-// Registered as torch.ops.recurra_reservoir.run_sparse_, W in CSR form (int64 row pointers, int32
-// column indices, values): a reservoir's W is sparse (10 % non-zero is usual). For a dense W the Python
-// side runs a loop of BLAS matrix-vector products instead, which was measured faster than a plain
-// loop compiled for the baseline x86-64 instruction set.
+// Registered as torch.ops.recurra_reservoir.run_sparse_, G in CSR form (int64 row pointers, int32
+// column indices, values) and the scalar scale: a reservoir's W is sparse (10 % non-zero is usual).
+// For a dense W the Python side runs a loop of BLAS matrix-vector products instead, which was
+// measured faster than a plain loop compiled for the baseline x86-64 instruction set.
 //
 // Layout: z is (B, T, N) contiguous, x0 is (B, N) contiguous, float32 or float64. Batch rows are
 // independent work items (at::parallel_for), so the results do not depend on the number of threads.
@@ -55,25 +55,21 @@ inline void leak_row(scalar_t* cur, const scalar_t* prev, int64_t n, scalar_t al
   for (int64_t i = 0; i < n; ++i) cur[i] = keep * prev[i] + alpha * cur[i];
 }
 
-template <typename scalar_t>
-void sparse_sequence(scalar_t* z, int64_t T, int64_t N, const int64_t* crow, const int32_t* col, const scalar_t* values,
-                     scalar_t alpha, const scalar_t* x0) {
+// values_t is scalar_t, or float for a float64 reservoir whose W = scale * G has every G_ij on float32's
+// grid: the loop is bound by its loads, and float32 values halve the bytes of W read at every step;
+// the products and sums stay in scalar_t, so the result is that of the float64 W up to rounding.
+template <typename scalar_t, typename value_t>
+void sparse_sequence(scalar_t* z, int64_t T, int64_t N, const int64_t* crow, const int32_t* col, const value_t* values,
+                     scalar_t scale, scalar_t alpha, const scalar_t* x0) {
   const scalar_t* prev = x0;
   for (int64_t t = 0; t < T; ++t) {
     scalar_t* cur = z + t * N;  // z_t on entry, x_t on exit
     for (int64_t i = 0; i < N; ++i) {
-      // four independent partial sums: the loop is bound by its loads, not by one chain of additions
-      scalar_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      int64_t k = crow[i];
-      const int64_t end = crow[i + 1];
-      for (; k + 4 <= end; k += 4) {
-        s0 += values[k] * prev[col[k]];
-        s1 += values[k + 1] * prev[col[k + 1]];
-        s2 += values[k + 2] * prev[col[k + 2]];
-        s3 += values[k + 3] * prev[col[k + 3]];
-      }
-      for (; k < end; ++k) s0 += values[k] * prev[col[k]];
-      cur[i] += (s0 + s1) + (s2 + s3);
+      scalar_t s = 0;
+      const int64_t begin = crow[i], end = crow[i + 1];
+#pragma omp simd reduction(+ : s)
+      for (int64_t k = begin; k < end; ++k) s += scalar_t(values[k]) * prev[col[k]];
+      cur[i] += scale * s;
     }
     leak_row(cur, prev, N, alpha);
     prev = cur;
@@ -88,30 +84,37 @@ void check_common(const at::Tensor& z, const at::Tensor& x0) {
   TORCH_CHECK(x0.scalar_type() == z.scalar_type(), "recurra reservoir kernel: z and x0 differ in dtype");
 }
 
-void run_sparse_(at::Tensor z, const at::Tensor& crow, const at::Tensor& col, const at::Tensor& values, double alpha,
-                 const at::Tensor& x0) {
+void run_sparse_(at::Tensor z, const at::Tensor& crow, const at::Tensor& col, const at::Tensor& values, double scale,
+                 double alpha, const at::Tensor& x0) {
   check_common(z, x0);
   const int64_t B = z.size(0), T = z.size(1), N = z.size(2);
   TORCH_CHECK(crow.dim() == 1 && crow.size(0) == N + 1 && crow.scalar_type() == at::kLong && crow.is_contiguous(),
               "recurra reservoir kernel: expected int64 row pointers of length N + 1");
   TORCH_CHECK(col.dim() == 1 && col.scalar_type() == at::kInt && col.is_contiguous() && values.dim() == 1 &&
-                  values.is_contiguous() && values.size(0) == col.size(0) && values.scalar_type() == z.scalar_type(),
-              "recurra reservoir kernel: expected int32 column indices and values of one length and z's dtype");
+                  values.is_contiguous() && values.size(0) == col.size(0) &&
+                  (values.scalar_type() == z.scalar_type() || values.scalar_type() == at::kFloat),
+              "recurra reservoir kernel: expected int32 column indices and values of one length, values of z's dtype "
+              "or float32");
   AT_DISPATCH_FLOATING_TYPES(z.scalar_type(), "recurra_reservoir_run_sparse", [&] {
     scalar_t* zp = z.data_ptr<scalar_t>();
     const scalar_t* x0p = x0.data_ptr<scalar_t>();
     const int64_t* crowp = crow.data_ptr<int64_t>();
     const int32_t* colp = col.data_ptr<int32_t>();
-    const scalar_t* vp = values.data_ptr<scalar_t>();
-    at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t b = begin; b < end; ++b)
-        sparse_sequence<scalar_t>(zp + b * T * N, T, N, crowp, colp, vp, scalar_t(alpha), x0p + b * N);
-    });
+    auto run = [&](auto* vp) {
+      at::parallel_for(0, B, 1, [&](int64_t begin, int64_t end) {
+        for (int64_t b = begin; b < end; ++b)
+          sparse_sequence(zp + b * T * N, T, N, crowp, colp, vp, scalar_t(scale), scalar_t(alpha), x0p + b * N);
+      });
+    };
+    if (values.scalar_type() == z.scalar_type())
+      run(values.data_ptr<scalar_t>());
+    else
+      run(values.data_ptr<float>());
   });
 }
 
 }  // namespace
 
 TORCH_LIBRARY(recurra_reservoir, m) {
-  m.def("run_sparse_(Tensor(a!) z, Tensor crow, Tensor col, Tensor values, float alpha, Tensor x0) -> ()", &run_sparse_);
+  m.def("run_sparse_(Tensor(a!) z, Tensor crow, Tensor col, Tensor values, float scale, float alpha, Tensor x0) -> ()", &run_sparse_);
 }
