@@ -47,8 +47,11 @@ TRAIN, VAL, TEST = 4000, 5000, 6000  # segment ends
 WASHOUT = 200
 GEN_STEPS = 500
 # chosen by `select` on the validation segment (the test segment is never looked at while choosing):
-# the best of the two searches in docs/esn.md
-CHOSEN = dict(spectral_radius=1.4, leak_rate=0.7, input_scaling=1.0, bias_scaling=1.0, density=0.1, ridge=1e-12)
+# the best of the two searches in docs/esn.md, then the input noise of the fit by a third search over
+# 10 seeds (the best worst seed: docs/esn.md)
+CHOSEN = dict(
+    spectral_radius=1.4, leak_rate=0.7, input_scaling=1.0, bias_scaling=1.0, density=0.1, ridge=1e-12, input_noise=1e-5
+)
 # the first search's choice; `speed` runs it: there both libraries solve the readout accurately, so the
 # NRMSE check compares like with like (at ridge 1e-12 reservoirpy's readout loses its accuracy)
 SPEED = dict(spectral_radius=1.25, leak_rate=0.5, input_scaling=1.0, bias_scaling=1.0, density=0.1, ridge=1e-10)
@@ -116,10 +119,14 @@ class ReservoirpyModel:
                 seed=seed,
             )
         self.model = self.reservoir >> Ridge(ridge=hp["ridge"])
+        self.input_noise, self.seed = hp.get("input_noise", 0.0), seed
 
     def fit(self, x, y):
         if self.model.initialized:
             self.model.reset()
+        if self.input_noise:  # recurra's input_noise by hand: the same draws, added to the training inputs
+            g = torch.Generator().manual_seed(self.seed)
+            x = x + self.input_noise * torch.randn(x.shape, generator=g, dtype=torch.float64).numpy()
         self.model.fit(x, y, warmup=WASHOUT)
 
     def warm(self, x):
@@ -164,24 +171,27 @@ def machine() -> str:
 def cmd_select(args) -> None:
     s = series()
     grid = [
-        dict(spectral_radius=rho, leak_rate=lr, input_scaling=isc, bias_scaling=1.0, density=0.1, ridge=ridge)
+        dict(spectral_radius=rho, leak_rate=lr, input_scaling=isc, bias_scaling=1.0, density=0.1, ridge=ridge, input_noise=noise)
         for lr in args.leak
         for rho in args.rho
         for isc in args.input_scaling
         for ridge in args.ridge
+        for noise in args.input_noise
     ]
     print(f"validation segment s[{TRAIN}:{VAL}], {args.units} units, seeds {list(range(args.seeds))}; {machine()}")
-    print(f"{'leak':>5} {'rho':>5} {'in':>4} {'ridge':>7} {'1-step (median)':>16} {'500-step (median)':>18}")
+    print(f"{'leak':>5} {'rho':>5} {'in':>4} {'ridge':>7} {'noise':>7} {'1-step (median)':>16} {'500-step (median)':>18} {'(max)':>9}")
     rows = []
     for hp in grid:
         scores = [evaluate(RecurraModel(args.units, seed, **hp), s, TRAIN, VAL) for seed in range(args.seeds)]
         one = statistics.median(v[0] for v in scores)
         gen = statistics.median(v[1] for v in scores)
-        rows.append((gen, one, hp))
-        settings = f"{hp['leak_rate']:>5} {hp['spectral_radius']:>5} {hp['input_scaling']:>4} {hp['ridge']:>7.0e}"
-        print(f"{settings} {one:>16.2e} {gen:>18.2e}", flush=True)
-    gen, one, hp = min(rows, key=lambda r: r[0])
-    print(f"\nbest closed-loop on validation: {hp}  (1-step {one:.2e}, 500-step {gen:.2e})")
+        worst = max(v[1] for v in scores)
+        rows.append((worst, gen, one, hp))
+        settings = f"{hp['leak_rate']:>5} {hp['spectral_radius']:>5} {hp['input_scaling']:>4} {hp['ridge']:>7.0e} {hp['input_noise']:>7.0e}"
+        print(f"{settings} {one:>16.2e} {gen:>18.2e} {worst:>9.2e}", flush=True)
+    # the closed-loop figure must hold for every seed: the choice is the best worst seed
+    worst, gen, one, hp = min(rows, key=lambda r: r[0])
+    print(f"\nbest worst-seed closed loop on validation: {hp}  (1-step median {one:.2e}, 500-step median {gen:.2e}, worst {worst:.2e})")
 
 
 # -- figures ---------------------------------------------------------------------------------------
@@ -350,6 +360,7 @@ def main(argv=None) -> None:
     p.add_argument("--rho", type=float, nargs="+", default=[0.9, 1.1, 1.25])
     p.add_argument("--input-scaling", type=float, nargs="+", default=[0.5, 1.0])
     p.add_argument("--ridge", type=float, nargs="+", default=[1e-10, 1e-8, 1e-6])
+    p.add_argument("--input-noise", type=float, nargs="+", default=[0.0])
     p = sub.add_parser("figures")
     p.add_argument("--units", type=int, default=500)
     p.add_argument("--seeds", type=int, default=5)

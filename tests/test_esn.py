@@ -93,6 +93,22 @@ def test_chunked_streaming_fit_equals_one_shot_fit():
     assert_close(streamed.x, whole.x, atol=1e-13, rtol=0)  # both end in the state after the last input
 
 
+def test_input_noise_perturbs_the_fitted_inputs_only():
+    u, y = data(200)
+    sigma = 0.05
+    noisy = make(input_noise=sigma).fit(u, y)
+    # the same as fitting the perturbed inputs without noise: ν drawn from a generator seeded with `seed`
+    nu = sigma * torch.randn(u.shape, generator=torch.Generator().manual_seed(noisy.seed), dtype=torch.float64)
+    by_hand = make().fit(u + nu.numpy(), y)
+    assert_close(noisy.W_out, by_hand.W_out, atol=1e-10, rtol=1e-9)
+    assert not torch.allclose(noisy.W_out, make().fit(u, y).W_out, atol=1e-6)
+    assert_close(make(input_noise=sigma).fit(u, y).W_out, noisy.W_out, atol=0, rtol=0)  # every fit draws the same
+    # predicting adds no noise: the readout of the reference states of the clean inputs
+    X = reference_states(noisy, u)
+    expected = X @ noisy.W_out[:, 1:].T.numpy() + noisy.W_out[:, 0].numpy()
+    np.testing.assert_allclose(noisy.predict(u, reset_state=True), expected, atol=1e-10)
+
+
 def test_long_series_run_in_chunks_equal_one_pass(monkeypatch):
     u, y = data(250)
     whole = make().fit(u, y)
@@ -249,6 +265,8 @@ def test_saving_needs_a_fitted_network_and_loading_checks_the_weights(tmp_path):
         (dict(units=2.5), r"expected units to be a positive integer, got 2.5"),
         (dict(ridge=-1e-3), r"expected ridge >= 0, got -0.001"),
         (dict(washout=-1), r"expected washout to be a non-negative integer, got -1"),
+        (dict(input_noise=-0.1), r"expected input_noise to be a finite number >= 0, got -0.1"),
+        (dict(input_noise=float("nan")), r"expected input_noise to be a finite number >= 0, got nan"),
         (dict(backend="gpu"), r"expected backend in \('auto', 'cpp', 'torch'\), got 'gpu'"),
     ],
 )

@@ -107,7 +107,10 @@ class EchoStateNetwork(nn.Module):
 
     Arguments: ``units`` (``N``), ``spectral_radius``, ``leak_rate`` (``α`` in ``(0, 1]``),
     ``input_scaling``, ``bias_scaling``, ``density`` (of ``W``, in ``(0, 1]``), ``ridge`` (``>= 0``),
-    ``washout`` (steps per series left out of the fit), ``output_feedback`` (add ``W_fb y_{t-1}``;
+    ``washout`` (steps per series left out of the fit), ``input_noise`` (the standard deviation of
+    Gaussian noise added to the inputs while fitting, never while predicting or generating: the
+    readout then learns to tolerate small errors in its inputs, which keeps closed-loop ``generate``
+    stable; drawn from a generator seeded with ``seed`` at each ``fit``), ``output_feedback`` (add ``W_fb y_{t-1}``;
     while fitting ``y_{t-1}`` is the previous target, teacher forcing), ``feedback_scaling``,
     ``seed`` (``None``: drawn from torch's global generator, then fixed), ``backend`` (``"auto"``,
     ``"cpp"`` or ``"torch"``: the reservoir loop, see ``recurra.cells.reservoir``).
@@ -139,6 +142,7 @@ class EchoStateNetwork(nn.Module):
         bias_scaling: float = 1.0,
         ridge: float = 1e-8,
         washout: int = 100,
+        input_noise: float = 0.0,
         output_feedback: bool = False,
         feedback_scaling: float = 1.0,
         seed: int | None = None,
@@ -161,6 +165,13 @@ class EchoStateNetwork(nn.Module):
             raise ConfigError(f"expected ridge >= 0, got {ridge!r}")
         if isinstance(washout, bool) or not isinstance(washout, (int, np.integer)) or washout < 0:
             raise ConfigError(f"expected washout to be a non-negative integer, got {washout!r}")
+        if (
+            isinstance(input_noise, bool)
+            or not isinstance(input_noise, (int, float, np.integer, np.floating))
+            or not math.isfinite(input_noise)
+            or input_noise < 0
+        ):
+            raise ConfigError(f"expected input_noise to be a finite number >= 0, got {input_noise!r}")
         if backend not in BACKENDS:
             raise ConfigError(f"expected backend in {BACKENDS}, got {backend!r}")
         self.units = args["units"]
@@ -169,6 +180,7 @@ class EchoStateNetwork(nn.Module):
         self.feedback_scaling = args["feedback_scaling"]
         self.seed = draw_seed() if args["seed"] is None else args["seed"]
         self.ridge, self.washout = float(ridge), int(washout)
+        self.input_noise = float(input_noise)
         self.output_feedback = bool(output_feedback)
         self.backend = backend
         self.input_dim: int | None = None
@@ -247,6 +259,7 @@ class EchoStateNetwork(nn.Module):
         self._cxx: np.ndarray | None = None  # (N, N)
         self._cxy: np.ndarray | None = None  # (N, O)
         self._series_steps = 0  # steps seen of the current series (for the washout)
+        self._noise: torch.Generator | None = None  # draws the input noise of this fit (seeded on first use)
 
     # -- running the reservoir --------------------------------------------------------------------
     def _states(self, u: torch.Tensor, y_prev: torch.Tensor | None) -> torch.Tensor:
@@ -321,6 +334,10 @@ class EchoStateNetwork(nn.Module):
             try:
                 for start in range(0, u.shape[0], step):
                     u_c, t_c = u[start : start + step], target[start : start + step]
+                    if self.input_noise > 0:  # u_t + ν_t, ν_t ~ N(0, input_noise²): the fit sees perturbed inputs
+                        if self._noise is None:
+                            self._noise = torch.Generator().manual_seed(self.seed)
+                        u_c = u_c + self.input_noise * torch.randn(u_c.shape, generator=self._noise, dtype=F64)
                     y_prev = None
                     if self.output_feedback:  # teacher forcing: y_{t-1} is the previous target
                         y_prev = torch.cat([self.y_prev[None], t_c[:-1]], 0)  # (1, O) + (T' - 1, O) -> (T', O)
@@ -480,6 +497,7 @@ class EchoStateNetwork(nn.Module):
             "bias_scaling": self.bias_scaling,
             "ridge": self.ridge,
             "washout": self.washout,
+            "input_noise": self.input_noise,
             "output_feedback": self.output_feedback,
             "feedback_scaling": self.feedback_scaling,
             "seed": self.seed,
