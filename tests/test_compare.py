@@ -21,8 +21,24 @@ def test_the_parameter_count_formula_is_the_built_model_s_count(name, length):
     task = make_task(name, length=max(length, 2), n_train=4, n_test=4)
     for cell in TRAINED:
         for units in (1, 7):
-            model = build_model(cell, units, task)
-            assert parameter_count(cell, units, task) == sum(p.numel() for p in model.parameters()), (cell, units)
+            for layers in (1, 3):
+                model = build_model(cell, units, task, layers)
+                counted = sum(p.numel() for p in model.parameters())
+                assert parameter_count(cell, units, task, layers) == counted, (cell, units, layers)
+
+
+def test_stacked_contenders_share_the_budget_and_run():
+    task = make_task("adding", length=6, n_train=64, n_test=16)
+    one, two = units_for_budget("indrnn", 20_000, task), units_for_budget("indrnn", 20_000, task, layers=2)
+    assert (one, two) == (4000, 138)  # H·2 + 2H + (1 + H): wide alone; H² + 7H + 1 stacked
+    model = build_model("lstm", 5, task, layers=2)
+    assert [type(m).__name__ for m in model.layers] == ["LSTM", "LSTM", "Dense"]
+    assert model.layers[0].return_sequences and not model.layers[1].return_sequences
+    result = compare(task, cells="indrnn,mlp", seeds=1, params=2000, layers=2, budget_steps=3, batch_size=16)
+    assert result.settings["layers"] == 2
+    H_ind, H_mlp = units_for_budget("indrnn", 2000, task, layers=2), units_for_budget("mlp", 2000, task)
+    assert [r.units for r in result.runs] == [H_ind, H_mlp]  # the mlp is not stacked
+    assert [r.parameters for r in result.runs] == [parameter_count("indrnn", H_ind, task, 2), parameter_count("mlp", H_mlp, task)]
 
 
 def test_units_are_chosen_closest_to_the_budget():

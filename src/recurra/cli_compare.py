@@ -29,6 +29,7 @@ def compare_command(
     budget_steps: int = typer.Option(None, "--budget-steps", min=1, help="Optimiser steps per run."),
     budget_seconds: float = typer.Option(None, "--budget-seconds", min=0.001, help="Training seconds per run (or steps)."),
     params: int = typer.Option(10_000, min=1, help="Parameter budget: each contender's width is chosen to match it."),
+    layers: int = typer.Option(1, min=1, help="Recurrent layers stacked in each recurrent contender (not mlp, esn)."),
     batch_size: int = typer.Option(64, "--batch-size", min=1),
     lr: float = typer.Option(1e-3, "--lr", min=0.0, help="Adam's learning rate, the same for all."),
     clipnorm: float = typer.Option(1.0, min=0.0, help="Gradient clipping by global norm (0: none)."),
@@ -57,7 +58,8 @@ def compare_command(
         torch.set_num_threads(threads)
     budget = f"{budget_steps} steps" if budget_steps is not None else f"{budget_seconds:g} s of training"
     console.print(
-        f"{task}: {', '.join(names)}; ~{params:,} parameters each, {budget} per run, {seeds} seeds, "
+        f"{task}: {', '.join(names)}; ~{params:,} parameters each, {layers} recurrent layer{'s' if layers > 1 else ''}, "
+        f"{budget} per run, {seeds} seeds, "
         f"batch {batch_size}, Adam lr {lr:g}, clipnorm {clipnorm:g}"
     )
 
@@ -74,6 +76,7 @@ def compare_command(
             length=length,
             seeds=seeds,
             params=params,
+            layers=layers,
             budget_steps=budget_steps,
             budget_seconds=budget_seconds,
             batch_size=batch_size,

@@ -60,35 +60,41 @@ _LIMIT_UNITS = 1_000_000
 # -- the contenders --------------------------------------------------------------------------------
 
 
-def parameter_count(cell: str, units: int, task: Task) -> int:
-    """Trainable parameters of ``cell`` with ``units`` on ``task`` (recurrent layer + output layer), from
-    the layers' shapes: ``F`` features, ``T`` steps, ``O`` outputs per step, ``H = units``.
-
-    ========  ========================================================
-    rnn       ``H F + H² + H``
-    lstm      ``4 (H F + H² + H)``
-    gru       ``3 (H F + H²) + 6 H`` (``reset_after``: two biases)
-    indrnn    ``H F + 2 H``
-    mingru    ``2 (H F + H)``
-    minlstm   ``3 (H F + H)``
-    mlp       ``T F H + H`` (one hidden layer on the flattened window)
-    esn       ``(H + 1) O`` (the fitted readout only)
-    ========  ========================================================
-
-    plus the output layer ``H O + O`` (``mlp`` with one output per step: ``H T O + T O``).
-    """
-    H, F, T, O = units, task.features, task.length, task.n_outputs
-    head = H * O + O
-    counts = {
+def _recurrent_layer_count(cell: str, H: int, F: int) -> int:
+    """Trainable parameters of one recurrent layer of ``cell`` with ``H`` units on ``F`` inputs."""
+    return {
         "rnn": H * F + H * H + H,
         "lstm": 4 * (H * F + H * H + H),
         "gru": 3 * (H * F + H * H) + 6 * H,
         "indrnn": H * F + 2 * H,
         "mingru": 2 * (H * F + H),
         "minlstm": 3 * (H * F + H),
-    }
-    if cell in counts:
-        return counts[cell] + head
+    }[cell]
+
+
+def parameter_count(cell: str, units: int, task: Task, layers: int = 1) -> int:
+    """Trainable parameters of ``cell`` with ``units`` on ``task`` (``layers`` stacked recurrent layers
+    of ``units`` each + the output layer), from the layers' shapes: ``F`` features, ``T`` steps, ``O``
+    outputs per step, ``H = units``. One recurrent layer with ``F_in`` inputs (``F`` for the first,
+    ``H`` for the others):
+
+    ========  ========================================================
+    rnn       ``H F_in + H² + H``
+    lstm      ``4 (H F_in + H² + H)``
+    gru       ``3 (H F_in + H²) + 6 H`` (``reset_after``: two biases)
+    indrnn    ``H F_in + 2 H``
+    mingru    ``2 (H F_in + H)``
+    minlstm   ``3 (H F_in + H)``
+    mlp       ``T F H + H`` (one hidden layer on the flattened window; ``layers`` does not apply)
+    esn       ``(H + 1) O`` (the fitted readout only; ``layers`` does not apply)
+    ========  ========================================================
+
+    plus the output layer ``H O + O`` (``mlp`` with one output per step: ``H T O + T O``).
+    """
+    H, F, T, O = units, task.features, task.length, task.n_outputs
+    if cell in RECURRENT:
+        stack = _recurrent_layer_count(cell, H, F) + (layers - 1) * _recurrent_layer_count(cell, H, H)
+        return stack + H * O + O
     if cell == "mlp":
         out = T * O if task.kind == "sequence_classification" else O
         return T * F * H + H + H * out + out
@@ -97,14 +103,14 @@ def parameter_count(cell: str, units: int, task: Task) -> int:
     raise unknown_name("cell", cell, CELLS)
 
 
-def units_for_budget(cell: str, params: int, task: Task, *, esn_max_units: int = 400) -> int:
+def units_for_budget(cell: str, params: int, task: Task, *, esn_max_units: int = 400, layers: int = 1) -> int:
     """The width whose ``parameter_count`` is closest to ``params`` (the smaller on a tie); at least 1.
     For ``esn``, at most ``esn_max_units``."""
-    best, best_gap = 1, abs(parameter_count(cell, 1, task) - params)
+    best, best_gap = 1, abs(parameter_count(cell, 1, task, layers) - params)
     H = 1
     while H < _LIMIT_UNITS:
         H += 1
-        count = parameter_count(cell, H, task)
+        count = parameter_count(cell, H, task, layers)
         gap = abs(count - params)
         if gap < best_gap:
             best, best_gap = H, gap
@@ -129,25 +135,30 @@ class FlatMLP(nn.Module):
         return torch.softmax(y, -1) if self.softmax else y
 
 
-def build_model(cell: str, units: int, task: Task) -> nn.Module:
-    """The network of a trained contender (every cell but ``esn``), weights created at once."""
+def build_model(cell: str, units: int, task: Task, layers: int = 1) -> nn.Module:
+    """The network of a trained contender (every cell but ``esn``), weights created at once:
+    ``layers`` recurrent layers of ``units`` (each but the last returning its whole sequence), then
+    ``Dense`` outputs."""
     classify = task.kind != "regression"
     per_step = task.kind == "sequence_classification"
     T, F, O = task.length, task.features, task.n_outputs
     if cell == "mlp":
         return FlatMLP(T, F, units, (T, O) if per_step else (O,), classify)
-    kw = dict(return_sequences=per_step, input_shape=(T, F))
-    layers = {
-        "rnn": lambda: SimpleRNN(units, **kw),
-        "lstm": lambda: LSTM(units, **kw),
-        "gru": lambda: GRU(units, **kw),
-        "indrnn": lambda: IndRNN(units, recurrent_max=2.0 ** (1.0 / T), **kw),
-        "mingru": lambda: MinGRU(units, **kw),
-        "minlstm": lambda: MinLSTM(units, **kw),
+    makers = {
+        "rnn": lambda **kw: SimpleRNN(units, **kw),
+        "lstm": lambda **kw: LSTM(units, **kw),
+        "gru": lambda **kw: GRU(units, **kw),
+        "indrnn": lambda **kw: IndRNN(units, recurrent_max=2.0 ** (1.0 / T), **kw),
+        "mingru": lambda **kw: MinGRU(units, **kw),
+        "minlstm": lambda **kw: MinLSTM(units, **kw),
     }
-    if cell not in layers:
+    if cell not in makers:
         raise unknown_name("cell", cell, [c for c in CELLS if c != "esn"])
-    return Sequential([layers[cell](), Dense(O, activation="softmax" if classify else None)])
+    stack = [
+        makers[cell](return_sequences=per_step or i < layers - 1, **({"input_shape": (T, F)} if i == 0 else {}))
+        for i in range(layers)
+    ]
+    return Sequential([*stack, Dense(O, activation="softmax" if classify else None)])
 
 
 # -- scoring ---------------------------------------------------------------------------------------
@@ -352,9 +363,10 @@ def _run_trained(
     clipnorm: float | None,
     eval_every: int,
     curve_samples: int,
+    layers: int = 1,
 ) -> Run:
     set_seed(seed)
-    model = build_model(cell, units, task)
+    model = build_model(cell, units, task, layers)
     n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     loss = "mse" if task.kind == "regression" else "sparse_categorical_crossentropy"
     trainer = Trainer(model)
@@ -386,6 +398,7 @@ def compare(
     eval_every: int | None = None,
     curve_samples: int = 500,
     esn_max_units: int = 400,
+    layers: int = 1,
     out: str | os.PathLike | None = None,
     progress: Callable[[Run], None] | None = None,
 ) -> Comparison:
@@ -395,7 +408,9 @@ def compare(
     ``task``: a name of ``recurra.data.tasks.TASKS`` (generated with ``length``, ``n_train``,
     ``n_test``, ``data_seed``) or a ready ``Task``. ``seeds``: a count (seeds ``0..n-1``) or a list.
     Exactly one of ``budget_steps`` / ``budget_seconds``. ``eval_every``: steps between learning-curve
-    points (default: a twentieth of the step budget, or 50 steps). ``progress(run)`` is called after
+    points (default: a twentieth of the step budget, or 50 steps). ``layers``: recurrent layers stacked
+    in every recurrent contender (Li et al.'s IndRNN results use 2; ``mlp`` and ``esn`` stay as they
+    are), the width matched to the budget with all of them counted. ``progress(run)`` is called after
     every run.
     """
     names = parse_cells(cells)
@@ -413,7 +428,12 @@ def compare(
     seed_list = list(range(seeds)) if isinstance(seeds, int) and not isinstance(seeds, bool) else list(seeds)
     if not seed_list or any(isinstance(s, bool) or not isinstance(s, int) for s in seed_list):
         raise ConfigError(f"expected seeds as a positive count or a list of integers, got {seeds!r}")
-    for name, v in (("batch_size", batch_size), ("curve_samples", curve_samples), ("esn_max_units", esn_max_units)):
+    for name, v in (
+        ("batch_size", batch_size),
+        ("curve_samples", curve_samples),
+        ("esn_max_units", esn_max_units),
+        ("layers", layers),
+    ):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ConfigError(f"expected {name} to be a positive integer, got {v!r}")
     if eval_every is None:
@@ -422,7 +442,7 @@ def compare(
         raise ConfigError(f"expected eval_every to be a positive integer, got {eval_every!r}")
     t = task if isinstance(task, Task) else make_task(task, length=length, n_train=n_train, n_test=n_test, seed=data_seed)
 
-    units = {c: units_for_budget(c, params, t, esn_max_units=esn_max_units) for c in names}
+    units = {c: units_for_budget(c, params, t, esn_max_units=esn_max_units, layers=layers) for c in names}
     runs: list[Run] = []
     for cell in names:
         for seed in seed_list:
@@ -441,6 +461,7 @@ def compare(
                     clipnorm=clipnorm,
                     eval_every=eval_every,
                     curve_samples=curve_samples,
+                    layers=layers,
                 )
             runs.append(run)
             if progress is not None:
@@ -453,6 +474,7 @@ def compare(
         "n_test": int(len(t.x_test)),
         "data_seed": data_seed,
         "params": params,
+        "layers": layers,
         "budget_steps": budget_steps,
         "budget_seconds": budget_seconds,
         "batch_size": batch_size,
