@@ -362,3 +362,45 @@ def test_log_scan_bad_shapes():
         linear_scan_log(a.log(), b.log(), h0[:1].log())
     with pytest.raises(ConfigError, match="expected chunk_size to be a positive integer or None, got 0"):
         linear_scan_log(a.log(), b.log(), chunk_size=0)
+
+
+def _grads(fn, *inputs):
+    """Outputs and gradients of a fixed random linear function of both outputs."""
+    leaves = [t.detach().clone().requires_grad_() for t in inputs]
+    y, h_last = fn(*leaves)
+    gen = torch.Generator().manual_seed(7)
+    loss = (y * torch.randn(y.shape, generator=gen)).sum() + (h_last * torch.randn(h_last.shape, generator=gen)).sum()
+    return [y.detach(), h_last.detach(), *torch.autograd.grad(loss, leaves)]
+
+
+def test_large_buffers_are_reused_and_fully_rewritten():
+    assert kernel_available()
+    scan.release_buffers()
+    B, T, H = 4, 1100, 256  # y: 4.5 MB, grad_k: 9 MB, both above the 4 MiB that the kernels keep
+    g = torch.Generator().manual_seed(0)
+    k_a, k_b = (3 * torch.randn(B, T, 2 * H, generator=g) for _ in range(2))
+    a = torch.rand(B, T, H, generator=g)
+    h0 = torch.zeros(B, H)
+    lengths = torch.tensor([T, 7, 1, 500])  # padded steps must be written (zeros) over the old contents
+
+    y_a, _ = minimal_recurrence(k_a, h0, "min_gru", "g")
+    address = y_a.data_ptr()
+    del y_a  # its block goes back to the cache
+    y_b, _ = minimal_recurrence(k_b, h0, "min_gru", "g", lengths)
+    assert y_b.data_ptr() == address  # the same block, with the first call's values in it
+    del y_b
+
+    runs = {
+        "minimal": (lambda k, h: minimal_recurrence(k, h, "min_gru", "g", lengths), (k_b, h0)),
+        "elementwise": (lambda b, a, h: elementwise_recurrence(b, a, h, "tanh", lengths), (k_b[..., :H], a, h0)),
+    }
+    for name, (fn, inputs) in runs.items():
+        _grads(fn, *[3 * x + 1 for x in inputs])  # other values, freed: their blocks are cached
+        reused = _grads(fn, *inputs)
+        assert scan.release_buffers() >= 0
+        fresh = _grads(fn, *inputs)  # fresh memory
+        for got, expected in zip(reused, fresh):
+            assert torch.equal(got, expected), name
+        del reused, fresh
+    assert scan.release_buffers() > 0  # the last call's blocks were kept
+    assert scan.release_buffers() == 0

@@ -76,6 +76,19 @@ def kernel_available() -> bool:
     return EXTENSION.available()
 
 
+def release_buffers() -> int:
+    """Free the large buffers the compiled kernels keep for reuse; returns the bytes freed.
+
+    The kernels' outputs of 4 MiB and more (the states forward, the gradients backward) come from
+    memory that the previous training step freed when it has the same size: a training loop then
+    never waits for fresh memory. At most four blocks, and a quarter of the physical memory, are kept
+    between calls; this returns them to the system (say, after training a large model).
+    """
+    if not kernel_available():
+        return 0
+    return int(torch.ops.recurra_scan.release_buffers())
+
+
 # -- checks ----------------------------------------------------------------------------------------
 
 
@@ -383,4 +396,11 @@ def _log_scan(log_a, log_b, log_h0):
     return a_star + torch.logcumsumexp(values, dim=1)[:, 1:]
 
 
-__all__ = ["elementwise_recurrence", "kernel_available", "linear_scan_log", "minimal_recurrence", "use_compiled"]
+__all__ = [
+    "elementwise_recurrence",
+    "kernel_available",
+    "linear_scan_log",
+    "minimal_recurrence",
+    "release_buffers",
+    "use_compiled",
+]
