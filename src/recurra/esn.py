@@ -29,6 +29,14 @@ F64 = torch.float64
 _CHUNK_VALUES = 1 << 22  # fit and predict run long series in chunks of about this many state values (32 MB)
 
 
+def _usable_cores() -> int:
+    """The cores this process may run on (its affinity mask where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def nrmse(y_true: Any, y_pred: Any) -> float:
     """Normalised root-mean-square error: ``sqrt(mean((y - ŷ)²)) / std(y)`` (population std over the
     same values; averaged over the output columns when there are several)."""
@@ -326,7 +334,8 @@ class EchoStateNetwork(nn.Module):
         Chunk by chunk, pipelined: while the reservoir loop runs chunk k (compiled, without the GIL),
         a worker thread adds chunk k - 1 to the statistics (a BLAS product, also without the GIL), so
         the two overlap on two cores; at most one chunk waits. The sums are added in chunk order, so
-        the result does not depend on the timing.
+        the result does not depend on the timing. A process allowed only one core adds each chunk
+        itself.
         """
         step = self._chunk_len()
         pending: Future | None = None
@@ -350,7 +359,11 @@ class EchoStateNetwork(nn.Module):
                         continue
                     if pending is not None:
                         pending.result()
-                    pending = worker.submit(self._add_statistics, states[skip:].numpy(), t_c[skip:].numpy())
+                    if _usable_cores() > 1:
+                        pending = worker.submit(self._add_statistics, states[skip:].numpy(), t_c[skip:].numpy())
+                    else:
+                        pending = None
+                        self._add_statistics(states[skip:].numpy(), t_c[skip:].numpy())
             finally:
                 if pending is not None:
                     pending.result()
