@@ -5,6 +5,7 @@
 # benchmarks/compare_table.py turns a results.json into the Markdown table of the docs.
 #
 #   bash benchmarks/comparisons.sh            # about 45 minutes on 2 CPU cores shared with other jobs
+#   ONLY_E=1 bash benchmarks/comparisons.sh   # the later runs alone (about 80 minutes on one core)
 set -u
 cd "$(dirname "$0")/.."
 OUT=benchmarks/results
@@ -46,6 +47,20 @@ chain_d() {
     run recurra compare --task adding --length 200 --cells rnn,lstm,gru --seeds 2 \
         --budget-steps 2000 --lr 0.01 --params 5000 $COMMON --out $OUT/adding200_lr1e-2
 }
+chain_e() {
+    # a later session, on an otherwise idle machine: the adding problem with four times the steps and
+    # parameters (T=200), then T=500 with IndRNN as Li et al. run it (two layers) against the LSTM
+    # (two layers, and one); the logs are next to the results (<name>.log)
+    run recurra compare --task adding --length 200 --cells lstm,gru,rnn --seeds 2 \
+        --budget-steps 8000 --params 20000 $COMMON --out $OUT/adding200_8000
+    run recurra compare --task adding --length 500 --cells indrnn --layers 2 --seeds 2 \
+        --budget-steps 4000 --params 20000 $COMMON --out $OUT/adding500_indrnn2
+    run recurra compare --task adding --length 500 --cells lstm --layers 2 --seeds 1 \
+        --budget-steps 4000 --params 20000 $COMMON --out $OUT/adding500_lstm2
+    run recurra compare --task adding --length 500 --cells lstm --seeds 1 \
+        --budget-steps 4000 --params 20000 $COMMON --out $OUT/adding500_lstm1
+}
+if [ -n "${ONLY_E:-}" ]; then chain_e; exit; fi
 { chain_a > $OUT/chain_a.log 2>&1; chain_c > $OUT/chain_c.log 2>&1; } &
 chain_b > $OUT/chain_b.log 2>&1 &
 chain_d > $OUT/chain_d.log 2>&1 &
