@@ -5,7 +5,7 @@
 # benchmarks/compare_table.py turns a results.json into the Markdown table of the docs.
 #
 #   bash benchmarks/comparisons.sh            # about 45 minutes on 2 CPU cores shared with other jobs
-#   ONLY_E=1 bash benchmarks/comparisons.sh   # the later runs alone (about 80 minutes on one core)
+#   ONLY_E=1 bash benchmarks/comparisons.sh   # the later runs alone (about 2 hours on one core)
 set -u
 cd "$(dirname "$0")/.."
 OUT=benchmarks/results
@@ -59,6 +59,8 @@ chain_e() {
         --budget-steps 4000 --params 20000 $COMMON --out $OUT/adding500_lstm2
     run recurra compare --task adding --length 500 --cells lstm --seeds 1 \
         --budget-steps 4000 --params 20000 $COMMON --out $OUT/adding500_lstm1
+    run recurra compare --task adding --length 1000 --cells indrnn --layers 2 --seeds 1 \
+        --budget-steps 6000 --params 20000 $COMMON --out $OUT/adding1000_indrnn2
 }
 if [ -n "${ONLY_E:-}" ]; then chain_e; exit; fi
 { chain_a > $OUT/chain_a.log 2>&1; chain_c > $OUT/chain_c.log 2>&1; } &
