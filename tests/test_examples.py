@@ -15,7 +15,7 @@ FLOORS = {"keras_seed_example.py": 0.8, "variable_length_tokens.py": 0.85, "keyb
 
 
 # scripts checked by their own test below
-OWN_TESTS = {"forecast_airline.py"}
+OWN_TESTS = {"forecast_airline.py", "esn_mackey_glass.py"}
 
 
 def test_every_example_is_listed():
@@ -38,3 +38,14 @@ def test_forecast_example_runs(tmp_path):
     for line in (r"held-out MASE / seasonal naive's: [0-9.]+", r"held-out 90% interval coverage: [0-9.]+", r"1961-12-01"):
         assert re.search(line, done.stdout), done.stdout[-2000:]
     assert (tmp_path / "airline_forecast.png").is_file() and (tmp_path / "airline_model" / "config.json").is_file()
+
+
+def test_esn_example_generates_mackey_glass_in_closed_loop(tmp_path):
+    script = EXAMPLES / "esn_mackey_glass.py"
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    one_step = re.search(r"one-step NRMSE on s\[4000:5000\]: ([0-9.e+-]+)", done.stdout)
+    closed = re.search(r"closed-loop NRMSE over 500 steps: ([0-9.e+-]+)", done.stdout)
+    assert one_step and closed, done.stdout[-2000:]
+    assert float(one_step.group(1)) < 1e-3 and float(closed.group(1)) < 0.02  # the issue's figures
+    assert (tmp_path / "mackey_glass.png").is_file()
