@@ -119,6 +119,15 @@ def test_long_series_run_in_chunks_equal_one_pass(monkeypatch):
     np.testing.assert_allclose(chunked.predict(u, reset_state=True), p_whole, atol=1e-10)
 
 
+def test_one_core_adds_the_statistics_itself_with_the_same_result(monkeypatch):
+    u, y = data(250)
+    monkeypatch.setattr("recurra.esn._CHUNK_VALUES", 40 * N)  # several chunks: the pipeline has work
+    overlapped = make().fit(u, y)
+    monkeypatch.setattr("recurra.esn._usable_cores", lambda: 1)
+    alone = make().fit(u, y)
+    assert torch.equal(alone.W_out, overlapped.W_out)
+
+
 def test_several_series_equal_their_concatenated_statistics():
     (u1, y1), (u2, y2), (u3, y3) = data(120, 1), data(90, 2), data(200, 3)
     esn = make().fit([u1, u2, u3], [y1, y2, y3])
