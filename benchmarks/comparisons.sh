@@ -59,6 +59,9 @@ chain_e() {
         --budget-steps 4000 --params 20000 $COMMON --out $OUT/adding500_lstm2
     run recurra compare --task adding --length 500 --cells lstm --seeds 1 \
         --budget-steps 4000 --params 20000 $COMMON --out $OUT/adding500_lstm1
+    run python -c "import torch; torch.set_num_threads(1); from recurra.compare import compare; \
+compare('adding', cells='lstm', length=500, seeds=[1], params=20000, budget_steps=4000, batch_size=32, \
+out='$OUT/adding500_lstm1_seed1', progress=print)"
     run recurra compare --task adding --length 1000 --cells indrnn --layers 2 --seeds 1 \
         --budget-steps 6000 --params 20000 $COMMON --out $OUT/adding1000_indrnn2
 }
