@@ -128,6 +128,19 @@ def test_one_core_adds_the_statistics_itself_with_the_same_result(monkeypatch):
     assert torch.equal(alone.W_out, overlapped.W_out)
 
 
+@pytest.mark.parametrize("kw", [{}, {"input_noise": 0.05}, {"output_feedback": True}], ids=["plain", "noise", "feedback"])
+def test_series_of_one_length_run_as_a_batch_like_one_after_the_other(monkeypatch, kw):
+    lengths = [60, 60, 60, 60, 80, 80, 60]  # batches: 4 x 60, 2 x 80, 1 x 60 (alone)
+    pairs = [data(T, seed=i) for i, T in enumerate(lengths)]
+    xs, ys = [u for u, _ in pairs], [y for _, y in pairs]
+    batched = make(**kw).fit(xs, ys)
+    monkeypatch.setattr("recurra.esn._CHUNK_VALUES", 40 * N)  # no batch fits: one series after the other
+    alone = make(**kw).fit(xs, ys)
+    assert_close(batched.W_out, alone.W_out, atol=1e-10, rtol=1e-9)
+    assert_close(batched.x, alone.x, atol=1e-13, rtol=0)  # both end in the state after the last series
+    assert_close(batched.y_prev, alone.y_prev, atol=0, rtol=0)
+
+
 def test_several_series_equal_their_concatenated_statistics():
     (u1, y1), (u2, y2), (u3, y3) = data(120, 1), data(90, 2), data(200, 3)
     esn = make().fit([u1, u2, u3], [y1, y2, y3])

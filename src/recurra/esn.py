@@ -301,9 +301,20 @@ class EchoStateNetwork(nn.Module):
         self._check_dims(ys, ys[0].shape[1], "y", "every series has the outputs of the first")
         self._build(xs[0].shape[1], ys[0].shape[1])
         self.reset_fit()
-        for u, t in zip(xs, ys):
+        i = 0
+        while i < len(xs):
+            # consecutive series of one length run side by side, as one batch, while it fits in a chunk
+            T = xs[i].shape[0]
+            most = max(1, _CHUNK_VALUES // (T * self.units))
+            j = i + 1
+            while j < len(xs) and j - i < most and xs[j].shape[0] == T:
+                j += 1
             self.reset_state()
-            self._accumulate(u, t)
+            if j - i == 1:
+                self._accumulate(xs[i], ys[i])
+            else:
+                self._accumulate_batch(xs[i:j], ys[i:j])
+            i = j
         return self.solve()
 
     def partial_fit(self, x: Any, y: Any) -> EchoStateNetwork:
@@ -367,6 +378,28 @@ class EchoStateNetwork(nn.Module):
             finally:
                 if pending is not None:
                     pending.result()
+
+    def _accumulate_batch(self, us: list[torch.Tensor], targets: list[torch.Tensor]) -> None:
+        """Several whole series of one length, each from the zero state, run as one batch ``(S, T, ·)``;
+        the same statistics (up to rounding) and the same input noise as one series after the other.
+        Leaves the state after the last series."""
+        if self.input_noise > 0:
+            if self._noise is None:
+                self._noise = torch.Generator().manual_seed(self.seed)
+            us = [u + self.input_noise * torch.randn(u.shape, generator=self._noise, dtype=F64) for u in us]
+        U, Y = torch.stack(us), torch.stack(targets)  # (S, T, F), (S, T, O)
+        y_prev = None
+        if self.output_feedback:  # teacher forcing from y_{-1} = 0
+            y_prev = torch.cat([torch.zeros_like(Y[:, :1]), Y[:, :-1]], 1)  # (S, T, O)
+        x0 = torch.zeros(U.shape[0], self.units, dtype=F64)
+        states, _ = self.reservoir.fused(U, ReservoirState(x0), y_prev=y_prev, backend=self.backend)  # (S, T, N)
+        self.x.copy_(states[-1, -1])
+        if self.output_feedback:
+            self.y_prev.copy_(Y[-1, -1])
+        self._series_steps = U.shape[1]
+        w = self.washout
+        X = states[:, w:].reshape(-1, self.units)  # (S · (T - w), N), a fresh copy
+        self._add_statistics(X.numpy(), Y[:, w:].reshape(-1, Y.shape[2]).numpy())
 
     def _add_statistics(self, X: np.ndarray, Y: np.ndarray) -> None:
         """Merge the statistics of the steps ``X (n, N)``, ``Y (n, O)`` into the running ones (the pairwise
