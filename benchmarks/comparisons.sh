@@ -64,6 +64,8 @@ compare('adding', cells='lstm', length=500, seeds=[1], params=20000, budget_step
 out='$OUT/adding500_lstm1_seed1', progress=print)"
     run recurra compare --task adding --length 1000 --cells indrnn --layers 2 --seeds 1 \
         --budget-steps 6000 --params 20000 $COMMON --out $OUT/adding1000_indrnn2
+    run recurra compare --task adding --length 200 --cells rnn,lstm,gru,indrnn,mingru,minlstm,esn,mlp --seeds 2 \
+        --budget-seconds 20 --params 5000 $COMMON --out $OUT/adding200_family_idle
 }
 if [ -n "${ONLY_E:-}" ]; then chain_e; exit; fi
 { chain_a > $OUT/chain_a.log 2>&1; chain_c > $OUT/chain_c.log 2>&1; } &
