@@ -13,6 +13,11 @@ A cell is a ``torch.nn.Module`` with
 - ``step(x_t, state, recurrent_mask=None) -> (y_t, new_state)``: the reference equations for one
   step, ``x_t`` of shape ``(B, F)``; ``recurrent_mask`` (``(B, H)`` or ``None``) multiplies the
   previous hidden state where it enters the recurrent products (recurrent dropout);
+- ``step_quantities(x_t, state, recurrent_mask=None) -> ({name: tensor}, new_state)``: the same step
+  with every named quantity of the equations (gates, candidates, states), which
+  ``recurra.inspect.trace`` records. recurra's cells write their equations once, here, and the base
+  class's ``step`` returns the output field of the new state; a cell may write ``step`` alone
+  instead, and then its quantities are the tensors of its new state;
 - ``fused_reason() -> str | None``: why the fused kernel cannot run this cell's options, or ``None``;
 - ``fused(x, state) -> (y, state)`` over a whole ``(B, T, F)`` batch, and
   ``fused_packed(data, batch_sizes, state)`` over a packed batch, when ``fused_reason()`` is ``None``.
@@ -43,7 +48,16 @@ class RecurrentCell(nn.Module):
         return self.State(*(torch.zeros(batch, self.units, dtype=dtype, device=device) for _ in self.State._fields))
 
     def step(self, x_t: torch.Tensor, state: Any, recurrent_mask: torch.Tensor | None = None):
-        raise NotImplementedError
+        """``(y_t, new_state)``: ``step_quantities``, keeping the new state's ``output_state`` field."""
+        if type(self).step_quantities is RecurrentCell.step_quantities:
+            raise NotImplementedError(f"{type(self).__name__} defines neither step nor step_quantities")
+        _, new_state = self.step_quantities(x_t, state, recurrent_mask)
+        return getattr(new_state, getattr(self, "output_state", "h")), new_state
+
+    def step_quantities(self, x_t: torch.Tensor, state: Any, recurrent_mask: torch.Tensor | None = None):
+        """``({name: (B, ·) tensor}, new_state)``: by default the cell's ``step`` and its new state's tensors."""
+        _, new_state = self.step(x_t, state, recurrent_mask)
+        return dict(zip(type(new_state)._fields, new_state)), new_state
 
     def fused_reason(self) -> str | None:
         return "this cell has no fused kernel"

@@ -183,7 +183,7 @@ class SimpleRNNCell(RecurrentCell):
         return self.State(*(torch.zeros(batch, sizes[f], dtype=dtype, device=device) for f in self.State._fields))
 
     # -- the reference step: the module docstring's equations -------------------------------------
-    def step(self, x_t, state, recurrent_mask=None):
+    def step_quantities(self, x_t, state, recurrent_mask=None):
         W_xh, b_h = self.weight_ih, self.bias
         z = x_t @ W_xh.T  # (B, F) @ (F, H) -> (B, H)
         if self.feedback == "lateral" or self.feedback == "complete":
@@ -204,14 +204,14 @@ class SimpleRNNCell(RecurrentCell):
             z = z + b_h
         h = self.act(z)  # (B, H)
         if self.feedback == "lateral" or self.feedback == "direct":
-            return h, SimpleRNNState(h)
+            return {"h": h}, SimpleRNNState(h)
         W_hy, b_y = self.weight_hy, self.output_bias
         y = h @ W_hy.T  # (B, H) @ (H, O) -> (B, O)
         if b_y is not None:
             y = y + b_y
         if self.feedback == "indirect":
-            return y, JordanState(y)
-        return y, ElmanJordanState(h, y)
+            return {"h": h, "y": y}, JordanState(y)
+        return {"h": h, "y": y}, ElmanJordanState(h, y)
 
     # -- fused kernels: torch.rnn_tanh / torch.rnn_relu (lateral), elementwise_recurrence (direct) --
     def fused_reason(self):

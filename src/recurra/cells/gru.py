@@ -72,7 +72,7 @@ class GRUCell(RecurrentCell):
         with_rec_bias = use_bias and reset_after
         self.recurrent_bias = self._new_weight(3 * units, init=bias_initializer, **kw) if with_rec_bias else None
 
-    def step(self, x_t, state, recurrent_mask=None):
+    def step_quantities(self, x_t, state, recurrent_mask=None):
         W_r, W_z, W_h = self.weight_ih.chunk(3, 0)
         U_r, U_z, U_h = self.weight_hh.chunk(3, 0)
         zeros = self.weight_ih.new_zeros(3 * self.units)
@@ -89,7 +89,7 @@ class GRUCell(RecurrentCell):
         else:
             h_tilde = tanh(x_t @ W_h.T + (r * h_rec) @ U_h.T + b_h)
         h = z * h_prev + (1 - z) * h_tilde
-        return h, GRUState(h)
+        return {"z": z, "r": r, "h_tilde": h_tilde, "h": h}, GRUState(h)
 
     # -- fused kernel: torch.gru (reset_after=True only) -----------------------------------------
     def fused_reason(self):

@@ -104,14 +104,14 @@ class IndRNNCell(RecurrentCell):
         u = self.weight_hh
         return u if self.recurrent_max is None else u.clamp(-self.recurrent_max, self.recurrent_max)
 
-    def step(self, x_t, state, recurrent_mask=None):
+    def step_quantities(self, x_t, state, recurrent_mask=None):
         W, u, b = self.weight_ih, self.recurrent_weight(), self.bias
         h_prev = recurrent_input(state.h, recurrent_mask)
         z = x_t @ W.T + u * h_prev  # (B, H)
         if b is not None:
             z = z + b
         h = self.act(z)
-        return h, IndRNNState(h)
+        return {"h": h}, IndRNNState(h)
 
     # -- fast path: one projection, then the elementwise recurrence ----------------------------------
     def fused_reason(self):

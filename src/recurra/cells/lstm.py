@@ -75,7 +75,7 @@ class LSTMCell(RecurrentCell):
             with torch.no_grad():
                 self.bias[units : 2 * units] = 1.0  # b_f = 1 (Jozefowicz et al., 2015)
 
-    def step(self, x_t, state, recurrent_mask=None):
+    def step_quantities(self, x_t, state, recurrent_mask=None):
         W_u, W_f, W_c, W_o = self.weight_ih.chunk(4, 0)
         U_u, U_f, U_c, U_o = self.weight_hh.chunk(4, 0)
         b = self.bias if self.bias is not None else self.weight_ih.new_zeros(4 * self.units)
@@ -90,7 +90,7 @@ class LSTMCell(RecurrentCell):
         c = f * c_prev + u * c_tilde
         o = σ(x_t @ W_o.T + a_prev @ U_o.T + b_o)
         a = o * tanh(c)
-        return a, LSTMState(a, c)
+        return {"f": f, "u": u, "c_tilde": c_tilde, "c": c, "o": o, "a": a}, LSTMState(a, c)
 
     # -- fused kernel: torch.lstm ----------------------------------------------------------------
     def fused_reason(self):

@@ -193,13 +193,13 @@ class MinGRUCell(_MinimalCell):
     n_blocks = 2
     kind = "min_gru"
 
-    def step(self, x_t, state, recurrent_mask=None):
+    def step_quantities(self, x_t, state, recurrent_mask=None):
         (W_z, W_h), (b_z, b_h) = self._blocks()
         h_prev = state.h
         z = torch.sigmoid(x_t @ W_z.T + b_z)
         h_tilde = self.act(x_t @ W_h.T + b_h)
         h = (1 - z) * h_prev + z * h_tilde
-        return h, MinGRUState(h)
+        return {"z": z, "h_tilde": h_tilde, "h": h}, MinGRUState(h)
 
     def _coefficients(self, k_z, k_h):
         z = torch.sigmoid(k_z)
@@ -225,7 +225,7 @@ class MinLSTMCell(_MinimalCell):
     n_blocks = 3
     kind = "min_lstm"
 
-    def step(self, x_t, state, recurrent_mask=None):
+    def step_quantities(self, x_t, state, recurrent_mask=None):
         (W_f, W_i, W_h), (b_f, b_i, b_h) = self._blocks()
         h_prev = state.h
         f = torch.sigmoid(x_t @ W_f.T + b_f)
@@ -234,7 +234,7 @@ class MinLSTMCell(_MinimalCell):
         f_prime = f / (f + i)
         i_prime = i / (f + i)
         h = f_prime * h_prev + i_prime * h_tilde
-        return h, MinLSTMState(h)
+        return {"f": f, "i": i, "f_prime": f_prime, "i_prime": i_prime, "h_tilde": h_tilde, "h": h}, MinLSTMState(h)
 
     @staticmethod
     def _log_ratio(k_f, k_i):

@@ -429,6 +429,11 @@ class ReservoirCell(RecurrentCell):
 
     def step(self, u_t, state, recurrent_mask=None, *, y_prev=None):
         """``x_t = (1 - α) x_{t-1} + α tanh(W_in [1; u_t] + W x_{t-1} + W_fb y_{t-1})``."""
+        _, new_state = self.step_quantities(u_t, state, recurrent_mask, y_prev=y_prev)
+        return new_state.h, new_state
+
+    def step_quantities(self, u_t, state, recurrent_mask=None, *, y_prev=None):
+        """``step`` with its quantity: ``{"h": x_t}``."""
         if recurrent_mask is not None:
             raise ConfigError("a reservoir has no recurrent dropout: expected recurrent_mask=None")
         W_in, W, W_fb, alpha = self.W_in, self.W, self.W_fb, self.leak_rate
@@ -440,7 +445,7 @@ class ReservoirCell(RecurrentCell):
                 raise ConfigError(f"this reservoir has output feedback: step needs y_prev of shape (batch, {self.feedback_size})")
             pre = pre + y_prev @ W_fb.T
         x = (1 - alpha) * x_prev + alpha * torch.tanh(pre)
-        return x, ReservoirState(x)
+        return {"h": x}, ReservoirState(x)
 
     # -- the fast path ----------------------------------------------------------------------------
     def fused_reason(self):

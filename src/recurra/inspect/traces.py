@@ -1,10 +1,11 @@
 """Gate and state traces: every gate and state of a recurrent layer at every step, as arrays and heatmaps.
 
-``trace`` recomputes them: it runs the cell's equations (the ones in each cell's docstring, written
-out here so that the gates become visible) over the sequence with the layer's own weights, in
-``torch.no_grad``. The layer itself is not called and not changed, so whatever kernel it normally
-runs (torch's fused LSTM, the compiled IndRNN loop, the log-space scan ...) gives exactly what it
-gave before; the tests check that the traced states equal the layer's fast-path outputs.
+``trace`` recomputes them: it runs the cell's reference step over the sequence with the layer's own
+weights, in ``torch.no_grad``, through ``step_quantities``, the method in which each cell writes its
+equations once and names every gate (``step`` is the same code). The layer itself is not called
+and not changed, so whatever kernel it normally runs (torch's fused LSTM, the compiled IndRNN loop,
+the log-space scan ...) gives exactly what it gave before; the tests check that the traced states
+equal the layer's fast-path outputs.
 
 Quantities per family (each ``(B, T, H)``):
 
@@ -27,17 +28,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 
-from ..cells.elman import ElmanJordanState, JordanState, SimpleRNNCell, SimpleRNNState
-from ..cells.gru import GRUCell, GRUState
-from ..cells.indrnn import IndRNNCell, IndRNNState
-from ..cells.lstm import LSTMCell, LSTMState
-from ..cells.minimal import MinGRUCell, MinGRUState, MinLSTMCell, MinLSTMState
-from ..cells.reservoir import ReservoirCell, ReservoirState
+from ..cells.gru import GRUCell
+from ..cells.indrnn import IndRNNCell
+from ..cells.lstm import LSTMCell
+from ..cells.minimal import MinGRUCell, MinLSTMCell
+from ..cells.reservoir import ReservoirCell
 from ..errors import ConfigError, ShapeError, format_shape
 from ..layers.masking import resolve_mask
 from ..layers.recurrent import Recurrent, check_sequence_input
@@ -108,121 +108,15 @@ class Trace:
         return iter(self.names)
 
 
-# -- one step of each family, with its gates ----------------------------------------------------------
-# Each function: (cell, x_t (B, F), state) -> (quantities {name: (B, H)}, new state)
-
-
-def _lstm(cell: LSTMCell, x_t, state):
-    W_u, W_f, W_c, W_o = cell.weight_ih.chunk(4, 0)
-    U_u, U_f, U_c, U_o = cell.weight_hh.chunk(4, 0)
-    b = cell.bias if cell.bias is not None else cell.weight_ih.new_zeros(4 * cell.units)
-    b_u, b_f, b_c, b_o = b.chunk(4, 0)
-    a_prev, c_prev = state.h, state.c
-    σ, tanh = cell.rec_act, cell.act
-    f = σ(x_t @ W_f.T + a_prev @ U_f.T + b_f)
-    u = σ(x_t @ W_u.T + a_prev @ U_u.T + b_u)
-    c_tilde = tanh(x_t @ W_c.T + a_prev @ U_c.T + b_c)
-    c = f * c_prev + u * c_tilde
-    o = σ(x_t @ W_o.T + a_prev @ U_o.T + b_o)
-    a = o * tanh(c)
-    return {"f": f, "u": u, "c_tilde": c_tilde, "c": c, "o": o, "a": a}, LSTMState(a, c)
-
-
-def _gru(cell: GRUCell, x_t, state):
-    W_r, W_z, W_h = cell.weight_ih.chunk(3, 0)
-    U_r, U_z, U_h = cell.weight_hh.chunk(3, 0)
-    zeros = cell.weight_ih.new_zeros(3 * cell.units)
-    b_r, b_z, b_h = (cell.bias if cell.bias is not None else zeros).chunk(3, 0)
-    b2_r, b2_z, b2_h = (cell.recurrent_bias if cell.recurrent_bias is not None else zeros).chunk(3, 0)
-    h_prev = state.h
-    σ, tanh = cell.rec_act, cell.act
-    z = σ(x_t @ W_z.T + b_z + h_prev @ U_z.T + b2_z)
-    r = σ(x_t @ W_r.T + b_r + h_prev @ U_r.T + b2_r)
-    if cell.reset_after:
-        h_tilde = tanh(x_t @ W_h.T + b_h + r * (h_prev @ U_h.T + b2_h))
-    else:
-        h_tilde = tanh(x_t @ W_h.T + (r * h_prev) @ U_h.T + b_h)
-    h = z * h_prev + (1 - z) * h_tilde
-    return {"z": z, "r": r, "h_tilde": h_tilde, "h": h}, GRUState(h)
-
-
-def _simple(cell: SimpleRNNCell, x_t, state):
-    z = x_t @ cell.weight_ih.T
-    if cell.feedback in ("lateral", "complete"):
-        z = z + state.h @ cell.weight_hh.T
-    elif cell.feedback == "direct":
-        z = z + cell.weight_hh * state.h
-    if cell.feedback in ("indirect", "complete"):
-        z = z + state.y @ cell.weight_yh.T
-    if cell.bias is not None:
-        z = z + cell.bias
-    h = cell.act(z)
-    if cell.feedback in ("lateral", "direct"):
-        return {"h": h}, SimpleRNNState(h)
-    y = h @ cell.weight_hy.T
-    if cell.output_bias is not None:
-        y = y + cell.output_bias
-    new = JordanState(y) if cell.feedback == "indirect" else ElmanJordanState(h, y)
-    return {"h": h, "y": y}, new
-
-
-def _indrnn(cell: IndRNNCell, x_t, state):
-    z = x_t @ cell.weight_ih.T + cell.recurrent_weight() * state.h
-    if cell.bias is not None:
-        z = z + cell.bias
-    h = cell.act(z)
-    return {"h": h}, IndRNNState(h)
-
-
-def _min_gru(cell: MinGRUCell, x_t, state):
-    (W_z, W_h), (b_z, b_h) = cell._blocks()
-    z = torch.sigmoid(x_t @ W_z.T + b_z)
-    h_tilde = cell.act(x_t @ W_h.T + b_h)
-    h = (1 - z) * state.h + z * h_tilde
-    return {"z": z, "h_tilde": h_tilde, "h": h}, MinGRUState(h)
-
-
-def _min_lstm(cell: MinLSTMCell, x_t, state):
-    (W_f, W_i, W_h), (b_f, b_i, b_h) = cell._blocks()
-    f = torch.sigmoid(x_t @ W_f.T + b_f)
-    i = torch.sigmoid(x_t @ W_i.T + b_i)
-    h_tilde = cell.act(x_t @ W_h.T + b_h)
-    f_prime, i_prime = f / (f + i), i / (f + i)
-    h = f_prime * state.h + i_prime * h_tilde
-    return {"f": f, "i": i, "f_prime": f_prime, "i_prime": i_prime, "h_tilde": h_tilde, "h": h}, MinLSTMState(h)
-
-
-def _reservoir(cell: ReservoirCell, u_t, state):
-    if cell.W_fb is not None:
+def _step_quantities(cell, x_t, state):
+    """One step of ``cell`` with every named quantity of its equations (``RecurrentCell.step_quantities``:
+    the same code as its ``step``); a cell without that method gives its new state's tensors."""
+    if isinstance(cell, ReservoirCell) and cell.W_fb is not None:
         raise ConfigError("trace cannot run a reservoir with output feedback (it needs the outputs y_{t-1})")
-    x_prev = state.h
-    pre = cell.W_in[:, 0] + u_t @ cell.W_in[:, 1:].T + x_prev @ cell.W.T  # W_in [1; u_t] + W x_{t-1}
-    x = (1 - cell.leak_rate) * x_prev + cell.leak_rate * torch.tanh(pre)
-    return {"h": x}, ReservoirState(x)
-
-
-TRACERS: dict[type, Callable] = {
-    LSTMCell: _lstm,
-    GRUCell: _gru,
-    SimpleRNNCell: _simple,
-    IndRNNCell: _indrnn,
-    MinGRUCell: _min_gru,
-    MinLSTMCell: _min_lstm,
-    ReservoirCell: _reservoir,
-}
-
-
-def _generic(cell, x_t, state):
-    """Any other cell: its own ``step``, every tensor of its state."""
+    if hasattr(cell, "step_quantities"):
+        return cell.step_quantities(x_t, state)
     _, new = cell.step(x_t, state)
     return dict(zip(type(new)._fields, new)), new
-
-
-def _tracer(cell) -> Callable:
-    for cls in type(cell).__mro__:
-        if cls in TRACERS:
-            return TRACERS[cls]
-    return _generic
 
 
 def trace_cell(cell, x: torch.Tensor, state: Any, mask: torch.Tensor | None = None) -> tuple[list[str], dict[str, np.ndarray]]:
@@ -231,13 +125,12 @@ def trace_cell(cell, x: torch.Tensor, state: Any, mask: torch.Tensor | None = No
     ``mask (B, T)``: at a masked step the state is carried unchanged (as in the layers) and every
     quantity is NaN. Returns the names in order and ``{name: (B, T, H) array}``.
     """
-    step = _tracer(cell)
     xs = x.unbind(1)  # T tensors (B, F)
     ms = mask.unsqueeze(-1).unbind(1) if mask is not None else None  # T tensors (B, 1)
     collected: dict[str, list[torch.Tensor]] = {}
     with torch.no_grad():
         for t, x_t in enumerate(xs):
-            quantities, new_state = step(cell, x_t, state)
+            quantities, new_state = _step_quantities(cell, x_t, state)
             if ms is not None:
                 m = ms[t]
                 new_state = type(new_state)(*[torch.where(m, n, o) for n, o in zip(new_state, state)])
@@ -348,4 +241,4 @@ def plot_trace(
     return fig
 
 
-__all__ = ["DESCRIPTIONS", "Trace", "TRACERS", "plot_trace", "trace", "trace_cell"]
+__all__ = ["DESCRIPTIONS", "Trace", "plot_trace", "trace", "trace_cell"]
