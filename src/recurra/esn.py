@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -345,19 +346,16 @@ class EchoStateNetwork(nn.Module):
         Chunk by chunk, pipelined: while the reservoir loop runs chunk k (compiled, without the GIL),
         a worker thread adds chunk k - 1 to the statistics (a BLAS product, also without the GIL), so
         the two overlap on two cores; at most one chunk waits. The sums are added in chunk order, so
-        the result does not depend on the timing. A process allowed only one core adds each chunk
-        itself.
+        the result does not depend on the timing. A series of one chunk, or a process allowed only one
+        core, adds its chunks itself (no thread).
         """
         step = self._chunk_len()
+        overlap = u.shape[0] > step and _usable_cores() > 1  # a second chunk to overlap with, and a core for it
         pending: Future | None = None
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recurra-esn") as worker:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="recurra-esn") if overlap else nullcontext() as worker:
             try:
                 for start in range(0, u.shape[0], step):
-                    u_c, t_c = u[start : start + step], target[start : start + step]
-                    if self.input_noise > 0:  # u_t + ν_t, ν_t ~ N(0, input_noise²): the fit sees perturbed inputs
-                        if self._noise is None:
-                            self._noise = torch.Generator().manual_seed(self.seed)
-                        u_c = u_c + self.input_noise * torch.randn(u_c.shape, generator=self._noise, dtype=F64)
+                    u_c, t_c = self._with_noise(u[start : start + step]), target[start : start + step]
                     y_prev = None
                     if self.output_feedback:  # teacher forcing: y_{t-1} is the previous target
                         y_prev = torch.cat([self.y_prev[None], t_c[:-1]], 0)  # (1, O) + (T' - 1, O) -> (T', O)
@@ -370,23 +368,27 @@ class EchoStateNetwork(nn.Module):
                         continue
                     if pending is not None:
                         pending.result()
-                    if _usable_cores() > 1:
+                    if overlap:
                         pending = worker.submit(self._add_statistics, states[skip:].numpy(), t_c[skip:].numpy())
                     else:
-                        pending = None
                         self._add_statistics(states[skip:].numpy(), t_c[skip:].numpy())
             finally:
                 if pending is not None:
                     pending.result()
 
+    def _with_noise(self, u: torch.Tensor) -> torch.Tensor:
+        """``u_t + ν_t``, ``ν_t ~ N(0, input_noise²)`` from the fit's seeded generator (``u`` itself without noise)."""
+        if self.input_noise == 0:
+            return u
+        if self._noise is None:
+            self._noise = torch.Generator().manual_seed(self.seed)
+        return u + self.input_noise * torch.randn(u.shape, generator=self._noise, dtype=F64)
+
     def _accumulate_batch(self, us: list[torch.Tensor], targets: list[torch.Tensor]) -> None:
         """Several whole series of one length, each from the zero state, run as one batch ``(S, T, ·)``;
         the same statistics (up to rounding) and the same input noise as one series after the other.
         Leaves the state after the last series."""
-        if self.input_noise > 0:
-            if self._noise is None:
-                self._noise = torch.Generator().manual_seed(self.seed)
-            us = [u + self.input_noise * torch.randn(u.shape, generator=self._noise, dtype=F64) for u in us]
+        us = [self._with_noise(u) for u in us]
         U, Y = torch.stack(us), torch.stack(targets)  # (S, T, F), (S, T, O)
         y_prev = None
         if self.output_feedback:  # teacher forcing from y_{-1} = 0
