@@ -6,6 +6,9 @@
 #
 #   bash benchmarks/comparisons.sh            # about 45 minutes on 2 CPU cores shared with other jobs
 #   ONLY_E=1 bash benchmarks/comparisons.sh   # the later runs alone (about 2 hours on one core)
+#   ONLY_F=1 bash benchmarks/comparisons.sh   # trained networks kept for their gradient flow, and the
+#                                             # learning rate decayed (cosine) over the budget (2 chains,
+#                                             # about 1 hour on 2 cores)
 set -u
 cd "$(dirname "$0")/.."
 OUT=benchmarks/results
@@ -67,7 +70,30 @@ out='$OUT/adding500_lstm1_seed1', progress=print)"
     run recurra compare --task adding --length 200 --cells rnn,lstm,gru,indrnn,mingru,minlstm,esn,mlp --seeds 2 \
         --budget-seconds 20 --params 5000 $COMMON --out $OUT/adding200_family_idle
 }
+chain_f1() {
+    # the adding problem at T=200 as in chain_e (seed 0), the trained networks kept: their gradient flow
+    # (benchmarks/gradient_flow.py --trained) next to the same networks at initialisation
+    run recurra compare --task adding --length 200 --cells lstm,rnn --seeds 1 \
+        --budget-steps 8000 --params 20000 $COMMON --save-models --out $OUT/adding200_8000_models
+    run python benchmarks/gradient_flow.py --trained $OUT/adding200_8000_models --out $OUT/gradient_flow_trained
+    # the learning rate decayed to 0 over the budget (the same for every contender): T=500
+    run recurra compare --task adding --length 500 --cells lstm --seeds 1 --lr-schedule cosine \
+        --budget-steps 4000 --params 20000 $COMMON --out $OUT/adding500_lstm1_cosine
+    run recurra compare --task adding --length 500 --cells indrnn --layers 2 --seeds 2 --lr-schedule cosine \
+        --budget-steps 4000 --params 20000 $COMMON --out $OUT/adding500_indrnn2_cosine
+}
+chain_f2() {
+    # the learning rate decayed to 0 over the budget: IndRNN at T=1000
+    run recurra compare --task adding --length 1000 --cells indrnn --layers 2 --seeds 2 --lr-schedule cosine \
+        --budget-steps 6000 --params 20000 $COMMON --out $OUT/adding1000_indrnn2_cosine
+}
 if [ -n "${ONLY_E:-}" ]; then chain_e; exit; fi
+if [ -n "${ONLY_F:-}" ]; then
+    chain_f1 > $OUT/chain_f1.log 2>&1 &
+    chain_f2 > $OUT/chain_f2.log 2>&1 &
+    wait
+    exit
+fi
 { chain_a > $OUT/chain_a.log 2>&1; chain_c > $OUT/chain_c.log 2>&1; } &
 chain_b > $OUT/chain_b.log 2>&1 &
 chain_d > $OUT/chain_d.log 2>&1 &

@@ -120,3 +120,38 @@ def test_the_mlp_has_no_memory_across_samples_and_sees_the_whole_window():
     y = model(x)
     assert y.shape == (4, 1)
     torch.testing.assert_close(model(x[:1]), y[:1])
+
+
+def test_saved_models_are_the_trained_networks(tmp_path):
+    from recurra import load_model
+    from recurra.compare import _predict
+
+    result = compare(
+        "adding", cells="lstm,indrnn", length=7, seeds=[3], params=400, budget_steps=4, batch_size=16,
+        n_train=64, n_test=24, layers=2, out=tmp_path, save_models=True,
+    )  # fmt: skip
+    task = make_task("adding", length=7, n_train=64, n_test=24)
+    assert sorted(p.name for p in (tmp_path / "models").iterdir()) == ["indrnn-seed3", "lstm-seed3"]
+    for run in result.runs:
+        model = load_model(tmp_path / "models" / f"{run.cell}-seed{run.seed}")
+        assert sum(p.numel() for p in model.parameters()) == run.parameters
+        assert score(task, _predict(model, task.x_test), task.y_test) == pytest.approx(run.metric, rel=1e-6)
+
+
+def test_a_cosine_schedule_decays_over_the_step_budget():
+    kw = dict(cells="rnn", length=6, seeds=[1], params=300, n_train=64, n_test=16, batch_size=16, curve_samples=8)
+    one = [compare("adding", budget_steps=1, lr_schedule=s, **kw).runs[0].metric for s in (None, "cosine")]
+    assert one[0] == one[1]  # the first step is taken at the full learning rate
+    constant = compare("adding", budget_steps=4, **kw)
+    cosine = compare("adding", budget_steps=4, lr_schedule="cosine", **kw)
+    assert cosine.runs[0].metric != constant.runs[0].metric
+    assert cosine.settings["lr_schedule"] == "cosine" and constant.settings["lr_schedule"] is None
+
+
+def test_schedule_and_saving_arguments_are_checked():
+    with pytest.raises(UnknownNameError, match="unknown learning-rate schedule of compare 'linear'; expected one of: cosine"):
+        compare("adding", cells="rnn", budget_steps=2, lr_schedule="linear")
+    with pytest.raises(ConfigError, match="decays over the step budget: give budget_steps"):
+        compare("adding", cells="rnn", budget_seconds=1.0, lr_schedule="cosine")
+    with pytest.raises(ConfigError, match="save_models=True writes the trained networks under out/models/: give out"):
+        compare("adding", cells="rnn", budget_steps=2, save_models=True)

@@ -32,12 +32,18 @@ def compare_command(
     layers: int = typer.Option(1, min=1, help="Recurrent layers stacked in each recurrent contender (not mlp, esn)."),
     batch_size: int = typer.Option(64, "--batch-size", min=1),
     lr: float = typer.Option(1e-3, "--lr", min=0.0, help="Adam's learning rate, the same for all."),
+    lr_schedule: str = typer.Option(
+        None, "--lr-schedule", help="cosine: the learning rate decays to 0 over the step budget (default: constant)."
+    ),
     clipnorm: float = typer.Option(1.0, min=0.0, help="Gradient clipping by global norm (0: none)."),
     n_train: int = typer.Option(10_000, "--n-train", min=1, help="Training sequences (generated tasks)."),
     n_test: int = typer.Option(1_000, "--n-test", min=1, help="Held-out sequences (generated tasks)."),
     eval_every: int = typer.Option(None, "--eval-every", min=1, help="Steps between learning-curve points."),
     threads: int = typer.Option(None, min=1, help="torch threads (default: torch's choice)."),
     out: str = typer.Option("compare-results", help="Directory for results.json and learning_curves.png."),
+    save_models: bool = typer.Option(
+        False, "--save-models", help="Keep every trained network in OUT/models/<cell>-seed<k>/ (recurra.load_model)."
+    ),
 ) -> None:
     """Train each cell under the same parameter and step (or time) budget, over several seeds; print
     the table, write results.json and learning_curves.png."""
@@ -60,7 +66,7 @@ def compare_command(
     console.print(
         f"{task}: {', '.join(names)}; ~{params:,} parameters each, {layers} recurrent layer{'s' if layers > 1 else ''}, "
         f"{budget} per run, {seeds} seeds, "
-        f"batch {batch_size}, Adam lr {lr:g}, clipnorm {clipnorm:g}"
+        f"batch {batch_size}, Adam lr {lr:g}{' (cosine decay)' if lr_schedule == 'cosine' else ''}, clipnorm {clipnorm:g}"
     )
 
     def progress(run) -> None:
@@ -81,11 +87,13 @@ def compare_command(
             budget_seconds=budget_seconds,
             batch_size=batch_size,
             learning_rate=lr,
+            lr_schedule=lr_schedule,
             clipnorm=clipnorm or None,
             n_train=n_train,
             n_test=n_test,
             eval_every=eval_every,
             out=out,
+            save_models=save_models,
             progress=progress,
         )
     except RecurraError as e:
@@ -118,3 +126,5 @@ def compare_command(
     if "esn" in names:
         console.print("esn: readout fitted in closed form (one ridge solve, no gradient steps): its budget is not the others'")
     console.print(f"wrote {out / 'results.json'} and {out / 'learning_curves.png'}")
+    if save_models:
+        console.print(f"trained networks in {out / 'models'}/")

@@ -7,8 +7,9 @@ Every contender gets:
   actual counts are reported);
 - the same **training budget**: ``budget_steps`` optimiser steps, or ``budget_seconds`` seconds of
   training (wall clock, evaluation excluded);
-- the same data (generated once from ``data_seed``), optimiser (Adam, ``learning_rate``), batch size,
-  gradient clipping (``clipnorm``), loss and metric; several seeds (initial weights and batch order).
+- the same data (generated once from ``data_seed``), optimiser (Adam, ``learning_rate``, and the same
+  ``lr_schedule``: none, or ``"cosine"`` down to 0 over the step budget), batch size, gradient
+  clipping (``clipnorm``), loss and metric; several seeds (initial weights and batch order).
 
 Contenders (``CELLS``), each a recurrent layer of ``H`` units and a ``Dense`` output layer:
 ``rnn`` (SimpleRNN, tanh), ``lstm``, ``gru``, ``indrnn`` (relu, ``|u| <= 2^(1/T)`` as in Li et al.),
@@ -26,6 +27,10 @@ Metrics: MSE (regression; lower is better) or accuracy (classification; for the 
 the copied steps only), on a held-out test set, next to the task's chance level
 (``recurra.data.tasks``). Learning curves: the metric on the first ``curve_samples`` test sequences
 every ``eval_every`` steps.
+
+With ``save_models`` every trained network is kept as ``out/models/<cell>-seed<k>/`` (JSON config and
+safetensors weights, ``recurra.load_model``), so it can be inspected afterwards (for example with
+``recurra.inspect.gradient_flow``).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from torch import nn
 from .data.tasks import Task, make_task
 from .errors import ConfigError, unknown_name
 from .esn import EchoStateNetwork
+from .io import save_model
 from .layers import GRU, LSTM, Dense, IndRNN, MinGRU, MinLSTM, SimpleRNN
 from .model import Sequential
 from .train import Trainer, set_seed
@@ -364,19 +370,24 @@ def _run_trained(
     eval_every: int,
     curve_samples: int,
     layers: int = 1,
+    lr_schedule: str | None = None,
+    save_to: Path | None = None,
 ) -> Run:
     set_seed(seed)
     model = build_model(cell, units, task, layers)
     n_params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     loss = "mse" if task.kind == "regression" else "sparse_categorical_crossentropy"
     trainer = Trainer(model)
-    trainer.compile(Optimizer("adam", learning_rate=learning_rate), loss, clipnorm=clipnorm)
-    x_curve, y_curve = task.x_test[:curve_samples], task.y_test[:curve_samples]
-    budget = _Budget(budget_steps, budget_seconds, eval_every, lambda: score(task, _predict(model, x_curve), y_curve))
     steps_per_epoch = math.ceil(len(task.x_train) / batch_size)
     epochs = math.ceil(budget_steps / steps_per_epoch) if budget_steps is not None else 10**9
+    schedule = {"name": "cosine", "T_max": budget_steps} if lr_schedule == "cosine" else None
+    trainer.compile(Optimizer("adam", learning_rate=learning_rate), loss, clipnorm=clipnorm, lr_schedule=schedule)
+    x_curve, y_curve = task.x_test[:curve_samples], task.y_test[:curve_samples]
+    budget = _Budget(budget_steps, budget_seconds, eval_every, lambda: score(task, _predict(model, x_curve), y_curve))
     trainer.fit(task.x_train, task.y_train, batch_size=batch_size, epochs=epochs, verbose=0, callbacks=[budget], seed=seed)
     metric = score(task, _predict(model, task.x_test), task.y_test)
+    if save_to is not None:
+        save_model(model, save_to / f"{cell}-seed{seed}")
     return Run(cell, seed, units, n_params, metric, budget.seconds, budget.steps, budget.curve)
 
 
@@ -399,7 +410,9 @@ def compare(
     curve_samples: int = 500,
     esn_max_units: int = 400,
     layers: int = 1,
+    lr_schedule: str | None = None,
     out: str | os.PathLike | None = None,
+    save_models: bool = False,
     progress: Callable[[Run], None] | None = None,
 ) -> Comparison:
     """Train every cell of ``cells`` on ``task`` under the same budgets (module docstring); return a
@@ -410,8 +423,10 @@ def compare(
     Exactly one of ``budget_steps`` / ``budget_seconds``. ``eval_every``: steps between learning-curve
     points (default: a twentieth of the step budget, or 50 steps). ``layers``: recurrent layers stacked
     in every recurrent contender (Li et al.'s IndRNN results use 2; ``mlp`` and ``esn`` stay as they
-    are), the width matched to the budget with all of them counted. ``progress(run)`` is called after
-    every run.
+    are), the width matched to the budget with all of them counted. ``lr_schedule``: ``None`` (constant
+    ``learning_rate``) or ``"cosine"`` (from ``learning_rate`` down to 0 at the last of the
+    ``budget_steps``; step budgets only). ``save_models`` (needs ``out``): keep every trained network
+    in ``out/models/<cell>-seed<k>/``. ``progress(run)`` is called after every run.
     """
     names = parse_cells(cells)
     if (budget_steps is None) == (budget_seconds is None):
@@ -436,6 +451,12 @@ def compare(
     ):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ConfigError(f"expected {name} to be a positive integer, got {v!r}")
+    if lr_schedule not in (None, "cosine"):
+        raise unknown_name("learning-rate schedule of compare", lr_schedule, ["cosine"])
+    if lr_schedule is not None and budget_steps is None:
+        raise ConfigError(f"lr_schedule={lr_schedule!r} decays over the step budget: give budget_steps, not budget_seconds")
+    if save_models and out is None:
+        raise ConfigError("save_models=True writes the trained networks under out/models/: give out")
     if eval_every is None:
         eval_every = max(1, budget_steps // 20) if budget_steps is not None else 50
     if isinstance(eval_every, bool) or not isinstance(eval_every, int) or eval_every < 1:
@@ -462,6 +483,8 @@ def compare(
                     eval_every=eval_every,
                     curve_samples=curve_samples,
                     layers=layers,
+                    lr_schedule=lr_schedule,
+                    save_to=Path(out) / "models" if save_models else None,
                 )
             runs.append(run)
             if progress is not None:
@@ -480,6 +503,7 @@ def compare(
         "batch_size": batch_size,
         "optimizer": "adam",
         "learning_rate": learning_rate,
+        "lr_schedule": lr_schedule,
         "clipnorm": clipnorm,
         "seeds": seed_list,
         "eval_every": eval_every,
