@@ -82,6 +82,13 @@ chain_f1() {
     run recurra compare --task adding --length 500 --cells indrnn --layers 2 --seeds 2 --lr-schedule cosine \
         --budget-steps 4000 --params 20000 $COMMON --out $OUT/adding500_indrnn2_cosine
 }
+chain_f3() {
+    # the same with seed 1 (started while f1 and f2 ran: three runs on two cores)
+    run python -c "import torch; torch.set_num_threads(1); from recurra.compare import compare; \
+compare('adding', cells='lstm,rnn', length=200, seeds=[1], params=20000, budget_steps=8000, batch_size=32, \
+out='$OUT/adding200_8000_models_seed1', save_models=True, progress=print)"
+    run python benchmarks/gradient_flow.py --trained $OUT/adding200_8000_models_seed1 --out $OUT/gradient_flow_trained_seed1
+}
 chain_f2() {
     # the learning rate decayed to 0 over the budget: IndRNN at T=1000
     run recurra compare --task adding --length 1000 --cells indrnn --layers 2 --seeds 2 --lr-schedule cosine \
@@ -91,6 +98,7 @@ if [ -n "${ONLY_E:-}" ]; then chain_e; exit; fi
 if [ -n "${ONLY_F:-}" ]; then
     chain_f1 > $OUT/chain_f1.log 2>&1 &
     chain_f2 > $OUT/chain_f2.log 2>&1 &
+    chain_f3 > $OUT/chain_f3.log 2>&1 &
     wait
     exit
 fi

@@ -15,7 +15,7 @@ FLOORS = {"keras_seed_example.py": 0.8, "variable_length_tokens.py": 0.85, "keyb
 
 
 # scripts checked by their own test below
-OWN_TESTS = {"forecast_airline.py", "esn_mackey_glass.py"}
+OWN_TESTS = {"forecast_airline.py", "esn_mackey_glass.py", "vanishing_gradient.py"}
 
 
 def test_every_example_is_listed():
@@ -49,3 +49,17 @@ def test_esn_example_generates_mackey_glass_in_closed_loop(tmp_path):
     assert one_step and closed, done.stdout[-2000:]
     assert float(one_step.group(1)) < 1e-3 and float(closed.group(1)) < 0.02  # the issue's figures
     assert (tmp_path / "mackey_glass.png").is_file()
+
+
+def test_vanishing_gradient_example_shows_the_lstm_carrying_the_gradient(tmp_path):
+    script = EXAMPLES / "vanishing_gradient.py"
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    line = r"{}: test MSE ([0-9.]+); orders of magnitude the gradient loses over the 100 steps: "
+    line += r"([0-9.-]+) at initialisation, ([0-9.-]+) trained"
+    rnn = re.search(line.format(r"SimpleRNN\(32\)"), done.stdout)
+    lstm = re.search(line.format(r"LSTM\(16\)"), done.stdout)
+    assert rnn and lstm, done.stdout[-2000:]
+    assert float(lstm.group(1)) < 0.01 and float(rnn.group(1)) > 0.1  # the LSTM solves T=100, the simple RNN does not
+    assert float(rnn.group(3)) - float(lstm.group(3)) > 3  # trained: > 3 orders more decay for the simple RNN
+    assert (tmp_path / "vanishing_gradient.png").is_file()
