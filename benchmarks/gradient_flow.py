@@ -55,6 +55,7 @@ def main() -> None:
     p.add_argument("--params", type=int, default=5000)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    p.add_argument("--cells", default=",".join(RECURRENT), help="comma-separated recurrent cells")
     p.add_argument("--explode-steps", type=int, default=100)
     p.add_argument("--explode-lr", type=float, default=1e-3)
     p.add_argument("--out", type=Path, default=Path("benchmarks/results/gradient_flow"))
@@ -70,7 +71,7 @@ def main() -> None:
     task = make_task("adding", length=T, n_train=args.batch, n_test=1)
     x, y = task.x_train, task.y_train
     rows, flows = [], {}
-    for cell in RECURRENT:
+    for cell in args.cells.split(","):
         units = units_for_budget(cell, args.params, task)
         orders, jac = [], []
         for seed in args.seeds:
