@@ -83,10 +83,10 @@ chain_f1() {
         --budget-steps 4000 --params 20000 $COMMON --out $OUT/adding500_indrnn2_cosine
 }
 chain_f3() {
-    # the same with seed 1 (started while f1 and f2 ran: three runs on two cores)
-    run python -c "import torch; torch.set_num_threads(1); from recurra.compare import compare; \
-compare('adding', cells='lstm,rnn', length=200, seeds=[1], params=20000, budget_steps=8000, batch_size=32, \
-out='$OUT/adding200_8000_models_seed1', save_models=True, progress=print)"
+    # the same with seed 1 (started while f1 and f2 ran: three runs on two cores; it ran as
+    # compare('adding', cells='lstm,rnn', length=200, seeds=[1], ...) in Python, before --first-seed)
+    run recurra compare --task adding --length 200 --cells lstm,rnn --seeds 1 --first-seed 1 \
+        --budget-steps 8000 --params 20000 $COMMON --save-models --out $OUT/adding200_8000_models_seed1
     run python benchmarks/gradient_flow.py --trained $OUT/adding200_8000_models_seed1 --out $OUT/gradient_flow_trained_seed1
 }
 chain_f2() {

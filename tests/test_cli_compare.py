@@ -39,9 +39,10 @@ def test_compare_needs_exactly_one_budget():
 def test_compare_keeps_the_trained_networks_and_decays_the_learning_rate(tmp_path):
     args = ["compare", "--task", "adding", "--length", "5", "--cells", "gru", "--seeds", "1", "--budget-steps", "2"]
     args += ["--params", "300", "--n-train", "32", "--n-test", "8", "--batch-size", "16", "--out", str(tmp_path)]
-    result = runner.invoke(app, [*args, "--lr-schedule", "cosine", "--save-models"])
+    result = runner.invoke(app, [*args, "--lr-schedule", "cosine", "--save-models", "--first-seed", "4"])
     assert result.exit_code == 0, result.output
     output = " ".join(result.output.split())
-    assert "Adam lr 0.001 (cosine decay)" in output and "trained networks in" in output
-    assert (tmp_path / "models" / "gru-seed0" / "config.json").exists()
-    assert json.loads((tmp_path / "results.json").read_text())["settings"]["lr_schedule"] == "cosine"
+    assert "1 seed from 4" in output and "Adam lr 0.001 (cosine decay)" in output and "trained networks in" in output
+    assert (tmp_path / "models" / "gru-seed4" / "config.json").exists()
+    settings = json.loads((tmp_path / "results.json").read_text())["settings"]
+    assert settings["lr_schedule"] == "cosine" and settings["seeds"] == [4]

@@ -25,7 +25,8 @@ def compare_command(
     task: str = typer.Option("adding", help="adding, copy, recall, digits_rows or digits_pixels."),
     length: int = typer.Option(100, min=2, help="Steps T of a sequence (adding: T; copy: blanks; recall: T). Not for digits."),
     cells: str = typer.Option("rnn,lstm,gru,indrnn,mingru,minlstm,esn,mlp", help="Comma-separated contenders."),
-    seeds: int = typer.Option(3, min=1, help="Seeds per contender (0, 1, ...)."),
+    seeds: int = typer.Option(3, min=1, help="Seeds per contender (FIRST_SEED, FIRST_SEED + 1, ...)."),
+    first_seed: int = typer.Option(0, "--first-seed", min=0, help="The first seed."),
     budget_steps: int = typer.Option(None, "--budget-steps", min=1, help="Optimiser steps per run."),
     budget_seconds: float = typer.Option(None, "--budget-seconds", min=0.001, help="Training seconds per run (or steps)."),
     params: int = typer.Option(10_000, min=1, help="Parameter budget: each contender's width is chosen to match it."),
@@ -65,7 +66,7 @@ def compare_command(
     budget = f"{budget_steps} steps" if budget_steps is not None else f"{budget_seconds:g} s of training"
     console.print(
         f"{task}: {', '.join(names)}; ~{params:,} parameters each, {layers} recurrent layer{'s' if layers > 1 else ''}, "
-        f"{budget} per run, {seeds} seeds, "
+        f"{budget} per run, {seeds} seed{'s' if seeds > 1 else ''} from {first_seed}, "
         f"batch {batch_size}, Adam lr {lr:g}{' (cosine decay)' if lr_schedule == 'cosine' else ''}, clipnorm {clipnorm:g}"
     )
 
@@ -80,7 +81,7 @@ def compare_command(
             task,
             cells=names,
             length=length,
-            seeds=seeds,
+            seeds=list(range(first_seed, first_seed + seeds)),
             params=params,
             layers=layers,
             budget_steps=budget_steps,
