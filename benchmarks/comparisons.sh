@@ -93,6 +93,9 @@ chain_f2() {
     # the learning rate decayed to 0 over the budget: IndRNN at T=1000
     run recurra compare --task adding --length 1000 --cells indrnn --layers 2 --seeds 2 --lr-schedule cosine \
         --budget-steps 6000 --params 20000 $COMMON --out $OUT/adding1000_indrnn2_cosine
+    # then T=2000 (started by hand once the two above had finished)
+    run recurra compare --task adding --length 2000 --cells indrnn --layers 2 --seeds 1 --lr-schedule cosine \
+        --budget-steps 6000 --params 20000 $COMMON --out $OUT/adding2000_indrnn2_cosine
 }
 if [ -n "${ONLY_E:-}" ]; then chain_e; exit; fi
 if [ -n "${ONLY_F:-}" ]; then
