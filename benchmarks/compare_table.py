@@ -20,9 +20,10 @@ def table(path: Path) -> str:
     budget = f"{s['budget_steps']} steps" if s["budget_steps"] is not None else f"{s['budget_seconds']:g} s of training"
     layers = s.get("layers", 1)
     depth = f"{layers} recurrent layers, " if layers > 1 else ""
+    schedule = " decayed to 0 (cosine)" if s.get("lr_schedule") == "cosine" else ""
     lines = [
         f"**{d['description']}**: test {m} ({'higher' if d['higher_is_better'] else 'lower'} is better, chance "
-        f"{fmt(m, d['chance'])}); {depth}{budget} per run, batch {s['batch_size']}, Adam lr {s['learning_rate']:g}, "
+        f"{fmt(m, d['chance'])}); {depth}{budget} per run, batch {s['batch_size']}, Adam lr {s['learning_rate']:g}{schedule}, "
         f"clipnorm {s['clipnorm']}, {len(s['seeds'])} seeds, {s['n_train']} training / {s['n_test']} test sequences, "
         f"{s['threads']} thread",
         "",
