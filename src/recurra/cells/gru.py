@@ -24,6 +24,7 @@ from typing import NamedTuple
 import torch
 
 from .. import activations
+from . import gru_kernel
 from .base import RecurrentCell, recurrent_input, torch_hidden
 
 
@@ -91,7 +92,7 @@ class GRUCell(RecurrentCell):
         h = z * h_prev + (1 - z) * h_tilde
         return {"z": z, "r": r, "h_tilde": h_tilde, "h": h}, GRUState(h)
 
-    # -- fused kernel: torch.gru (reset_after=True only) -----------------------------------------
+    # -- fused kernel: recurra's compiled CPU loop, or torch.gru (reset_after=True only) ----------
     def fused_reason(self):
         if not self.reset_after:
             return "reset_after=False (the fused kernel is the reset-after form)"
@@ -108,6 +109,9 @@ class GRUCell(RecurrentCell):
         return [self.weight_ih, self.weight_hh, self.bias, self.recurrent_bias]
 
     def fused(self, x, state):
+        if gru_kernel.usable(x) and state.h.dtype == x.dtype:
+            y, h = gru_kernel.gru_sequence(x, state.h, self.weight_ih, self.weight_hh, self.bias, self.recurrent_bias)
+            return y, GRUState(h)
         y, h = torch.gru(x, torch_hidden(state.h), self._flat_weights(), self.bias is not None, 1, 0.0, False, False, True)
         return y, GRUState(h[0])
 

@@ -1,0 +1,93 @@
+"""The GRU's compiled CPU loop (``csrc/gru_recurrence.cpp``), forward and backward.
+
+For the reset-after GRU with torch's gate order ``r, z, n`` (``GRUCell``'s fused form)::
+
+    gi_t = W_ih x_t + b_ih                        (B, 3H)   every step at once, one product
+    gh_t = U h_{t-1} + b_hh                       (B, 3H)   one product per step
+    r_t  = σ(gi_r + gh_r)     z_t = σ(gi_z + gh_z)     n_t = tanh(gi_n + r_t ⊙ gh_n)
+    h_t  = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}
+
+Backward, with ``d_t = ∂L/∂h_t`` (the gradient of the output at ``t`` plus what step ``t + 1`` sends)::
+
+    ∂a_n = d_t ⊙ (1 - z_t) ⊙ (1 - n_t²)           a_n = gi_n + r_t ⊙ gh_n
+    ∂a_r = ∂a_n ⊙ gh_n ⊙ r_t (1 - r_t)            ∂a_z = d_t ⊙ (h_{t-1} - n_t) ⊙ z_t (1 - z_t)
+    ∂gi_t = [∂a_r, ∂a_z, ∂a_n]     ∂gh_t = [∂a_r, ∂a_z, r_t ⊙ ∂a_n]
+    ∂L/∂h_{t-1} += d_t ⊙ z_t + ∂gh_t U            ∂U = Σ_t ∂gh_tᵀ h_{t-1}     ∂b_hh = Σ_t ∂gh_t
+
+torch's CPU GRU computes the same with a dozen tensor operations per step; at the usual widths their
+overhead, not the arithmetic, sets the time, and one loop over the gates is several times faster
+(``benchmarks/family.py --only gru``). The kernel is built on first use; without a compiler, or off
+the CPU, or for other dtypes than float32 and float64, ``GRUCell`` uses ``torch.gru``.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch.autograd.function import once_differentiable
+
+from .extensions import BuildVariant, CompiledExtension
+
+
+def _build_variants() -> list[BuildVariant]:
+    base = ["-O3", "-fopenmp-simd", "-fno-math-errno", "-fno-trapping-math"]
+    isa = ["-mavx2", "-mfma"] if torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512") else []
+    name = "recurra_gru_recurrence" + ("_avx2" if isa else "")
+    return [(name, [*base, *isa], [])]
+
+
+EXTENSION = CompiledExtension(
+    "gru_recurrence.cpp",
+    op="recurra_gru.gru_forward",
+    variants=_build_variants,
+    what="GRU loop",
+    fallback="the GRU uses torch.gru instead",
+)
+
+
+def usable(x: torch.Tensor) -> bool:
+    """Whether the compiled loop can run on ``x`` (builds it on the first call)."""
+    return x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) and EXTENSION.available()
+
+
+class _GRURecurrence(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, gi, h0, u, b_hh):
+        has_bias = b_hh is not None
+        bias = b_hh if has_bias else gi.new_empty(0)
+        y, saved = torch.ops.recurra_gru.gru_forward(gi, h0, u, bias, True)
+        ctx.save_for_backward(y, saved, h0, u)
+        ctx.has_bias = has_bias
+        ctx.set_materialize_grads(False)
+        return y, y[:, -1].clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad_y, grad_h):
+        y, saved, h0, u = ctx.saved_tensors
+        if grad_y is None and grad_h is None:
+            return None, None, None, None
+        empty = y.new_empty(0)
+        gy = empty if grad_y is None else grad_y.contiguous()
+        gh = empty if grad_h is None else grad_h.contiguous()
+        dgi, dh0, du, db = torch.ops.recurra_gru.gru_backward(gy, gh, y, saved, h0, u, ctx.has_bias)
+        return dgi, dh0, du, (db if ctx.has_bias else None)
+
+
+def gru_sequence(
+    x: torch.Tensor,
+    h0: torch.Tensor,
+    weight_ih: torch.Tensor,
+    weight_hh: torch.Tensor,
+    bias: torch.Tensor | None,
+    recurrent_bias: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(y (B, T, H), h_T (B, H))`` for ``x (B, T, F)`` from ``h0 (B, H)`` (equations above); weights
+    in torch's layout (``weight_ih (3H, F)``, ``weight_hh (3H, H)``, biases ``(3H,)`` or ``None``)."""
+    gi = F.linear(x, weight_ih, bias).contiguous()  # (B, T, 3H)
+    h0, u = h0.contiguous(), weight_hh.contiguous()
+    b_hh = None if recurrent_bias is None else recurrent_bias.contiguous()
+    if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (gi, h0, u, b_hh)):
+        return _GRURecurrence.apply(gi, h0, u, b_hh)
+    y, _ = torch.ops.recurra_gru.gru_forward(gi, h0, u, b_hh if b_hh is not None else gi.new_empty(0), False)
+    return y, y[:, -1]

@@ -1,0 +1,195 @@
+// The GRU recurrence (reset_after form, torch's gate order r, z, n) on the CPU, forward and backward.
+//
+// The input projection gi_t = W_ih x_t + b_ih of every step is computed beforehand in one matrix
+// product (recurra/cells/gru_kernel.py, which documents the equations); the loop here does, per step,
+// one matrix product gh_t = U h_{t-1} + b_hh (BLAS through at::addmm) and the gates in one pass:
+//
+//     r_t = σ(gi_r + gh_r)    z_t = σ(gi_z + gh_z)    n_t = tanh(gi_n + r_t ⊙ gh_n)
+//     h_t = (1 - z_t) ⊙ n_t + z_t ⊙ h_{t-1}
+//
+// torch's own CPU GRU runs the same per-step product but a dozen separate tensor operations for the
+// gates, each with its own dispatch and temporary: at the widths of a recurrent layer (tens to
+// hundreds of units) those dominate. The backward runs the loop in reverse, with one product
+// dh_{t-1} += dgh_t U per step; the weight gradients are two products over all steps at the end.
+//
+// Layout (all contiguous, one dtype, float32 or float64): gi (B, T, 3H), h0 (B, H), u (3H, H),
+// b_hh (3H) or an empty tensor for none. Forward returns y (B, T, H) and, when saving for the
+// backward, saved (B, T, 4H) = [r, z, n, gh_n] per step. Registered as torch.ops.recurra_gru.*.
+
+#include <ATen/ATen.h>
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+#include <c10/util/Exception.h>
+#include <torch/library.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <tuple>
+
+#include "fast_math.h"
+
+namespace {
+
+using namespace recurra_fast_math;
+
+constexpr int64_t kGrain = 1 << 12;  // elements per thread before the gates' loop is split
+
+// rows of the batch per work item: the gates of one row are one vectorised loop over its units
+inline int64_t row_grain(int64_t H) {
+  return std::max<int64_t>(1, kGrain / std::max<int64_t>(H, 1));
+}
+
+// One batch row of one step: the gates and h_t from gi_t (g), gh_t (q) and h_{t-1} (hp); with s,
+// the saved [r, z, n, gh_n]. (Outside the dtype dispatch: a pragma cannot sit in a macro argument.)
+template <typename scalar_t, bool save>
+void forward_row(const scalar_t* g, const scalar_t* q, const scalar_t* hp, scalar_t* h, scalar_t* s, int64_t H) {
+#pragma omp simd
+  for (int64_t j = 0; j < H; ++j) {
+    const scalar_t r = sigmoid(g[j] + q[j]);
+    const scalar_t z = sigmoid(g[H + j] + q[H + j]);
+    const scalar_t n = tanh_approx(g[2 * H + j] + r * q[2 * H + j]);
+    h[j] = (scalar_t(1) - z) * n + z * hp[j];
+    if constexpr (save) {
+      s[j] = r;
+      s[H + j] = z;
+      s[2 * H + j] = n;
+      s[3 * H + j] = q[2 * H + j];
+    }
+  }
+}
+
+// One batch row of one step backward: dh holds dL/dh_t from step t + 1 on entry (gy adds the
+// output's own gradient) and d h_{t-1} through the direct path on exit.
+template <typename scalar_t, bool has_gy>
+void backward_row(const scalar_t* s, const scalar_t* hp, const scalar_t* gy, scalar_t* dh, scalar_t* dgi, scalar_t* dgh,
+                  int64_t H) {
+#pragma omp simd
+  for (int64_t j = 0; j < H; ++j) {
+    const scalar_t r = s[j], z = s[H + j], n = s[2 * H + j], ghn = s[3 * H + j];
+    scalar_t d = dh[j];
+    if constexpr (has_gy) d += gy[j];
+    const scalar_t dan = d * (scalar_t(1) - z) * (scalar_t(1) - n * n);  // d (gi_n + r gh_n)
+    const scalar_t dar = dan * ghn * r * (scalar_t(1) - r);              // d (gi_r + gh_r)
+    const scalar_t daz = d * (hp[j] - n) * z * (scalar_t(1) - z);        // d (gi_z + gh_z)
+    dgi[j] = dar;
+    dgi[H + j] = daz;
+    dgi[2 * H + j] = dan;
+    dgh[j] = dar;
+    dgh[H + j] = daz;
+    dgh[2 * H + j] = dan * r;
+    dh[j] = d * z;  // the direct path z ⊙ h_{t-1}; the product through U is added by the caller
+  }
+}
+
+void check_inputs(const at::Tensor& gi, const at::Tensor& h0, const at::Tensor& u, const at::Tensor& b_hh) {
+  TORCH_CHECK(gi.dim() == 3 && gi.is_contiguous(), "gru_recurrence: expected a contiguous gi (B, T, 3H)");
+  const int64_t B = gi.size(0), H = gi.size(2) / 3;
+  TORCH_CHECK(gi.size(2) == 3 * H, "gru_recurrence: gi's last dimension must be 3H");
+  TORCH_CHECK(h0.dim() == 2 && h0.size(0) == B && h0.size(1) == H && h0.is_contiguous(), "gru_recurrence: expected h0 (B, H)");
+  TORCH_CHECK(u.dim() == 2 && u.size(0) == 3 * H && u.size(1) == H && u.is_contiguous(), "gru_recurrence: expected u (3H, H)");
+  TORCH_CHECK(b_hh.numel() == 0 || (b_hh.dim() == 1 && b_hh.size(0) == 3 * H), "gru_recurrence: expected b_hh (3H) or empty");
+  TORCH_CHECK(h0.scalar_type() == gi.scalar_type() && u.scalar_type() == gi.scalar_type(), "gru_recurrence: one dtype");
+  TORCH_CHECK(gi.device().is_cpu(), "gru_recurrence: CPU tensors only");
+}
+
+std::tuple<at::Tensor, at::Tensor> gru_forward(const at::Tensor& gi, const at::Tensor& h0, const at::Tensor& u,
+                                               const at::Tensor& b_hh, bool save) {
+  check_inputs(gi, h0, u, b_hh);
+  const int64_t B = gi.size(0), T = gi.size(1), H = gi.size(2) / 3;
+  at::Tensor y = at::empty({B, T, H}, gi.options());
+  at::Tensor saved = save ? at::empty({B, T, 4 * H}, gi.options()) : at::empty({0}, gi.options());
+  at::Tensor gh = at::empty({B, 3 * H}, gi.options());
+  const at::Tensor ut = u.t();  // (H, 3H): gh = h ut (+ b_hh)
+  const bool bias = b_hh.numel() > 0;
+  AT_DISPATCH_FLOATING_TYPES(gi.scalar_type(), "gru_forward", [&] {
+    const scalar_t* gi_p = gi.data_ptr<scalar_t>();
+    const scalar_t* h0_p = h0.data_ptr<scalar_t>();
+    scalar_t* y_p = y.data_ptr<scalar_t>();
+    scalar_t* s_p = save ? saved.data_ptr<scalar_t>() : nullptr;
+    const scalar_t* gh_p = gh.data_ptr<scalar_t>();
+    for (int64_t t = 0; t < T; ++t) {
+      // h_{t-1}: h0, or row t-1 of y (a strided (B, H) view BLAS reads in place)
+      const at::Tensor h_prev = t == 0 ? h0 : y.select(1, t - 1);
+      if (bias) {
+        at::addmm_out(gh, b_hh, h_prev, ut);
+      } else {
+        at::mm_out(gh, h_prev, ut);
+      }
+      at::parallel_for(0, B, row_grain(H), [&](int64_t begin, int64_t end) {
+        for (int64_t b = begin; b < end; ++b) {
+          const scalar_t* g = gi_p + (b * T + t) * 3 * H;
+          const scalar_t* q = gh_p + b * 3 * H;
+          const scalar_t* hp = t == 0 ? h0_p + b * H : y_p + (b * T + t - 1) * H;
+          scalar_t* h = y_p + (b * T + t) * H;
+          scalar_t* s = s_p != nullptr ? s_p + (b * T + t) * 4 * H : nullptr;
+          if (s != nullptr) {
+            forward_row<scalar_t, true>(g, q, hp, h, s, H);
+          } else {
+            forward_row<scalar_t, false>(g, q, hp, h, s, H);
+          }
+        }
+      });
+    }
+  });
+  return {y, saved};
+}
+
+// grad_y (B, T, H) or empty, grad_h (B, H) or empty: the gradients of y and of h_T.
+// Returns d gi (B, T, 3H), d h0 (B, H), d u (3H, H), d b_hh (3H) (empty without a bias).
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> gru_backward(const at::Tensor& grad_y, const at::Tensor& grad_h,
+                                                                        const at::Tensor& y, const at::Tensor& saved,
+                                                                        const at::Tensor& h0, const at::Tensor& u,
+                                                                        bool bias) {
+  const int64_t B = y.size(0), T = y.size(1), H = y.size(2);
+  TORCH_CHECK(saved.dim() == 3 && saved.size(2) == 4 * H, "gru_backward: expected saved (B, T, 4H)");
+  TORCH_CHECK(grad_y.numel() == 0 || (grad_y.sizes() == y.sizes() && grad_y.is_contiguous()), "gru_backward: grad_y");
+  TORCH_CHECK(grad_h.numel() == 0 || (grad_h.dim() == 2 && grad_h.size(0) == B && grad_h.is_contiguous()), "gru_backward: grad_h");
+  at::Tensor dh = grad_h.numel() > 0 ? grad_h.clone() : at::zeros({B, H}, y.options());  // dL/dh_t, carried back
+  at::Tensor dgi = at::empty({B, T, 3 * H}, y.options());
+  at::Tensor dgh = at::empty({B, T, 3 * H}, y.options());
+  const bool has_gy = grad_y.numel() > 0;
+  AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "gru_backward", [&] {
+    const scalar_t* y_p = y.data_ptr<scalar_t>();
+    const scalar_t* s_p = saved.data_ptr<scalar_t>();
+    const scalar_t* h0_p = h0.data_ptr<scalar_t>();
+    const scalar_t* gy_p = has_gy ? grad_y.data_ptr<scalar_t>() : nullptr;
+    scalar_t* dh_p = dh.data_ptr<scalar_t>();
+    scalar_t* dgi_p = dgi.data_ptr<scalar_t>();
+    scalar_t* dgh_p = dgh.data_ptr<scalar_t>();
+    for (int64_t t = T - 1; t >= 0; --t) {
+      at::parallel_for(0, B, row_grain(H), [&](int64_t begin, int64_t end) {
+        for (int64_t b = begin; b < end; ++b) {
+          const int64_t row = b * T + t;
+          const scalar_t* s = s_p + row * 4 * H;
+          const scalar_t* hp = t == 0 ? h0_p + b * H : y_p + (row - 1) * H;
+          const scalar_t* gy = gy_p != nullptr ? gy_p + row * H : nullptr;
+          scalar_t* dhb = dh_p + b * H;
+          scalar_t* gi_row = dgi_p + row * 3 * H;
+          scalar_t* gh_row = dgh_p + row * 3 * H;
+          if (gy != nullptr) {
+            backward_row<scalar_t, true>(s, hp, gy, dhb, gi_row, gh_row, H);
+          } else {
+            backward_row<scalar_t, false>(s, hp, gy, dhb, gi_row, gh_row, H);
+          }
+        }
+      });
+      dh.addmm_(dgh.select(1, t), u);  // dh_{t-1} += dgh_t U     (B, 3H) (3H, H)
+    }
+  });
+  // dU = Σ_t dgh_tᵀ h_{t-1}, one product over every (b, t): h_{t-1} is [h0, y_0 .. y_{T-2}]
+  at::Tensor h_prev = at::cat({h0.unsqueeze(1), y.narrow(1, 0, T - 1)}, 1).reshape({B * T, H});
+  at::Tensor du = at::mm(dgh.reshape({B * T, 3 * H}).t(), h_prev);
+  at::Tensor db = bias ? dgh.sum({0, 1}) : at::empty({0}, y.options());
+  return {dgi, dh, du, db};
+}
+
+}  // namespace
+
+TORCH_LIBRARY(recurra_gru, m) {
+  m.def("gru_forward(Tensor gi, Tensor h0, Tensor u, Tensor b_hh, bool save) -> (Tensor, Tensor)", &gru_forward);
+  m.def(
+      "gru_backward(Tensor grad_y, Tensor grad_h, Tensor y, Tensor saved, Tensor h0, Tensor u, bool bias) -> "
+      "(Tensor, Tensor, Tensor, Tensor)",
+      &gru_backward);
+}
