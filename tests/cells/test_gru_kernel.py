@@ -83,3 +83,29 @@ def test_the_layer_runs_the_compiled_loop_on_the_cpu_and_torch_gru_otherwise(mon
     y16 = layer.to(torch.bfloat16)(x.to(torch.bfloat16))
     assert calls == [] and y16.dtype == torch.bfloat16
     assert_close(y16.float(), y, atol=0.05, rtol=0.05)
+
+
+@pytest.mark.parametrize("dtype,tol", [(torch.float64, 1e-12), (torch.float32, 2e-6)], ids=["f64", "f32"])
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
+def test_packed_sequences_equal_torch_gru_in_values_and_gradients(dtype, tol, bias):
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    assert gru_kernel.usable(torch.zeros(1, dtype=dtype))
+    B, T, F, H = 6, 9, 4, 13
+    g = torch.Generator().manual_seed(2)
+    x = torch.randn(B, T, F, generator=g, dtype=dtype)
+    packed = pack_padded_sequence(x, torch.tensor([9, 2, 5, 1, 9, 4]), batch_first=True, enforce_sorted=False)
+    data = packed.data.clone().requires_grad_()
+    h0 = (0.5 * torch.randn(B, H, generator=g, dtype=dtype)).requires_grad_()
+    weights = _weights(F, H, dtype, bias)
+    y_ref, h_ref = torch.gru(data, packed.batch_sizes, h0[None], weights, bias, 1, 0.0, False, False)
+    y, h = gru_kernel.gru_packed_sequence(data, packed.batch_sizes, h0, *weights, *([None, None] if not bias else []))
+    assert_close(y, y_ref, atol=tol, rtol=tol)
+    assert_close(h, h_ref[0], atol=tol, rtol=tol)
+    gy = torch.randn(y.shape, generator=g, dtype=dtype)
+    gh = torch.randn(h.shape, generator=g, dtype=dtype)
+    inputs = [data, h0, *weights]
+    expected = torch.autograd.grad((y_ref * gy).sum() + (h_ref[0] * gh).sum(), inputs)
+    got = torch.autograd.grad((y * gy).sum() + (h * gh).sum(), inputs)
+    for name, a, b in zip(["data", "h0", "W_ih", "U", "b_ih", "b_hh"], got, expected):
+        assert_close(a, b, atol=10 * tol, rtol=10 * tol, msg=lambda m, name=name: f"d{name}: {m}")

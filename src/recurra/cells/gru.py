@@ -116,6 +116,10 @@ class GRUCell(RecurrentCell):
         return y, GRUState(h[0])
 
     def fused_packed(self, data, batch_sizes, state):
+        if gru_kernel.usable(data) and state.h.dtype == data.dtype:
+            args = (self.weight_ih, self.weight_hh, self.bias, self.recurrent_bias)
+            y, h = gru_kernel.gru_packed_sequence(data, batch_sizes, state.h, *args)
+            return y, GRUState(h)
         y, h = torch.gru(
             data, batch_sizes, torch_hidden(state.h), self._flat_weights(), self.bias is not None, 1, 0.0, False, False
         )

@@ -26,6 +26,7 @@
 #include <cmath>
 #include <cstdint>
 #include <tuple>
+#include <vector>
 
 #include "fast_math.h"
 
@@ -184,6 +185,112 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> gru_backward(const at
   return {dgi, dh, du, db};
 }
 
+
+// Packed sequences (torch's PackedSequence layout: rows sorted by decreasing length, step t holding
+// the first batch_sizes[t] of them, steps one after another): gi (N, 3H), y and saved (N, H) and
+// (N, 4H), h0 and h_last (B, H); a row's state stops changing after its last step.
+std::tuple<at::Tensor, at::Tensor, at::Tensor> gru_forward_packed(const at::Tensor& gi, const at::Tensor& batch_sizes,
+                                                                  const at::Tensor& h0, const at::Tensor& u,
+                                                                  const at::Tensor& b_hh, bool save) {
+  TORCH_CHECK(gi.dim() == 2 && gi.is_contiguous(), "gru_forward_packed: expected a contiguous gi (N, 3H)");
+  TORCH_CHECK(batch_sizes.dim() == 1 && batch_sizes.scalar_type() == at::kLong && batch_sizes.device().is_cpu(),
+              "gru_forward_packed: expected int64 batch_sizes on the CPU");
+  const int64_t N = gi.size(0), H = gi.size(1) / 3, T = batch_sizes.size(0), B = h0.size(0);
+  TORCH_CHECK(h0.dim() == 2 && h0.size(1) == H && h0.is_contiguous() && u.size(0) == 3 * H && u.size(1) == H,
+              "gru_forward_packed: expected h0 (B, H) and u (3H, H)");
+  const int64_t* bs = batch_sizes.data_ptr<int64_t>();
+  at::Tensor y = at::empty({N, H}, gi.options());
+  at::Tensor saved = save ? at::empty({N, 4 * H}, gi.options()) : at::empty({0}, gi.options());
+  at::Tensor h = h0.clone();  // (B, H): the running state
+  at::Tensor gh = at::empty({B, 3 * H}, gi.options());
+  const at::Tensor ut = u.t();
+  const bool bias = b_hh.numel() > 0;
+  AT_DISPATCH_FLOATING_TYPES(gi.scalar_type(), "gru_forward_packed", [&] {
+    const scalar_t* gi_p = gi.data_ptr<scalar_t>();
+    scalar_t* y_p = y.data_ptr<scalar_t>();
+    scalar_t* s_p = save ? saved.data_ptr<scalar_t>() : nullptr;
+    scalar_t* h_p = h.data_ptr<scalar_t>();
+    const scalar_t* gh_p = gh.data_ptr<scalar_t>();
+    int64_t offset = 0;
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t n = bs[t];
+      TORCH_CHECK(n >= 1 && n <= B && offset + n <= N, "gru_forward_packed: batch_sizes do not match the data");
+      at::Tensor gh_t = gh.narrow(0, 0, n);
+      if (bias) {
+        at::addmm_out(gh_t, b_hh, h.narrow(0, 0, n), ut);
+      } else {
+        at::mm_out(gh_t, h.narrow(0, 0, n), ut);
+      }
+      at::parallel_for(0, n, row_grain(H), [&](int64_t begin, int64_t end) {
+        for (int64_t b = begin; b < end; ++b) {
+          const int64_t row = offset + b;
+          scalar_t* out = y_p + row * H;
+          if (s_p != nullptr) {
+            forward_row<scalar_t, true>(gi_p + row * 3 * H, gh_p + b * 3 * H, h_p + b * H, out, s_p + row * 4 * H, H);
+          } else {
+            forward_row<scalar_t, false>(gi_p + row * 3 * H, gh_p + b * 3 * H, h_p + b * H, out, nullptr, H);
+          }
+          std::copy(out, out + H, h_p + b * H);
+        }
+      });
+      offset += n;
+    }
+    TORCH_CHECK(offset == N, "gru_forward_packed: batch_sizes do not add up to the data's rows");
+  });
+  return {y, h, saved};
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> gru_backward_packed(
+    const at::Tensor& grad_y, const at::Tensor& grad_h, const at::Tensor& y, const at::Tensor& saved,
+    const at::Tensor& batch_sizes, const at::Tensor& h0, const at::Tensor& u, bool bias) {
+  const int64_t N = y.size(0), H = y.size(1), T = batch_sizes.size(0), B = h0.size(0);
+  TORCH_CHECK(saved.dim() == 2 && saved.size(0) == N && saved.size(1) == 4 * H, "gru_backward_packed: expected saved (N, 4H)");
+  TORCH_CHECK(grad_y.numel() == 0 || (grad_y.sizes() == y.sizes() && grad_y.is_contiguous()), "gru_backward_packed: grad_y");
+  TORCH_CHECK(grad_h.numel() == 0 || (grad_h.sizes() == h0.sizes() && grad_h.is_contiguous()), "gru_backward_packed: grad_h");
+  const int64_t* bs = batch_sizes.data_ptr<int64_t>();
+  std::vector<int64_t> off(T + 1, 0);
+  for (int64_t t = 0; t < T; ++t) off[t + 1] = off[t] + bs[t];
+  TORCH_CHECK(off[T] == N, "gru_backward_packed: batch_sizes do not add up to the data's rows");
+  at::Tensor dh = grad_h.numel() > 0 ? grad_h.clone() : at::zeros({B, H}, y.options());
+  at::Tensor dgi = at::empty({N, 3 * H}, y.options());
+  at::Tensor dgh = at::empty({N, 3 * H}, y.options());
+  const bool has_gy = grad_y.numel() > 0;
+  AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "gru_backward_packed", [&] {
+    const scalar_t* y_p = y.data_ptr<scalar_t>();
+    const scalar_t* s_p = saved.data_ptr<scalar_t>();
+    const scalar_t* h0_p = h0.data_ptr<scalar_t>();
+    const scalar_t* gy_p = has_gy ? grad_y.data_ptr<scalar_t>() : nullptr;
+    scalar_t* dh_p = dh.data_ptr<scalar_t>();
+    scalar_t* dgi_p = dgi.data_ptr<scalar_t>();
+    scalar_t* dgh_p = dgh.data_ptr<scalar_t>();
+    for (int64_t t = T - 1; t >= 0; --t) {
+      const int64_t n = bs[t];
+      at::parallel_for(0, n, row_grain(H), [&](int64_t begin, int64_t end) {
+        for (int64_t b = begin; b < end; ++b) {
+          const int64_t row = off[t] + b;
+          const scalar_t* hp = t == 0 ? h0_p + b * H : y_p + (off[t - 1] + b) * H;
+          if (gy_p != nullptr) {
+            backward_row<scalar_t, true>(s_p + row * 4 * H, hp, gy_p + row * H, dh_p + b * H, dgi_p + row * 3 * H,
+                                         dgh_p + row * 3 * H, H);
+          } else {
+            backward_row<scalar_t, false>(s_p + row * 4 * H, hp, nullptr, dh_p + b * H, dgi_p + row * 3 * H,
+                                          dgh_p + row * 3 * H, H);
+          }
+        }
+      });
+      dh.narrow(0, 0, n).addmm_(dgh.narrow(0, off[t], n), u);
+    }
+  });
+  // h_{t-1} of every packed row: h0's first rows at t = 0, then the previous step's outputs
+  std::vector<at::Tensor> prev;
+  prev.reserve(T);
+  prev.push_back(h0.narrow(0, 0, bs[0]));
+  for (int64_t t = 1; t < T; ++t) prev.push_back(y.narrow(0, off[t - 1], bs[t]));
+  at::Tensor du = at::mm(dgh.t(), at::cat(prev, 0));
+  at::Tensor db = bias ? dgh.sum(0) : at::empty({0}, y.options());
+  return {dgi, dh, du, db};
+}
+
 }  // namespace
 
 TORCH_LIBRARY(recurra_gru, m) {
@@ -192,4 +299,10 @@ TORCH_LIBRARY(recurra_gru, m) {
       "gru_backward(Tensor grad_y, Tensor grad_h, Tensor y, Tensor saved, Tensor h0, Tensor u, bool bias) -> "
       "(Tensor, Tensor, Tensor, Tensor)",
       &gru_backward);
+  m.def("gru_forward_packed(Tensor gi, Tensor batch_sizes, Tensor h0, Tensor u, Tensor b_hh, bool save) -> (Tensor, Tensor, Tensor)",
+        &gru_forward_packed);
+  m.def(
+      "gru_backward_packed(Tensor grad_y, Tensor grad_h, Tensor y, Tensor saved, Tensor batch_sizes, Tensor h0, Tensor u, "
+      "bool bias) -> (Tensor, Tensor, Tensor, Tensor)",
+      &gru_backward_packed);
 }
