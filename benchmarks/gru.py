@@ -12,7 +12,9 @@ float32, batch-first ``(B, T, F)`` inputs, the same weights in every contender:
   kernel is oneDNN's): a reference for what a fused recurrence costs at that size.
 
 Sizes: the ones ``recurra compare`` uses on the adding problem (``F = 2``, 16 to 80 units, 32
-sequences of 200 steps) and a larger layer (``B = 64, T = 100, F = H = 256``). Contenders interleaved
+sequences of 200 steps) and a larger layer (``B = 64, T = 100, F = H = 256``); then masked sequences
+(``lengths`` from 50 to 200 steps, ``F = H = 64``): recurra's packed loop against
+``pack_padded_sequence`` + ``torch.nn.GRU`` + ``pad_packed_sequence``. Contenders interleaved
 over ``--rounds`` rounds after one untimed call; the table gives median milliseconds and ratios of
 medians to ``recurra`` (median per-round ratio in brackets).
 
@@ -35,6 +37,7 @@ import torch  # noqa: E402
 from family import fwd_bwd, print_table, summarize, timed_rounds  # noqa: E402
 
 SIZES = [(32, 200, 2, 16), (32, 200, 2, 39), (32, 200, 2, 80), (64, 100, 256, 256)]  # (B, T, F, H)
+MASKED = (32, 200, 64, 64)  # variable lengths, 50 to 200 steps
 
 
 def _keras_gru(layer, x: torch.Tensor) -> Callable[[], torch.Tensor] | None:
@@ -81,6 +84,36 @@ def contenders(B: int, T: int, F: int, H: int, seed: int) -> dict[str, Callable[
     return out
 
 
+def masked_contenders(B: int, T: int, F: int, H: int, seed: int) -> dict[str, Callable[[], None]]:
+    """Sequences of 50 to T steps: recurra's layer with ``lengths`` (its packed loop) against
+    ``pack_padded_sequence`` + ``torch.nn.GRU`` + ``pad_packed_sequence``."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    from recurra import GRU
+
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(B, T, F, generator=g)
+    lengths = torch.randint(50, T + 1, (B,), generator=g)
+    grad = torch.randn(B, T, H, generator=g)
+    layer = GRU(H, return_sequences=True, input_shape=(None, F))
+    cell = layer.cell
+    torch_gru = torch.nn.GRU(F, H, batch_first=True)
+    with torch.no_grad():
+        for name, src in (("weight_ih_l0", cell.weight_ih), ("weight_hh_l0", cell.weight_hh)):
+            getattr(torch_gru, name).copy_(src)
+        torch_gru.bias_ih_l0.copy_(cell.bias)
+        torch_gru.bias_hh_l0.copy_(cell.recurrent_bias)
+
+    def torch_packed() -> torch.Tensor:
+        packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+        return pad_packed_sequence(torch_gru(packed)[0], batch_first=True, total_length=T)[0]
+
+    return {
+        "recurra": fwd_bwd(lambda: layer(x, lengths=lengths), grad, list(layer.parameters())),
+        "torch.gru": fwd_bwd(torch_packed, grad, list(torch_gru.parameters())),
+    }
+
+
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
@@ -99,6 +132,10 @@ def main(argv: list[str] | None = None) -> dict:
         summary = summarize(timed_rounds(contenders(B, T, F, H, args.seed), args.rounds), "recurra")
         print_table(f"GRU({H}), B={B}, T={T}, F={F}: forward + backward", summary, "recurra", None)
         results["sizes"].append({"B": B, "T": T, "F": F, "H": H, "contenders": summary})
+    B, T, F, H = MASKED
+    summary = summarize(timed_rounds(masked_contenders(B, T, F, H, args.seed), args.rounds), "recurra")
+    print_table(f"GRU({H}), B={B}, T={T}, F={F}, lengths 50-{T} (packed): forward + backward", summary, "recurra", None)
+    results["masked"] = {"B": B, "T": T, "F": F, "H": H, "contenders": summary}
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
