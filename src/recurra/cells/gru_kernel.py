@@ -31,10 +31,12 @@ from .extensions import BuildVariant, CompiledExtension
 
 
 def _build_variants() -> list[BuildVariant]:
+    """With OpenMP (the gates of large batches split over threads by at::parallel_for) and, where
+    the CPU has them, AVX2 and FMA; then without OpenMP (one thread for the gates)."""
     base = ["-O3", "-fopenmp-simd", "-fno-math-errno", "-fno-trapping-math"]
     isa = ["-mavx2", "-mfma"] if torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512") else []
     name = "recurra_gru_recurrence" + ("_avx2" if isa else "")
-    return [(name, [*base, *isa], [])]
+    return [(name, [*base, *isa, "-fopenmp"], ["-fopenmp"]), (name + "_serial", [*base, *isa], [])]
 
 
 EXTENSION = CompiledExtension(
