@@ -14,10 +14,11 @@ Backward, with ``d_t = ∂L/∂h_t`` (the gradient of the output at ``t`` plus w
     ∂gi_t = [∂a_r, ∂a_z, ∂a_n]     ∂gh_t = [∂a_r, ∂a_z, r_t ⊙ ∂a_n]
     ∂L/∂h_{t-1} += d_t ⊙ z_t + ∂gh_t U            ∂U = Σ_t ∂gh_tᵀ h_{t-1}     ∂b_hh = Σ_t ∂gh_t
 
-Packed sequences (masks) run the same loop over the rows still active at each step
-(``gru_packed_sequence``). torch's CPU GRU computes the same with a dozen tensor operations per step; at the usual widths their
-overhead, not the arithmetic, sets the time, and one loop over the gates is several times faster
-(``benchmarks/family.py --only gru``). The kernel is built on first use; without a compiler, or off
+The loop runs over time-major rows as torch's ``PackedSequence`` holds them: a packed batch (masks)
+runs over the rows still active at each step (``gru_packed_sequence``), a dense one is the case of
+every row active (``gru_sequence``). torch's CPU GRU computes the same with a dozen tensor operations
+per step; at the usual widths their overhead, not the arithmetic, sets the time, and one loop over the
+gates is several times faster (``benchmarks/gru.py``). The kernel is built on first use; without a compiler, or off
 the CPU, or for other dtypes than float32 and float64, ``GRUCell`` uses ``torch.gru``.
 """
 
@@ -55,34 +56,10 @@ def usable(x: torch.Tensor) -> bool:
 
 class _GRURecurrence(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, gi, h0, u, b_hh):
-        has_bias = b_hh is not None
-        bias = b_hh if has_bias else gi.new_empty(0)
-        y, saved = torch.ops.recurra_gru.gru_forward(gi, h0, u, bias, True)
-        ctx.save_for_backward(y, saved, h0, u)
-        ctx.has_bias = has_bias
-        ctx.set_materialize_grads(False)
-        return y, y[:, -1].clone()
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, grad_y, grad_h):
-        y, saved, h0, u = ctx.saved_tensors
-        if grad_y is None and grad_h is None:
-            return None, None, None, None
-        empty = y.new_empty(0)
-        gy = empty if grad_y is None else grad_y.contiguous()
-        gh = empty if grad_h is None else grad_h.contiguous()
-        dgi, dh0, du, db = torch.ops.recurra_gru.gru_backward(gy, gh, y, saved, h0, u, ctx.has_bias)
-        return dgi, dh0, du, (db if ctx.has_bias else None)
-
-
-class _GRUPackedRecurrence(torch.autograd.Function):
-    @staticmethod
     def forward(ctx, gi, batch_sizes, h0, u, b_hh):
         has_bias = b_hh is not None
         bias = b_hh if has_bias else gi.new_empty(0)
-        y, h_last, saved = torch.ops.recurra_gru.gru_forward_packed(gi, batch_sizes, h0, u, bias, True)
+        y, h_last, saved = torch.ops.recurra_gru.gru_forward(gi, batch_sizes, h0, u, bias, True)
         ctx.save_for_backward(y, saved, batch_sizes, h0, u)
         ctx.has_bias = has_bias
         ctx.set_materialize_grads(False)
@@ -97,8 +74,19 @@ class _GRUPackedRecurrence(torch.autograd.Function):
         empty = y.new_empty(0)
         gy = empty if grad_y is None else grad_y.contiguous()
         gh = empty if grad_h is None else grad_h.contiguous()
-        dgi, dh0, du, db = torch.ops.recurra_gru.gru_backward_packed(gy, gh, y, saved, batch_sizes, h0, u, ctx.has_bias)
+        dgi, dh0, du, db = torch.ops.recurra_gru.gru_backward(gy, gh, y, saved, batch_sizes, h0, u, ctx.has_bias)
         return dgi, None, dh0, du, (db if ctx.has_bias else None)
+
+
+def _run(gi: torch.Tensor, batch_sizes: torch.Tensor, h0: torch.Tensor, u: torch.Tensor, b_hh: torch.Tensor | None):
+    """``(y (N, H), h_last (B, H))`` for time-major rows ``gi (N, 3H)``; through autograd when a
+    gradient is wanted."""
+    h0, u = h0.contiguous(), u.contiguous()
+    b_hh = None if b_hh is None else b_hh.contiguous()
+    if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (gi, h0, u, b_hh)):
+        return _GRURecurrence.apply(gi, batch_sizes, h0, u, b_hh)
+    y, h_last, _ = torch.ops.recurra_gru.gru_forward(gi, batch_sizes, h0, u, b_hh if b_hh is not None else gi.new_empty(0), False)
+    return y, h_last
 
 
 def gru_sequence(
@@ -111,13 +99,10 @@ def gru_sequence(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``(y (B, T, H), h_T (B, H))`` for ``x (B, T, F)`` from ``h0 (B, H)`` (equations above); weights
     in torch's layout (``weight_ih (3H, F)``, ``weight_hh (3H, H)``, biases ``(3H,)`` or ``None``)."""
-    gi = F.linear(x, weight_ih, bias).contiguous()  # (B, T, 3H)
-    h0, u = h0.contiguous(), weight_hh.contiguous()
-    b_hh = None if recurrent_bias is None else recurrent_bias.contiguous()
-    if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (gi, h0, u, b_hh)):
-        return _GRURecurrence.apply(gi, h0, u, b_hh)
-    y, _ = torch.ops.recurra_gru.gru_forward(gi, h0, u, b_hh if b_hh is not None else gi.new_empty(0), False)
-    return y, y[:, -1]
+    B, T, _ = x.shape
+    gi = F.linear(x.transpose(0, 1), weight_ih, bias).reshape(T * B, -1)  # (T·B, 3H), time-major
+    y, h = _run(gi, torch.full((T,), B, dtype=torch.int64), h0, weight_hh, recurrent_bias)
+    return y.view(T, B, -1).transpose(0, 1).contiguous(), h  # (B, T, H)
 
 
 def gru_packed_sequence(
@@ -133,13 +118,4 @@ def gru_packed_sequence(
     ``batch_sizes (T,)``, rows sorted by decreasing length, ``h0 (B, H)`` in that order): ``(y (N, H),
     h_last (B, H))``, each row's state after its own last step."""
     gi = F.linear(data, weight_ih, bias).contiguous()  # (N, 3H)
-    batch_sizes = batch_sizes.to(device="cpu", dtype=torch.int64).contiguous()
-    h0, u = h0.contiguous(), weight_hh.contiguous()
-    b_hh = None if recurrent_bias is None else recurrent_bias.contiguous()
-    if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (gi, h0, u, b_hh)):
-        return _GRUPackedRecurrence.apply(gi, batch_sizes, h0, u, b_hh)
-    y, h_last, _ = torch.ops.recurra_gru.gru_forward_packed(
-        gi, batch_sizes, h0, u, b_hh if b_hh is not None else gi.new_empty(0), False
-    )
-    return y, h_last
-
+    return _run(gi, batch_sizes.to(device="cpu", dtype=torch.int64).contiguous(), h0, weight_hh, recurrent_bias)

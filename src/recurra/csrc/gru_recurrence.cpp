@@ -12,9 +12,11 @@
 // hundreds of units) those dominate. The backward runs the loop in reverse, with one product
 // dh_{t-1} += dgh_t U per step; the weight gradients are two products over all steps at the end.
 //
-// Layout (all contiguous, one dtype, float32 or float64): gi (B, T, 3H), h0 (B, H), u (3H, H),
-// b_hh (3H) or an empty tensor for none. Forward returns y (B, T, H) and, when saving for the
-// backward, saved (B, T, 4H) = [r, z, n, gh_n] per step. Registered as torch.ops.recurra_gru.*.
+// Layout: time-major rows as in torch's PackedSequence (step t holds the first batch_sizes[t] rows,
+// sorted by decreasing length; a dense batch is batch_sizes = [B] * T). All contiguous, one dtype,
+// float32 or float64: gi (N, 3H), h0 (B, H), u (3H, H), b_hh (3H) or an empty tensor for none.
+// Forward returns y (N, H), h_last (B, H) (each row's state after its own last step) and, when saving
+// for the backward, saved (N, 4H) = [r, z, n, gh_n] per row. Registered as torch.ops.recurra_gru.*.
 
 #include <ATen/ATen.h>
 #include <ATen/Dispatch.h>
@@ -83,121 +85,19 @@ void backward_row(const scalar_t* s, const scalar_t* hp, const scalar_t* gy, sca
   }
 }
 
-void check_inputs(const at::Tensor& gi, const at::Tensor& h0, const at::Tensor& u, const at::Tensor& b_hh) {
-  TORCH_CHECK(gi.dim() == 3 && gi.is_contiguous(), "gru_recurrence: expected a contiguous gi (B, T, 3H)");
-  const int64_t B = gi.size(0), H = gi.size(2) / 3;
-  TORCH_CHECK(gi.size(2) == 3 * H, "gru_recurrence: gi's last dimension must be 3H");
-  TORCH_CHECK(h0.dim() == 2 && h0.size(0) == B && h0.size(1) == H && h0.is_contiguous(), "gru_recurrence: expected h0 (B, H)");
-  TORCH_CHECK(u.dim() == 2 && u.size(0) == 3 * H && u.size(1) == H && u.is_contiguous(), "gru_recurrence: expected u (3H, H)");
-  TORCH_CHECK(b_hh.numel() == 0 || (b_hh.dim() == 1 && b_hh.size(0) == 3 * H), "gru_recurrence: expected b_hh (3H) or empty");
-  TORCH_CHECK(h0.scalar_type() == gi.scalar_type() && u.scalar_type() == gi.scalar_type(), "gru_recurrence: one dtype");
-  TORCH_CHECK(gi.device().is_cpu(), "gru_recurrence: CPU tensors only");
-}
-
-std::tuple<at::Tensor, at::Tensor> gru_forward(const at::Tensor& gi, const at::Tensor& h0, const at::Tensor& u,
-                                               const at::Tensor& b_hh, bool save) {
-  check_inputs(gi, h0, u, b_hh);
-  const int64_t B = gi.size(0), T = gi.size(1), H = gi.size(2) / 3;
-  at::Tensor y = at::empty({B, T, H}, gi.options());
-  at::Tensor saved = save ? at::empty({B, T, 4 * H}, gi.options()) : at::empty({0}, gi.options());
-  at::Tensor gh = at::empty({B, 3 * H}, gi.options());
-  const at::Tensor ut = u.t();  // (H, 3H): gh = h ut (+ b_hh)
-  const bool bias = b_hh.numel() > 0;
-  AT_DISPATCH_FLOATING_TYPES(gi.scalar_type(), "gru_forward", [&] {
-    const scalar_t* gi_p = gi.data_ptr<scalar_t>();
-    const scalar_t* h0_p = h0.data_ptr<scalar_t>();
-    scalar_t* y_p = y.data_ptr<scalar_t>();
-    scalar_t* s_p = save ? saved.data_ptr<scalar_t>() : nullptr;
-    const scalar_t* gh_p = gh.data_ptr<scalar_t>();
-    for (int64_t t = 0; t < T; ++t) {
-      // h_{t-1}: h0, or row t-1 of y (a strided (B, H) view BLAS reads in place)
-      const at::Tensor h_prev = t == 0 ? h0 : y.select(1, t - 1);
-      if (bias) {
-        at::addmm_out(gh, b_hh, h_prev, ut);
-      } else {
-        at::mm_out(gh, h_prev, ut);
-      }
-      at::parallel_for(0, B, row_grain(H), [&](int64_t begin, int64_t end) {
-        for (int64_t b = begin; b < end; ++b) {
-          const scalar_t* g = gi_p + (b * T + t) * 3 * H;
-          const scalar_t* q = gh_p + b * 3 * H;
-          const scalar_t* hp = t == 0 ? h0_p + b * H : y_p + (b * T + t - 1) * H;
-          scalar_t* h = y_p + (b * T + t) * H;
-          scalar_t* s = s_p != nullptr ? s_p + (b * T + t) * 4 * H : nullptr;
-          if (s != nullptr) {
-            forward_row<scalar_t, true>(g, q, hp, h, s, H);
-          } else {
-            forward_row<scalar_t, false>(g, q, hp, h, s, H);
-          }
-        }
-      });
-    }
-  });
-  return {y, saved};
-}
-
-// grad_y (B, T, H) or empty, grad_h (B, H) or empty: the gradients of y and of h_T.
-// Returns d gi (B, T, 3H), d h0 (B, H), d u (3H, H), d b_hh (3H) (empty without a bias).
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> gru_backward(const at::Tensor& grad_y, const at::Tensor& grad_h,
-                                                                        const at::Tensor& y, const at::Tensor& saved,
-                                                                        const at::Tensor& h0, const at::Tensor& u,
-                                                                        bool bias) {
-  const int64_t B = y.size(0), T = y.size(1), H = y.size(2);
-  TORCH_CHECK(saved.dim() == 3 && saved.size(2) == 4 * H, "gru_backward: expected saved (B, T, 4H)");
-  TORCH_CHECK(grad_y.numel() == 0 || (grad_y.sizes() == y.sizes() && grad_y.is_contiguous()), "gru_backward: grad_y");
-  TORCH_CHECK(grad_h.numel() == 0 || (grad_h.dim() == 2 && grad_h.size(0) == B && grad_h.is_contiguous()), "gru_backward: grad_h");
-  at::Tensor dh = grad_h.numel() > 0 ? grad_h.clone() : at::zeros({B, H}, y.options());  // dL/dh_t, carried back
-  at::Tensor dgi = at::empty({B, T, 3 * H}, y.options());
-  at::Tensor dgh = at::empty({B, T, 3 * H}, y.options());
-  const bool has_gy = grad_y.numel() > 0;
-  AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "gru_backward", [&] {
-    const scalar_t* y_p = y.data_ptr<scalar_t>();
-    const scalar_t* s_p = saved.data_ptr<scalar_t>();
-    const scalar_t* h0_p = h0.data_ptr<scalar_t>();
-    const scalar_t* gy_p = has_gy ? grad_y.data_ptr<scalar_t>() : nullptr;
-    scalar_t* dh_p = dh.data_ptr<scalar_t>();
-    scalar_t* dgi_p = dgi.data_ptr<scalar_t>();
-    scalar_t* dgh_p = dgh.data_ptr<scalar_t>();
-    for (int64_t t = T - 1; t >= 0; --t) {
-      at::parallel_for(0, B, row_grain(H), [&](int64_t begin, int64_t end) {
-        for (int64_t b = begin; b < end; ++b) {
-          const int64_t row = b * T + t;
-          const scalar_t* s = s_p + row * 4 * H;
-          const scalar_t* hp = t == 0 ? h0_p + b * H : y_p + (row - 1) * H;
-          const scalar_t* gy = gy_p != nullptr ? gy_p + row * H : nullptr;
-          scalar_t* dhb = dh_p + b * H;
-          scalar_t* gi_row = dgi_p + row * 3 * H;
-          scalar_t* gh_row = dgh_p + row * 3 * H;
-          if (gy != nullptr) {
-            backward_row<scalar_t, true>(s, hp, gy, dhb, gi_row, gh_row, H);
-          } else {
-            backward_row<scalar_t, false>(s, hp, gy, dhb, gi_row, gh_row, H);
-          }
-        }
-      });
-      dh.addmm_(dgh.select(1, t), u);  // dh_{t-1} += dgh_t U     (B, 3H) (3H, H)
-    }
-  });
-  // dU = Σ_t dgh_tᵀ h_{t-1}, one product over every (b, t): h_{t-1} is [h0, y_0 .. y_{T-2}]
-  at::Tensor h_prev = at::cat({h0.unsqueeze(1), y.narrow(1, 0, T - 1)}, 1).reshape({B * T, H});
-  at::Tensor du = at::mm(dgh.reshape({B * T, 3 * H}).t(), h_prev);
-  at::Tensor db = bias ? dgh.sum({0, 1}) : at::empty({0}, y.options());
-  return {dgi, dh, du, db};
-}
-
-
-// Packed sequences (torch's PackedSequence layout: rows sorted by decreasing length, step t holding
-// the first batch_sizes[t] of them, steps one after another): gi (N, 3H), y and saved (N, H) and
-// (N, 4H), h0 and h_last (B, H); a row's state stops changing after its last step.
-std::tuple<at::Tensor, at::Tensor, at::Tensor> gru_forward_packed(const at::Tensor& gi, const at::Tensor& batch_sizes,
+std::tuple<at::Tensor, at::Tensor, at::Tensor> gru_forward(const at::Tensor& gi, const at::Tensor& batch_sizes,
                                                                   const at::Tensor& h0, const at::Tensor& u,
                                                                   const at::Tensor& b_hh, bool save) {
-  TORCH_CHECK(gi.dim() == 2 && gi.is_contiguous(), "gru_forward_packed: expected a contiguous gi (N, 3H)");
+  TORCH_CHECK(gi.dim() == 2 && gi.is_contiguous(), "gru_forward: expected a contiguous gi (N, 3H)");
   TORCH_CHECK(batch_sizes.dim() == 1 && batch_sizes.scalar_type() == at::kLong && batch_sizes.device().is_cpu(),
-              "gru_forward_packed: expected int64 batch_sizes on the CPU");
+              "gru_forward: expected int64 batch_sizes on the CPU");
   const int64_t N = gi.size(0), H = gi.size(1) / 3, T = batch_sizes.size(0), B = h0.size(0);
-  TORCH_CHECK(h0.dim() == 2 && h0.size(1) == H && h0.is_contiguous() && u.size(0) == 3 * H && u.size(1) == H,
-              "gru_forward_packed: expected h0 (B, H) and u (3H, H)");
+  TORCH_CHECK(gi.size(1) == 3 * H && gi.device().is_cpu(), "gru_forward: expected gi (N, 3H) on the CPU");
+  TORCH_CHECK(h0.dim() == 2 && h0.size(1) == H && h0.is_contiguous() && u.is_contiguous() && u.size(0) == 3 * H &&
+                  u.size(1) == H,
+              "gru_forward: expected h0 (B, H) and u (3H, H), contiguous");
+  TORCH_CHECK(h0.scalar_type() == gi.scalar_type() && u.scalar_type() == gi.scalar_type(), "gru_forward: one dtype");
+  TORCH_CHECK(b_hh.numel() == 0 || (b_hh.dim() == 1 && b_hh.size(0) == 3 * H), "gru_forward: expected b_hh (3H) or empty");
   const int64_t* bs = batch_sizes.data_ptr<int64_t>();
   at::Tensor y = at::empty({N, H}, gi.options());
   at::Tensor saved = save ? at::empty({N, 4 * H}, gi.options()) : at::empty({0}, gi.options());
@@ -205,7 +105,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> gru_forward_packed(const at::Tens
   at::Tensor gh = at::empty({B, 3 * H}, gi.options());
   const at::Tensor ut = u.t();
   const bool bias = b_hh.numel() > 0;
-  AT_DISPATCH_FLOATING_TYPES(gi.scalar_type(), "gru_forward_packed", [&] {
+  AT_DISPATCH_FLOATING_TYPES(gi.scalar_type(), "gru_forward", [&] {
     const scalar_t* gi_p = gi.data_ptr<scalar_t>();
     scalar_t* y_p = y.data_ptr<scalar_t>();
     scalar_t* s_p = save ? saved.data_ptr<scalar_t>() : nullptr;
@@ -214,7 +114,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> gru_forward_packed(const at::Tens
     int64_t offset = 0;
     for (int64_t t = 0; t < T; ++t) {
       const int64_t n = bs[t];
-      TORCH_CHECK(n >= 1 && n <= B && offset + n <= N, "gru_forward_packed: batch_sizes do not match the data");
+      TORCH_CHECK(n >= 1 && n <= B && offset + n <= N, "gru_forward: batch_sizes do not match the data");
       at::Tensor gh_t = gh.narrow(0, 0, n);
       if (bias) {
         at::addmm_out(gh_t, b_hh, h.narrow(0, 0, n), ut);
@@ -235,27 +135,27 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> gru_forward_packed(const at::Tens
       });
       offset += n;
     }
-    TORCH_CHECK(offset == N, "gru_forward_packed: batch_sizes do not add up to the data's rows");
+    TORCH_CHECK(offset == N, "gru_forward: batch_sizes do not add up to the data's rows");
   });
   return {y, h, saved};
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> gru_backward_packed(
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> gru_backward(
     const at::Tensor& grad_y, const at::Tensor& grad_h, const at::Tensor& y, const at::Tensor& saved,
     const at::Tensor& batch_sizes, const at::Tensor& h0, const at::Tensor& u, bool bias) {
   const int64_t N = y.size(0), H = y.size(1), T = batch_sizes.size(0), B = h0.size(0);
-  TORCH_CHECK(saved.dim() == 2 && saved.size(0) == N && saved.size(1) == 4 * H, "gru_backward_packed: expected saved (N, 4H)");
-  TORCH_CHECK(grad_y.numel() == 0 || (grad_y.sizes() == y.sizes() && grad_y.is_contiguous()), "gru_backward_packed: grad_y");
-  TORCH_CHECK(grad_h.numel() == 0 || (grad_h.sizes() == h0.sizes() && grad_h.is_contiguous()), "gru_backward_packed: grad_h");
+  TORCH_CHECK(saved.dim() == 2 && saved.size(0) == N && saved.size(1) == 4 * H, "gru_backward: expected saved (N, 4H)");
+  TORCH_CHECK(grad_y.numel() == 0 || (grad_y.sizes() == y.sizes() && grad_y.is_contiguous()), "gru_backward: grad_y");
+  TORCH_CHECK(grad_h.numel() == 0 || (grad_h.sizes() == h0.sizes() && grad_h.is_contiguous()), "gru_backward: grad_h");
   const int64_t* bs = batch_sizes.data_ptr<int64_t>();
   std::vector<int64_t> off(T + 1, 0);
   for (int64_t t = 0; t < T; ++t) off[t + 1] = off[t] + bs[t];
-  TORCH_CHECK(off[T] == N, "gru_backward_packed: batch_sizes do not add up to the data's rows");
+  TORCH_CHECK(off[T] == N, "gru_backward: batch_sizes do not add up to the data's rows");
   at::Tensor dh = grad_h.numel() > 0 ? grad_h.clone() : at::zeros({B, H}, y.options());
   at::Tensor dgi = at::empty({N, 3 * H}, y.options());
   at::Tensor dgh = at::empty({N, 3 * H}, y.options());
   const bool has_gy = grad_y.numel() > 0;
-  AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "gru_backward_packed", [&] {
+  AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "gru_backward", [&] {
     const scalar_t* y_p = y.data_ptr<scalar_t>();
     const scalar_t* s_p = saved.data_ptr<scalar_t>();
     const scalar_t* h0_p = h0.data_ptr<scalar_t>();
@@ -294,15 +194,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> gru_backward_packed(
 }  // namespace
 
 TORCH_LIBRARY(recurra_gru, m) {
-  m.def("gru_forward(Tensor gi, Tensor h0, Tensor u, Tensor b_hh, bool save) -> (Tensor, Tensor)", &gru_forward);
+  m.def("gru_forward(Tensor gi, Tensor batch_sizes, Tensor h0, Tensor u, Tensor b_hh, bool save) -> (Tensor, Tensor, Tensor)",
+        &gru_forward);
   m.def(
-      "gru_backward(Tensor grad_y, Tensor grad_h, Tensor y, Tensor saved, Tensor h0, Tensor u, bool bias) -> "
-      "(Tensor, Tensor, Tensor, Tensor)",
-      &gru_backward);
-  m.def("gru_forward_packed(Tensor gi, Tensor batch_sizes, Tensor h0, Tensor u, Tensor b_hh, bool save) -> (Tensor, Tensor, Tensor)",
-        &gru_forward_packed);
-  m.def(
-      "gru_backward_packed(Tensor grad_y, Tensor grad_h, Tensor y, Tensor saved, Tensor batch_sizes, Tensor h0, Tensor u, "
+      "gru_backward(Tensor grad_y, Tensor grad_h, Tensor y, Tensor saved, Tensor batch_sizes, Tensor h0, Tensor u, "
       "bool bias) -> (Tensor, Tensor, Tensor, Tensor)",
-      &gru_backward_packed);
+      &gru_backward);
 }
