@@ -24,26 +24,18 @@ the CPU, or for other dtypes than float32 and float64, ``GRUCell`` uses ``torch.
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
-from .extensions import BuildVariant, CompiledExtension
-
-
-def _build_variants() -> list[BuildVariant]:
-    """With OpenMP (the gates of large batches split over threads by at::parallel_for) and, where
-    the CPU has them, AVX2 and FMA; then without OpenMP (one thread for the gates)."""
-    base = ["-O3", "-fopenmp-simd", "-fno-math-errno", "-fno-trapping-math"]
-    isa = ["-mavx2", "-mfma"] if torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512") else []
-    name = "recurra_gru_recurrence" + ("_avx2" if isa else "")
-    return [(name, [*base, *isa, "-fopenmp"], ["-fopenmp"]), (name + "_serial", [*base, *isa], [])]
-
+from .extensions import CompiledExtension, cpu_build_variants
 
 EXTENSION = CompiledExtension(
     "gru_recurrence.cpp",
     op="recurra_gru.gru_forward",
-    variants=_build_variants,
+    variants=partial(cpu_build_variants, "recurra_gru_recurrence"),
     what="GRU loop",
     fallback="the GRU uses torch.gru instead",
 )

@@ -38,32 +38,23 @@ bits.
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
 from ..errors import ConfigError, InputValueError, ShapeError, format_shape
-from .extensions import BuildVariant, CompiledExtension
+from .extensions import CompiledExtension, cpu_build_variants
 
 ACTIVATIONS = {"linear": 0, "tanh": 1, "relu": 2}  # the codes the C++ kernel takes
 BACKENDS = ("auto", "cpp", "torch")
 
 
-def _build_variants() -> list[BuildVariant]:
-    """(name, compile flags, link flags) to try in order. The loops are compute-bound in exp: AVX2
-    with FMA makes them about twice as fast, so CPUs that have it (as torch sees them) get a build of
-    their own, named apart so that a machine without it never loads it. Without OpenMP (Apple's
-    clang) the loops still run, on one thread."""
-    base = ["-O3", "-fno-math-errno", "-fno-trapping-math"]
-    isa = ["-mavx2", "-mfma"] if torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512") else []
-    name = "recurra_elementwise_recurrence" + ("_avx2" if isa else "")
-    return [(name, [*base, *isa, "-fopenmp"], ["-fopenmp"]), (name + "_serial", [*base, *isa], [])]
-
-
 EXTENSION = CompiledExtension(
     "elementwise_recurrence.cpp",
     op="recurra_scan.elementwise_recurrence_forward",
-    variants=_build_variants,
+    variants=partial(cpu_build_variants, "recurra_elementwise_recurrence"),
     what="elementwise recurrence",
     fallback="IndRNN and the minimal RNNs use a slower pure-torch loop instead",
 )
