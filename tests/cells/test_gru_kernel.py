@@ -109,3 +109,12 @@ def test_packed_sequences_equal_torch_gru_in_values_and_gradients(dtype, tol, bi
     got = torch.autograd.grad((y * gy).sum() + (h * gh).sum(), inputs)
     for name, a, b in zip(["data", "h0", "W_ih", "U", "b_ih", "b_hh"], got, expected):
         assert_close(a, b, atol=10 * tol, rtol=10 * tol, msg=lambda m, name=name: f"d{name}: {m}")
+
+
+def test_the_loop_refuses_batch_sizes_that_do_not_describe_the_rows():
+    assert gru_kernel.usable(torch.zeros(1))
+    data, h0 = torch.randn(5, 2), torch.zeros(2, 3)
+    weights = [w.detach() for w in _weights(2, 3, torch.float32, bias=True)]
+    for sizes, message in (([2, 2], "do not add up"), ([1, 2, 2], "batch_sizes\\[0\\] == B"), ([2, 1, 2], "non-increasing")):
+        with pytest.raises(RuntimeError, match=message):
+            gru_kernel.gru_packed_sequence(data, torch.tensor(sizes), h0, *weights)

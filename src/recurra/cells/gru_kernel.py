@@ -70,33 +70,6 @@ class _GRURecurrence(torch.autograd.Function):
         return dgi, None, dh0, du, (db if ctx.has_bias else None)
 
 
-def _run(gi: torch.Tensor, batch_sizes: torch.Tensor, h0: torch.Tensor, u: torch.Tensor, b_hh: torch.Tensor | None):
-    """``(y (N, H), h_last (B, H))`` for time-major rows ``gi (N, 3H)``; through autograd when a
-    gradient is wanted."""
-    h0, u = h0.contiguous(), u.contiguous()
-    b_hh = None if b_hh is None else b_hh.contiguous()
-    if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (gi, h0, u, b_hh)):
-        return _GRURecurrence.apply(gi, batch_sizes, h0, u, b_hh)
-    y, h_last, _ = torch.ops.recurra_gru.gru_forward(gi, batch_sizes, h0, u, b_hh if b_hh is not None else gi.new_empty(0), False)
-    return y, h_last
-
-
-def gru_sequence(
-    x: torch.Tensor,
-    h0: torch.Tensor,
-    weight_ih: torch.Tensor,
-    weight_hh: torch.Tensor,
-    bias: torch.Tensor | None,
-    recurrent_bias: torch.Tensor | None,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(y (B, T, H), h_T (B, H))`` for ``x (B, T, F)`` from ``h0 (B, H)`` (equations above); weights
-    in torch's layout (``weight_ih (3H, F)``, ``weight_hh (3H, H)``, biases ``(3H,)`` or ``None``)."""
-    B, T, _ = x.shape
-    gi = F.linear(x.transpose(0, 1), weight_ih, bias).reshape(T * B, -1)  # (T·B, 3H), time-major
-    y, h = _run(gi, torch.full((T,), B, dtype=torch.int64), h0, weight_hh, recurrent_bias)
-    return y.view(T, B, -1).transpose(0, 1).contiguous(), h  # (B, T, H)
-
-
 def gru_packed_sequence(
     data: torch.Tensor,
     batch_sizes: torch.Tensor,
@@ -106,8 +79,24 @@ def gru_packed_sequence(
     bias: torch.Tensor | None,
     recurrent_bias: torch.Tensor | None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The same over a packed batch (``torch.nn.utils.rnn.PackedSequence``'s ``data (N, F)`` and
-    ``batch_sizes (T,)``, rows sorted by decreasing length, ``h0 (B, H)`` in that order): ``(y (N, H),
-    h_last (B, H))``, each row's state after its own last step."""
+    """``(y (N, H), h_last (B, H))`` over a packed batch (``torch.nn.utils.rnn.PackedSequence``'s
+    ``data (N, F)`` and ``batch_sizes (T,)``: time-major rows, sorted by decreasing length; ``h0 (B, H)``
+    in that order), ``h_last`` each row's state after its own last step (equations above); weights in
+    torch's layout (``weight_ih (3H, F)``, ``weight_hh (3H, H)``, biases ``(3H,)`` or ``None``)."""
     gi = F.linear(data, weight_ih, bias).contiguous()  # (N, 3H)
-    return _run(gi, batch_sizes.to(device="cpu", dtype=torch.int64).contiguous(), h0, weight_hh, recurrent_bias)
+    batch_sizes = batch_sizes.to(device="cpu", dtype=torch.int64).contiguous()
+    h0, u = h0.contiguous(), weight_hh.contiguous()
+    b_hh = None if recurrent_bias is None else recurrent_bias.contiguous()
+    if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (gi, h0, u, b_hh)):
+        return _GRURecurrence.apply(gi, batch_sizes, h0, u, b_hh)
+    y, h_last, _ = torch.ops.recurra_gru.gru_forward(gi, batch_sizes, h0, u, b_hh if b_hh is not None else gi.new_empty(0), False)
+    return y, h_last
+
+
+def gru_sequence(x: torch.Tensor, h0: torch.Tensor, *weights: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(y (B, T, H), h_T (B, H))`` for a dense batch ``x (B, T, F)``: the packed loop with every row
+    active at every step; ``weights`` as for ``gru_packed_sequence``."""
+    B, T, F_ = x.shape
+    data = x.transpose(0, 1).reshape(T * B, F_)  # (T·B, F), time-major
+    y, h = gru_packed_sequence(data, torch.full((T,), B, dtype=torch.int64), h0, *weights)
+    return y.view(T, B, -1).transpose(0, 1).contiguous(), h  # (B, T, H)

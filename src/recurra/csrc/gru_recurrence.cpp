@@ -85,59 +85,81 @@ void backward_row(const scalar_t* s, const scalar_t* hp, const scalar_t* gy, sca
   }
 }
 
+// The start of each step's rows: off[t] = batch_sizes[0] + ... + batch_sizes[t - 1], off[T] = N.
+std::vector<int64_t> step_offsets(const at::Tensor& batch_sizes, int64_t B, int64_t N, const char* where) {
+  TORCH_CHECK(batch_sizes.dim() == 1 && batch_sizes.size(0) >= 1 && batch_sizes.scalar_type() == at::kLong &&
+                  batch_sizes.device().is_cpu(),
+              where, ": expected int64 batch_sizes (T >= 1) on the CPU");
+  const int64_t* bs = batch_sizes.data_ptr<int64_t>();
+  const int64_t T = batch_sizes.size(0);
+  TORCH_CHECK(bs[0] == B, where, ": expected batch_sizes[0] == B (every row has a first step)");
+  std::vector<int64_t> off(T + 1, 0);
+  for (int64_t t = 0; t < T; ++t) {
+    TORCH_CHECK(bs[t] >= 1 && (t == 0 || bs[t] <= bs[t - 1]), where, ": expected non-increasing batch_sizes >= 1");
+    off[t + 1] = off[t] + bs[t];
+  }
+  TORCH_CHECK(off[T] == N, where, ": batch_sizes do not add up to the data's rows");
+  return off;
+}
+
+// h_{t-1} of the n rows of step t: h0's first rows at t = 0, then the previous step's outputs (the
+// first n rows of step t - 1: rows keep their place while shorter ones drop off the end).
+at::Tensor previous_states(const at::Tensor& y, const at::Tensor& h0, const std::vector<int64_t>& off, int64_t t,
+                           int64_t n) {
+  return t == 0 ? h0.narrow(0, 0, n) : y.narrow(0, off[t - 1], n);
+}
+
 std::tuple<at::Tensor, at::Tensor, at::Tensor> gru_forward(const at::Tensor& gi, const at::Tensor& batch_sizes,
-                                                                  const at::Tensor& h0, const at::Tensor& u,
-                                                                  const at::Tensor& b_hh, bool save) {
-  TORCH_CHECK(gi.dim() == 2 && gi.is_contiguous(), "gru_forward: expected a contiguous gi (N, 3H)");
-  TORCH_CHECK(batch_sizes.dim() == 1 && batch_sizes.scalar_type() == at::kLong && batch_sizes.device().is_cpu(),
-              "gru_forward: expected int64 batch_sizes on the CPU");
+                                                           const at::Tensor& h0, const at::Tensor& u,
+                                                           const at::Tensor& b_hh, bool save) {
+  TORCH_CHECK(gi.dim() == 2 && gi.is_contiguous() && gi.device().is_cpu(), "gru_forward: expected a contiguous CPU gi (N, 3H)");
   const int64_t N = gi.size(0), H = gi.size(1) / 3, T = batch_sizes.size(0), B = h0.size(0);
-  TORCH_CHECK(gi.size(1) == 3 * H && gi.device().is_cpu(), "gru_forward: expected gi (N, 3H) on the CPU");
+  TORCH_CHECK(gi.size(1) == 3 * H, "gru_forward: expected gi (N, 3H)");
   TORCH_CHECK(h0.dim() == 2 && h0.size(1) == H && h0.is_contiguous() && u.is_contiguous() && u.size(0) == 3 * H &&
                   u.size(1) == H,
               "gru_forward: expected h0 (B, H) and u (3H, H), contiguous");
   TORCH_CHECK(h0.scalar_type() == gi.scalar_type() && u.scalar_type() == gi.scalar_type(), "gru_forward: one dtype");
   TORCH_CHECK(b_hh.numel() == 0 || (b_hh.dim() == 1 && b_hh.size(0) == 3 * H), "gru_forward: expected b_hh (3H) or empty");
-  const int64_t* bs = batch_sizes.data_ptr<int64_t>();
+  const std::vector<int64_t> off = step_offsets(batch_sizes, B, N, "gru_forward");
   at::Tensor y = at::empty({N, H}, gi.options());
   at::Tensor saved = save ? at::empty({N, 4 * H}, gi.options()) : at::empty({0}, gi.options());
-  at::Tensor h = h0.clone();  // (B, H): the running state
   at::Tensor gh = at::empty({B, 3 * H}, gi.options());
   const at::Tensor ut = u.t();
   const bool bias = b_hh.numel() > 0;
   AT_DISPATCH_FLOATING_TYPES(gi.scalar_type(), "gru_forward", [&] {
     const scalar_t* gi_p = gi.data_ptr<scalar_t>();
+    const scalar_t* h0_p = h0.data_ptr<scalar_t>();
     scalar_t* y_p = y.data_ptr<scalar_t>();
     scalar_t* s_p = save ? saved.data_ptr<scalar_t>() : nullptr;
-    scalar_t* h_p = h.data_ptr<scalar_t>();
     const scalar_t* gh_p = gh.data_ptr<scalar_t>();
-    int64_t offset = 0;
     for (int64_t t = 0; t < T; ++t) {
-      const int64_t n = bs[t];
-      TORCH_CHECK(n >= 1 && n <= B && offset + n <= N, "gru_forward: batch_sizes do not match the data");
+      const int64_t n = off[t + 1] - off[t];
       at::Tensor gh_t = gh.narrow(0, 0, n);
       if (bias) {
-        at::addmm_out(gh_t, b_hh, h.narrow(0, 0, n), ut);
+        at::addmm_out(gh_t, b_hh, previous_states(y, h0, off, t, n), ut);
       } else {
-        at::mm_out(gh_t, h.narrow(0, 0, n), ut);
+        at::mm_out(gh_t, previous_states(y, h0, off, t, n), ut);
       }
       at::parallel_for(0, n, row_grain(H), [&](int64_t begin, int64_t end) {
         for (int64_t b = begin; b < end; ++b) {
-          const int64_t row = offset + b;
-          scalar_t* out = y_p + row * H;
+          const int64_t row = off[t] + b;
+          const scalar_t* hp = t == 0 ? h0_p + b * H : y_p + (off[t - 1] + b) * H;
           if (s_p != nullptr) {
-            forward_row<scalar_t, true>(gi_p + row * 3 * H, gh_p + b * 3 * H, h_p + b * H, out, s_p + row * 4 * H, H);
+            forward_row<scalar_t, true>(gi_p + row * 3 * H, gh_p + b * 3 * H, hp, y_p + row * H, s_p + row * 4 * H, H);
           } else {
-            forward_row<scalar_t, false>(gi_p + row * 3 * H, gh_p + b * 3 * H, h_p + b * H, out, nullptr, H);
+            forward_row<scalar_t, false>(gi_p + row * 3 * H, gh_p + b * 3 * H, hp, y_p + row * H, nullptr, H);
           }
-          std::copy(out, out + H, h_p + b * H);
         }
       });
-      offset += n;
     }
-    TORCH_CHECK(offset == N, "gru_forward: batch_sizes do not add up to the data's rows");
   });
-  return {y, h, saved};
+  // each row's last state: rows [n_{t+1}, n_t) have their last step at t
+  at::Tensor h_last = at::empty({B, H}, gi.options());
+  for (int64_t t = 0; t < T; ++t) {
+    const int64_t n = off[t + 1] - off[t], n_next = t + 1 < T ? off[t + 2] - off[t + 1] : 0;
+    if (n_next < n) h_last.narrow(0, n_next, n - n_next).copy_(y.narrow(0, off[t] + n_next, n - n_next));
+  }
+  return {y, h_last, saved};
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> gru_backward(
@@ -147,10 +169,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> gru_backward(
   TORCH_CHECK(saved.dim() == 2 && saved.size(0) == N && saved.size(1) == 4 * H, "gru_backward: expected saved (N, 4H)");
   TORCH_CHECK(grad_y.numel() == 0 || (grad_y.sizes() == y.sizes() && grad_y.is_contiguous()), "gru_backward: grad_y");
   TORCH_CHECK(grad_h.numel() == 0 || (grad_h.sizes() == h0.sizes() && grad_h.is_contiguous()), "gru_backward: grad_h");
-  const int64_t* bs = batch_sizes.data_ptr<int64_t>();
-  std::vector<int64_t> off(T + 1, 0);
-  for (int64_t t = 0; t < T; ++t) off[t + 1] = off[t] + bs[t];
-  TORCH_CHECK(off[T] == N, "gru_backward: batch_sizes do not add up to the data's rows");
+  const std::vector<int64_t> off = step_offsets(batch_sizes, B, N, "gru_backward");
   at::Tensor dh = grad_h.numel() > 0 ? grad_h.clone() : at::zeros({B, H}, y.options());
   at::Tensor dgi = at::empty({N, 3 * H}, y.options());
   at::Tensor dgh = at::empty({N, 3 * H}, y.options());
@@ -164,7 +183,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> gru_backward(
     scalar_t* dgi_p = dgi.data_ptr<scalar_t>();
     scalar_t* dgh_p = dgh.data_ptr<scalar_t>();
     for (int64_t t = T - 1; t >= 0; --t) {
-      const int64_t n = bs[t];
+      const int64_t n = off[t + 1] - off[t];
       at::parallel_for(0, n, row_grain(H), [&](int64_t begin, int64_t end) {
         for (int64_t b = begin; b < end; ++b) {
           const int64_t row = off[t] + b;
@@ -181,11 +200,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> gru_backward(
       dh.narrow(0, 0, n).addmm_(dgh.narrow(0, off[t], n), u);
     }
   });
-  // h_{t-1} of every packed row: h0's first rows at t = 0, then the previous step's outputs
-  std::vector<at::Tensor> prev;
+  std::vector<at::Tensor> prev;  // h_{t-1} of every row, in row order
   prev.reserve(T);
-  prev.push_back(h0.narrow(0, 0, bs[0]));
-  for (int64_t t = 1; t < T; ++t) prev.push_back(y.narrow(0, off[t - 1], bs[t]));
+  for (int64_t t = 0; t < T; ++t) prev.push_back(previous_states(y, h0, off, t, off[t + 1] - off[t]));
   at::Tensor du = at::mm(dgh.t(), at::cat(prev, 0));
   at::Tensor db = bias ? dgh.sum(0) : at::empty({0}, y.options());
   return {dgi, dh, du, db};
