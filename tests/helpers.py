@@ -265,3 +265,22 @@ def gradcheck_step(cell, batch: int = 2, recurrent_mask: torch.Tensor | None = N
         return torch.func.functional_call(step, dict(zip(names, rest[n_state:])), (x, *rest[:n_state]))
 
     return torch.autograd.gradcheck(f, (x, *state, *params), eps=1e-6, atol=1e-7)
+
+
+def rewrite_model_file(directory: Any, name: str, data: bytes | None) -> None:
+    """Replace (or with ``None`` remove) one file of a saved model directory and record the change in its
+    manifest, as a tool that writes a consistent directory would: what recurra then reads is the content,
+    not a checksum mismatch."""
+    import hashlib
+    import json
+    from pathlib import Path
+
+    directory = Path(directory)
+    manifest = json.loads((directory / "manifest.json").read_text())
+    if data is None:
+        (directory / name).unlink()
+        manifest["files"].pop(name, None)
+    else:
+        (directory / name).write_bytes(data)
+        manifest["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    (directory / "manifest.json").write_text(json.dumps(manifest))

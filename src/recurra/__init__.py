@@ -5,9 +5,11 @@ cell with a reference implementation of its equations and a fused fast path, and
 ``Sequential`` model with ``compile`` / ``fit`` / ``evaluate`` / ``predict`` / ``save``.
 """
 
-from . import activations, cells, errors, initializers, inspect, layers, train
+from . import activations, cells, errors, initializers, inspect, layers, registry, train
+from ._version import __version__ as __version__
 from .esn import EchoStateNetwork
-from .io import load_model, load_weights, save_model, save_weights
+from .forecast import BacktestResult, Forecaster, load_forecaster
+from .io import load, load_model, load_weights, save_model, save_weights
 from .layers import (
     GRU,
     LSTM,
@@ -27,8 +29,8 @@ from .layers import (
     SimpleRNN,
     TimeDistributed,
 )
-from .model import Model, Sequential, register_model
-from .tasks import BacktestResult, Forecaster, load_forecaster
+from .model import Model, Sequential
+from .registry import register_model
 from .text import LanguageModel, SequenceClassifier, load_classifier, load_language_model
 from .train import (
     CSVLogger,
@@ -40,8 +42,6 @@ from .train import (
     Trainer,
     set_seed,
 )
-
-__version__ = "0.1.0"
 
 __all__ = [
     "activations",
@@ -80,6 +80,8 @@ __all__ = [
     "CSVLogger",
     "LambdaCallback",
     "TerminateOnNaN",
+    "load",
+    "registry",
     "save_model",
     "load_model",
     "save_weights",

@@ -52,14 +52,15 @@ from .data.tasks import Task, make_task
 from .errors import ConfigError, unknown_name
 from .esn import EchoStateNetwork
 from .io import save_model
-from .layers import GRU, LSTM, Dense, IndRNN, MinGRU, MinLSTM, SimpleRNN
+from .layers import Dense
+from .layers.family import recurrent_layer
 from .model import Sequential
 from .train import Trainer, set_seed
 from .train.callbacks import Callback
 from .train.optimizers import Optimizer
 
-CELLS = ("rnn", "lstm", "gru", "indrnn", "mingru", "minlstm", "esn", "mlp")
-RECURRENT = ("rnn", "lstm", "gru", "indrnn", "mingru", "minlstm")
+RECURRENT = ("rnn", "lstm", "gru", "indrnn", "mingru", "minlstm")  # the family, in the order tables list it
+CELLS = (*RECURRENT, "esn", "mlp")
 _LIMIT_UNITS = 1_000_000
 
 
@@ -150,18 +151,11 @@ def build_model(cell: str, units: int, task: Task, layers: int = 1) -> nn.Module
     T, F, O = task.length, task.features, task.n_outputs
     if cell == "mlp":
         return FlatMLP(T, F, units, (T, O) if per_step else (O,), classify)
-    makers = {
-        "rnn": lambda **kw: SimpleRNN(units, **kw),
-        "lstm": lambda **kw: LSTM(units, **kw),
-        "gru": lambda **kw: GRU(units, **kw),
-        "indrnn": lambda **kw: IndRNN(units, recurrent_max=2.0 ** (1.0 / T), **kw),
-        "mingru": lambda **kw: MinGRU(units, **kw),
-        "minlstm": lambda **kw: MinLSTM(units, **kw),
-    }
-    if cell not in makers:
+    if cell not in RECURRENT:
         raise unknown_name("cell", cell, [c for c in CELLS if c != "esn"])
+    extra = {"recurrent_max": 2.0 ** (1.0 / T)} if cell == "indrnn" else {}  # |u| <= 2^(1/T), as in Li et al.
     stack = [
-        makers[cell](return_sequences=per_step or i < layers - 1, **({"input_shape": (T, F)} if i == 0 else {}))
+        recurrent_layer(cell, units, return_sequences=per_step or i < layers - 1, input_shape=(T, F) if i == 0 else None, **extra)
         for i in range(layers)
     ]
     return Sequential([*stack, Dense(O, activation="softmax" if classify else None)])

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .data.synthetic import seasonal_series, windows
-from .layers import GRU, LSTM, Dense, SimpleRNN
+from .layers import Dense
+from .layers.family import CELLS as FAMILY
 from .model import Sequential
 from .train.optimizers import Adam
 from .train.trainer import set_seed
 
-CELLS = {"lstm": LSTM, "gru": GRU, "rnn": SimpleRNN}
+CELLS = {name: FAMILY[name] for name in ("lstm", "gru", "rnn")}  # the cells the demo offers
 
 
 @dataclass

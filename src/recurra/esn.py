@@ -24,7 +24,8 @@ from torch import nn
 
 from .cells.reservoir import BACKENDS, ReservoirCell, ReservoirState, check_reservoir_args, draw_seed, run_reservoir
 from .errors import ConfigError, InputValueError, NotBuiltError, ShapeError, format_shape
-from .model import register_model
+from .io import save_model
+from .registry import register_model
 
 F64 = torch.float64
 _CHUNK_VALUES = 1 << 22  # fit and predict run long series in chunks of about this many state values (32 MB)
@@ -531,8 +532,6 @@ class EchoStateNetwork(nn.Module):
     # -- saving -----------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
         """Write ``path/config.json`` and ``path/weights.safetensors`` (atomically; no pickle)."""
-        from .io import save_model
-
         save_model(self, path)
 
     def get_config(self) -> dict[str, Any]:

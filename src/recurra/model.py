@@ -16,18 +16,14 @@ import torch
 from torch import nn
 
 from .errors import ConfigError, NotBuiltError, ShapeError, format_shape
+from .io import save_model
 from .layers.base import Layer
+from .layers.carry import keep_carried_state
 from .layers.core import Input
 from .layers.wrappers import layer_from_config, layer_to_config
-from .train.trainer import Trainer, keep_carried_state
-
-MODELS: dict[str, type[Model]] = {}
-
-
-def register_model(cls: type[Model]) -> type[Model]:
-    """Make a ``Model`` subclass loadable by name (it must implement ``get_config``/``from_config``)."""
-    MODELS[cls.__name__] = cls
-    return cls
+from .registry import MODELS as MODELS  # re-exported: the model registry lives in recurra.registry
+from .registry import register_model as register_model
+from .train.trainer import Trainer
 
 
 class Model(nn.Module):
@@ -71,10 +67,13 @@ class Model(nn.Module):
         trainer = self._trainer if self._trainer is not None else Trainer(self, host=self)
         return trainer.predict(x, batch_size=batch_size, verbose=verbose)
 
-    def save(self, path: str | os.PathLike) -> None:
-        """Write ``path/config.json`` and ``path/weights.safetensors`` (atomically; no pickle)."""
-        from .io import save_model
+    def compile_config(self) -> dict[str, Any] | None:
+        """The JSON form of the ``compile`` arguments (``None`` before ``compile`` or when not serialisable)."""
+        return self._trainer.compile_config() if self._trainer is not None else None
 
+    def save(self, path: str | os.PathLike) -> None:
+        """Write ``path/config.json``, ``path/weights.safetensors`` and ``path/manifest.json``
+        (as one unit: a crash leaves the previous model or this one; no pickle)."""
         save_model(self, path)
 
     def get_config(self) -> dict[str, Any]:

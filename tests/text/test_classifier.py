@@ -11,6 +11,8 @@ from recurra.errors import ConfigError, InputValueError, ModelFileError, ShapeEr
 from recurra.text import SequenceClassifier, load_classifier
 from recurra.text.classifier import classification_report
 
+from ..helpers import rewrite_model_file
+
 POS = ["good", "great", "fine", "lovely", "superb"]
 NEG = ["bad", "awful", "poor", "dull", "boring"]
 FILL = ["the", "film", "was", "a", "plot", "and", "very", "with", "actors"]
@@ -99,12 +101,13 @@ def test_save_and_load(data, tmp_path):
     (texts, labels), (test_x, _) = data
     clf = SequenceClassifier(cell="gru", units=8, embedding=8, epochs=1, validation=0).fit(texts[:50], labels[:50])
     clf.save(tmp_path / "clf")
-    assert sorted(p.name for p in (tmp_path / "clf").iterdir()) == ["config.json", "vocab.json", "weights.safetensors"]
+    files = sorted(p.name for p in (tmp_path / "clf").iterdir())
+    assert files == ["config.json", "manifest.json", "vocab.json", "weights.safetensors"]
     again = load_classifier(tmp_path / "clf")
     np.testing.assert_allclose(again.predict_proba(test_x), clf.predict_proba(test_x), atol=1e-7)
     assert again.classes_ == clf.classes_
     with pytest.raises(ModelFileError, match="expected format 'recurra.sequence_classifier', got 'recurra.language_model'"):
-        (tmp_path / "clf" / "config.json").write_text('{"format": "recurra.language_model", "config": {}}')
+        rewrite_model_file(tmp_path / "clf", "config.json", b'{"format": "recurra.language_model", "config": {}}')
         load_classifier(tmp_path / "clf")
 
 

@@ -13,6 +13,8 @@ from recurra.errors import ConfigError, InputValueError, ModelFileError, NotBuil
 from recurra.text import LanguageModel, bundled_text, load_language_model
 from recurra.text.generation import filter_logits
 
+from ..helpers import rewrite_model_file
+
 TEXT = "\n".join(["el perro come pan", "el gato come pez", "la niña come pan", "el niño bebe agua", "la perra bebe leche"] * 12)
 
 
@@ -83,7 +85,8 @@ def test_filter_logits_keeps_the_top_k_and_the_nucleus():
 
 def test_save_and_load_give_the_same_model(char_lm, tmp_path):
     char_lm.save(tmp_path / "lm")
-    assert sorted(p.name for p in (tmp_path / "lm").iterdir()) == ["config.json", "vocab.json", "weights.safetensors"]
+    files = sorted(p.name for p in (tmp_path / "lm").iterdir())
+    assert files == ["config.json", "manifest.json", "vocab.json", "weights.safetensors"]
     again = load_language_model(tmp_path / "lm")
     assert again.vocab == char_lm.vocab and again.metrics == char_lm.metrics
     p, q = char_lm.next_token_probabilities("el pe"), again.next_token_probabilities("el pe")
@@ -91,7 +94,7 @@ def test_save_and_load_give_the_same_model(char_lm, tmp_path):
     assert sum(p.values()) == pytest.approx(1.0)
     with pytest.raises(ModelFileError, match="does not exist"):
         load_language_model(tmp_path / "missing")
-    (tmp_path / "lm" / "config.json").write_text('{"format": "recurra.model"}')
+    rewrite_model_file(tmp_path / "lm", "config.json", b'{"format": "recurra.model"}')
     with pytest.raises(ModelFileError, match="not a recurra language model config: expected format 'recurra.language_model'"):
         load_language_model(tmp_path / "lm")
 

@@ -143,7 +143,7 @@ def test_checkpoint_every_epoch_with_logged_names(tmp_path):
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == [f"m-{e + 1}-{loss:.2f}" for e, loss in enumerate(history.history["loss"])]
     for name in names:
-        assert sorted(p.name for p in (tmp_path / name).iterdir()) == ["config.json", "weights.safetensors"]
+        assert sorted(p.name for p in (tmp_path / name).iterdir()) == ["config.json", "manifest.json", "weights.safetensors"]
 
 
 def test_checkpoint_weights_only(tmp_path):

@@ -18,6 +18,9 @@ A cell is a ``torch.nn.Module`` with
   ``recurra.inspect.trace`` records. recurra's cells write their equations once, here, and the base
   class's ``step`` returns the output field of the new state; a cell may write ``step`` alone
   instead, and then its quantities are the tensors of its new state;
+- ``quantities`` (optional): ``{name: equation}`` for each quantity ``step_quantities`` returns, in
+  the code's symbols, and ``gates``: the names whose values lie in ``[0, 1]``; ``recurra.inspect``
+  reads both to label its traces (the equations are written here, next to the code, and nowhere else);
 - ``fused_reason() -> str | None``: why the fused kernel cannot run this cell's options, or ``None``;
 - ``fused(x, state) -> (y, state)`` over a whole ``(B, T, F)`` batch, and
   ``fused_packed(data, batch_sizes, state)`` over a packed batch, when ``fused_reason()`` is ``None``.
@@ -42,6 +45,17 @@ class RecurrentCell(nn.Module):
     State: type = NamedTuple
     units: int
     input_size: int
+    quantities: dict[str, str] = {}  # name -> its equation, for each quantity step_quantities returns
+    gates: frozenset[str] = frozenset()  # the quantities whose values lie in [0, 1]
+
+    @property
+    def trace_output(self) -> str:
+        """The quantity that is the layer's output ``y_t`` (``"a"`` for the LSTM, else ``output_state``)."""
+        return getattr(self, "output_state", "h")
+
+    def trace_reason(self) -> str | None:
+        """Why ``recurra.inspect.trace`` cannot replay this cell from its inputs alone, or ``None``."""
+        return None
 
     def zero_state(self, batch: int, *, dtype: torch.dtype, device: torch.device) -> Any:
         """The all-zeros initial state for a batch of ``batch`` sequences."""

@@ -183,6 +183,19 @@ class SimpleRNNCell(RecurrentCell):
         return self.State(*(torch.zeros(batch, sizes[f], dtype=dtype, device=device) for f in self.State._fields))
 
     # -- the reference step: the module docstring's equations -------------------------------------
+    @property
+    def quantities(self) -> dict[str, str]:
+        feedback = {
+            "lateral": "W_hh h_{t-1}",
+            "direct": "w_hh ⊙ h_{t-1}",
+            "indirect": "W_yh y_{t-1}",
+            "complete": "W_hh h_{t-1} + W_yh y_{t-1}",
+        }[self.feedback]
+        found = {"h": f"state h_t = act(W_xh x_t + {feedback} + b_h)"}
+        if self.feedback in _WITH_OUTPUT:
+            found["y"] = "output y_t = W_hy h_t + b_y"
+        return found
+
     def step_quantities(self, x_t, state, recurrent_mask=None):
         W_xh, b_h = self.weight_ih, self.bias
         z = x_t @ W_xh.T  # (B, F) @ (F, H) -> (B, H)

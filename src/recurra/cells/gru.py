@@ -73,6 +73,14 @@ class GRUCell(RecurrentCell):
         with_rec_bias = use_bias and reset_after
         self.recurrent_bias = self._new_weight(3 * units, init=bias_initializer, **kw) if with_rec_bias else None
 
+    quantities = {
+        "z": "update gate z_t = σ(W_z x_t + b_z + U_z h_{t-1} + b'_z)",
+        "r": "reset gate r_t = σ(W_r x_t + b_r + U_r h_{t-1} + b'_r)",
+        "h_tilde": "candidate h~_t",
+        "h": "state h_t = z_t ⊙ h_{t-1} + (1 - z_t) ⊙ h~_t",
+    }
+    gates = frozenset({"z", "r"})
+
     def step_quantities(self, x_t, state, recurrent_mask=None):
         W_r, W_z, W_h = self.weight_ih.chunk(3, 0)
         U_r, U_z, U_h = self.weight_hh.chunk(3, 0)

@@ -104,6 +104,8 @@ class IndRNNCell(RecurrentCell):
         u = self.weight_hh
         return u if self.recurrent_max is None else u.clamp(-self.recurrent_max, self.recurrent_max)
 
+    quantities = {"h": "state h_t = act(W x_t + u ⊙ h_{t-1} + b)"}
+
     def step_quantities(self, x_t, state, recurrent_mask=None):
         W, u, b = self.weight_ih, self.recurrent_weight(), self.bias
         h_prev = recurrent_input(state.h, recurrent_mask)

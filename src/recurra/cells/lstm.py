@@ -75,6 +75,17 @@ class LSTMCell(RecurrentCell):
             with torch.no_grad():
                 self.bias[units : 2 * units] = 1.0  # b_f = 1 (Jozefowicz et al., 2015)
 
+    quantities = {
+        "f": "forget gate f_t = σ(W_f x_t + U_f a_{t-1} + b_f)",
+        "u": "update gate u_t = σ(W_u x_t + U_u a_{t-1} + b_u)",
+        "c_tilde": "candidate c~_t = tanh(W_c x_t + U_c a_{t-1} + b_c)",
+        "c": "cell state c_t = f_t ⊙ c_{t-1} + u_t ⊙ c~_t",
+        "o": "output gate o_t = σ(W_o x_t + U_o a_{t-1} + b_o)",
+        "a": "hidden state a_t = o_t ⊙ tanh(c_t)",
+    }
+    gates = frozenset({"f", "u", "o"})
+    trace_output = "a"
+
     def step_quantities(self, x_t, state, recurrent_mask=None):
         W_u, W_f, W_c, W_o = self.weight_ih.chunk(4, 0)
         U_u, U_f, U_c, U_o = self.weight_hh.chunk(4, 0)

@@ -193,6 +193,13 @@ class MinGRUCell(_MinimalCell):
     n_blocks = 2
     kind = "min_gru"
 
+    quantities = {
+        "z": "update gate z_t = σ(W_z x_t + b_z)",
+        "h_tilde": "candidate h~_t = g(W_h x_t + b_h)",
+        "h": "state h_t = (1 - z_t) ⊙ h_{t-1} + z_t ⊙ h~_t",
+    }
+    gates = frozenset({"z"})
+
     def step_quantities(self, x_t, state, recurrent_mask=None):
         (W_z, W_h), (b_z, b_h) = self._blocks()
         h_prev = state.h
@@ -224,6 +231,16 @@ class MinLSTMCell(_MinimalCell):
     State = MinLSTMState
     n_blocks = 3
     kind = "min_lstm"
+
+    quantities = {
+        "f": "forget gate f_t = σ(W_f x_t + b_f)",
+        "i": "input gate i_t = σ(W_i x_t + b_i)",
+        "f_prime": "f'_t = f_t / (f_t + i_t)",
+        "i_prime": "i'_t = i_t / (f_t + i_t)",
+        "h_tilde": "candidate h~_t = g(W_h x_t + b_h)",
+        "h": "state h_t = f'_t ⊙ h_{t-1} + i'_t ⊙ h~_t",
+    }
+    gates = frozenset({"f", "i", "f_prime", "i_prime"})
 
     def step_quantities(self, x_t, state, recurrent_mask=None):
         (W_f, W_i, W_h), (b_f, b_i, b_h) = self._blocks()

@@ -432,6 +432,13 @@ class ReservoirCell(RecurrentCell):
         _, new_state = self.step_quantities(u_t, state, recurrent_mask, y_prev=y_prev)
         return new_state.h, new_state
 
+    quantities = {"h": "reservoir state x_t = (1 - α) x_{t-1} + α tanh(W_in [1; u_t] + W x_{t-1})"}
+
+    def trace_reason(self) -> str | None:
+        if self.W_fb is not None:
+            return "a reservoir with output feedback (it needs the outputs y_{t-1})"
+        return None
+
     def step_quantities(self, u_t, state, recurrent_mask=None, *, y_prev=None):
         """``step`` with its quantity: ``{"h": x_t}``."""
         if recurrent_mask is not None:

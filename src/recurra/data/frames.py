@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, SeriesError
+from ..limits import MAX_VALUE
 
 FILLS = ("ffill", "interpolate", "zero")
 # calendar feature -> (function of a DatetimeIndex giving a position in the cycle, cycle length)
@@ -92,6 +93,22 @@ def parse_times(column: pd.Series, name: str) -> pd.Series:
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise SeriesError(f"cannot read {column.iloc[row]!r} in the time column {name!r} (row {row}) as a date")
     return parsed
+
+
+def _check_magnitudes(values: np.ndarray, rows: np.ndarray, columns: list[str], times: np.ndarray, where: str) -> None:
+    """Refuse infinities and values beyond float32's range (the networks compute in float32, where they
+    become infinite), naming the first by column, row and time."""
+    with np.errstate(invalid="ignore"):
+        bad = np.isinf(values) | (np.abs(values) > MAX_VALUE)
+    if bad.any():
+        i, c = np.argwhere(bad)[0]
+        v = values[i, c]
+        beyond = f"the value {v:.4g}, beyond float32's range (|v| <= {MAX_VALUE:.4g}),"
+        what = f"an infinite value ({v})" if np.isinf(v) else beyond
+        raise SeriesError(
+            f"{what} in column {columns[c]!r} at row {rows[i]} ({_fmt(times[i])}){where}: {int(bad.sum())} such value(s) in all; "
+            "expected finite numbers a model can be trained on (rescale the column, or remove those rows)"
+        )
 
 
 def infer_freq(times: pd.Index) -> str | int | None:
@@ -294,6 +311,7 @@ def check_frame(
                 f"that starts at {_fmt(tv[0])}"
             )
         frame = pd.DataFrame(df[columns].iloc[rows].to_numpy(dtype=np.float64), index=index, columns=columns)
+        _check_magnitudes(frame.to_numpy(), rows, columns, tv, where)
         missing = len(grid) - len(index)
         if missing and fill is None:
             gap = grid[~grid.isin(index)][0]

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, ModelFileError
+from ..errors import ConfigError, InputValueError, ModelFileError
 
 SCALERS = ("standard", "minmax", "robust", "none")
 
@@ -48,6 +48,13 @@ class Scaler:
         else:
             shift, scale = np.zeros(v.shape[1]), np.ones(v.shape[1])
         scale = np.where(scale > 1e-12 * np.maximum(1.0, np.abs(shift)), scale, 1.0)
+        if not (np.isfinite(shift).all() and np.isfinite(scale).all()):
+            c = int(np.flatnonzero(~(np.isfinite(shift) & np.isfinite(scale)))[0])
+            where = "" if series_id is None else f" of series {series_id!r}"
+            raise InputValueError(
+                f"cannot scale column {c}{where}: its {self.kind} scaling overflows (shift {shift[c]}, scale {scale[c]}); "
+                "the values are too large to train on: rescale them"
+            )
         self.params[self.key(series_id)] = (shift, scale)
 
     def has(self, series_id: Any) -> bool:
@@ -87,8 +94,11 @@ class Scaler:
             scaler = cls(document["kind"])
             for k, p in document["series"].items():
                 shift, scale = np.asarray(p["shift"], dtype=np.float64), np.asarray(p["scale"], dtype=np.float64)
-                if shift.shape != scale.shape or shift.ndim != 1 or not (scale > 0).all():
-                    raise ValueError(f"bad shift/scale for series {k!r}")
+                if shift.shape != scale.shape or shift.ndim != 1:
+                    raise ValueError(f"series {k!r}: expected a shift and a scale per column, got {shift.shape}, {scale.shape}")
+                if not (np.isfinite(shift).all() and np.isfinite(scale).all() and (scale > 0).all()):
+                    found = f"{shift.tolist()}, {scale.tolist()}"
+                    raise ValueError(f"series {k!r}: expected finite shifts and finite positive scales, got {found}")
                 scaler.params[str(k)] = (shift, scale)
         except (KeyError, TypeError, ValueError, ConfigError, AttributeError) as e:
             raise ModelFileError(f"the scaler file is damaged ({e})") from None

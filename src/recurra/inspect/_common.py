@@ -10,9 +10,9 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError, NotBuiltError
+from ..layers.carry import keep_carried_state
 from ..layers.recurrent import Recurrent
 from ..train.inputs import to_tensor
-from ..train.trainer import keep_carried_state
 
 
 def recurrent_layers(module: nn.Module) -> list[Recurrent]:

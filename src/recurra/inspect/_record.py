@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Iterator
 
-from ..layers.recurrent import Recurrent
+from ..layers.recurrent import Recurrent, StepRecorder
 
 
-class Recording:
+class Recording(StepRecorder):
     """What one call of a recurrent layer went through, in the order it ran the steps.
 
     ``states[0]`` is the initial state ``s_0`` as a fresh leaf that requires gradients (same values
@@ -21,36 +21,27 @@ class Recording:
         self.states: list[Any] = []
         self.final: Any = None
 
+    def start(self, state: Any) -> Any:
+        leaf = type(state)(*[s.detach().clone().requires_grad_(True) for s in state])  # s_0, a leaf
+        self.states.append(leaf)
+        return leaf
+
+    def step(self, t: int, state: Any) -> None:
+        self.states.append(state)
+
+    def end(self, state: Any) -> None:
+        self.final = state
+
 
 @contextlib.contextmanager
 def recording(layer: Recurrent) -> Iterator[Recording]:
     """Within the block, ``layer`` runs its reference loop (``cell.step`` per step: the same numbers as
-    its fast kernels, which the tests check) and records every state into the returned ``Recording``.
-    The layer's ``implementation`` and ``kernel`` are restored afterwards."""
+    its fast kernels, which the tests check) and records every state into the returned ``Recording``
+    (through the layer's public ``record_steps`` hook). The layer's ``kernel`` is restored afterwards."""
     rec = Recording()
-    cell = layer.cell
-    step = cell.step
-    run = layer._run_reference
-
-    def recording_run(x, mask, state, recurrent_mask):
-        leaf = cell.State(*[s.detach().clone().requires_grad_(True) for s in state])  # s_0, a leaf
-        rec.states.append(leaf)
-        y, final = run(x, mask, leaf, recurrent_mask)
-        rec.final = final
-        return y, final
-
-    def recording_step(x_t, state, *args, **kwargs):
-        y_t, new_state = step(x_t, state, *args, **kwargs)
-        rec.states.append(new_state)
-        return y_t, new_state
-
-    saved = layer.implementation, layer.kernel
-    object.__setattr__(layer, "_run_reference", recording_run)
-    object.__setattr__(cell, "step", recording_step)
-    layer.implementation = "reference"
+    kernel = layer.kernel
     try:
-        yield rec
+        with layer.record_steps(rec):
+            yield rec
     finally:
-        del layer.__dict__["_run_reference"]
-        del cell.__dict__["step"]
-        layer.implementation, layer.kernel = saved
+        layer.kernel = kernel

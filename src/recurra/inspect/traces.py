@@ -33,50 +33,16 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from ..cells.gru import GRUCell
-from ..cells.indrnn import IndRNNCell
-from ..cells.lstm import LSTMCell
-from ..cells.minimal import MinGRUCell, MinLSTMCell
-from ..cells.reservoir import ReservoirCell
 from ..errors import ConfigError, ShapeError, format_shape
 from ..layers.masking import resolve_mask
 from ..layers.recurrent import Recurrent, check_sequence_input
 from . import _plot
 from ._common import as_tensor, dtype_of, find_recurrent, layer_input, require_built
 
-GATES = {"f", "u", "o", "z", "r", "i", "f_prime", "i_prime"}  # values in [0, 1] (sigmoid gates)
 
-DESCRIPTIONS = {
-    LSTMCell: {
-        "f": "forget gate f_t = σ(W_f x_t + U_f a_{t-1} + b_f)",
-        "u": "update gate u_t = σ(W_u x_t + U_u a_{t-1} + b_u)",
-        "c_tilde": "candidate c~_t = tanh(W_c x_t + U_c a_{t-1} + b_c)",
-        "c": "cell state c_t = f_t ⊙ c_{t-1} + u_t ⊙ c~_t",
-        "o": "output gate o_t = σ(W_o x_t + U_o a_{t-1} + b_o)",
-        "a": "hidden state a_t = o_t ⊙ tanh(c_t)",
-    },
-    GRUCell: {
-        "z": "update gate z_t = σ(W_z x_t + b_z + U_z h_{t-1} + b'_z)",
-        "r": "reset gate r_t = σ(W_r x_t + b_r + U_r h_{t-1} + b'_r)",
-        "h_tilde": "candidate h~_t",
-        "h": "state h_t = z_t ⊙ h_{t-1} + (1 - z_t) ⊙ h~_t",
-    },
-    IndRNNCell: {"h": "state h_t = act(W x_t + u ⊙ h_{t-1} + b)"},
-    MinGRUCell: {
-        "z": "update gate z_t = σ(W_z x_t + b_z)",
-        "h_tilde": "candidate h~_t = g(W_h x_t + b_h)",
-        "h": "state h_t = (1 - z_t) ⊙ h_{t-1} + z_t ⊙ h~_t",
-    },
-    MinLSTMCell: {
-        "f": "forget gate f_t = σ(W_f x_t + b_f)",
-        "i": "input gate i_t = σ(W_i x_t + b_i)",
-        "f_prime": "f'_t = f_t / (f_t + i_t)",
-        "i_prime": "i'_t = i_t / (f_t + i_t)",
-        "h_tilde": "candidate h~_t = g(W_h x_t + b_h)",
-        "h": "state h_t = f'_t ⊙ h_{t-1} + i'_t ⊙ h~_t",
-    },
-    ReservoirCell: {"h": "reservoir state x_t = (1 - α) x_{t-1} + α tanh(W_in [1; u_t] + W x_{t-1})"},
-}
+def descriptions_of(cell: Any) -> dict[str, str]:
+    """The equation of each quantity, as the cell declares it (``RecurrentCell.quantities``)."""
+    return dict(getattr(cell, "quantities", {}) or {})
 
 
 @dataclass
@@ -95,6 +61,7 @@ class Trace:
     descriptions: dict[str, str] = field(default_factory=dict)
     output: str = "h"
     go_backwards: bool = False
+    gates: set[str] = field(default_factory=set)  # quantities in [0, 1], drawn on that fixed scale
 
     def __getitem__(self, name: str) -> np.ndarray:
         if name not in self.values:
@@ -111,8 +78,9 @@ class Trace:
 def _step_quantities(cell, x_t, state):
     """One step of ``cell`` with every named quantity of its equations (``RecurrentCell.step_quantities``:
     the same code as its ``step``); a cell without that method gives its new state's tensors."""
-    if isinstance(cell, ReservoirCell) and cell.W_fb is not None:
-        raise ConfigError("trace cannot run a reservoir with output feedback (it needs the outputs y_{t-1})")
+    reason = cell.trace_reason() if hasattr(cell, "trace_reason") else None
+    if reason:
+        raise ConfigError(f"trace cannot run {reason}")
     if hasattr(cell, "step_quantities"):
         return cell.step_quantities(x_t, state)
     _, new = cell.step(x_t, state)
@@ -155,7 +123,7 @@ def _esn_trace(esn: Any, x: Any) -> Trace:
     cell = esn.reservoir
     state = cell.zero_state(u.shape[0], dtype=u.dtype, device=u.device)
     names, values = trace_cell(cell, u, state)
-    return Trace("ReservoirCell", names, values, dict(DESCRIPTIONS[ReservoirCell]))
+    return Trace(type(cell).__name__, names, values, descriptions_of(cell), gates=set(cell.gates))
 
 
 def trace(
@@ -196,15 +164,15 @@ def trace(
     check_sequence_input(target, x_in, target.cell.input_size)
     with torch.no_grad():
         m = resolve_mask(x_in, kwargs["mask"], kwargs["lengths"])
-        state = target._initial_state(x_in, kwargs["initial_state"])
+        state = target.get_initial_state(x_in, kwargs["initial_state"])
         if target.go_backwards:
             x_in = x_in.flip(1)
             m = None if m is None else m.flip(1)
         names, values = trace_cell(target.cell, x_in, state, m)
     cell = target.cell
-    descriptions = next((d for cls, d in DESCRIPTIONS.items() if isinstance(cell, cls)), {})
-    output = "a" if isinstance(cell, LSTMCell) else getattr(cell, "output_state", "h")
-    return Trace(type(cell).__name__, names, values, dict(descriptions), output, target.go_backwards)
+    output = getattr(cell, "trace_output", getattr(cell, "output_state", "h"))
+    gates = set(getattr(cell, "gates", ()))
+    return Trace(type(cell).__name__, names, values, descriptions_of(cell), output, target.go_backwards, gates)
 
 
 def plot_trace(
@@ -228,7 +196,7 @@ def plot_trace(
     axes = fig.subplots(len(names), 1, sharex=True, squeeze=False)[:, 0]
     for ax, n in zip(axes, names):
         v = tr[n][sample, :, :max_units].T  # (H, T)
-        if n in GATES:
+        if n in tr.gates:
             im = ax.imshow(v, aspect="auto", interpolation="nearest", cmap="viridis", vmin=0.0, vmax=1.0)
         else:
             lim = float(np.nanmax(np.abs(v))) if np.isfinite(v).any() else 1.0
@@ -241,4 +209,4 @@ def plot_trace(
     return fig
 
 
-__all__ = ["DESCRIPTIONS", "Trace", "plot_trace", "trace", "trace_cell"]
+__all__ = ["Trace", "descriptions_of", "plot_trace", "trace", "trace_cell"]

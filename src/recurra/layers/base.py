@@ -15,14 +15,8 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError, NotBuiltError, ShapeError, format_shape
-
-LAYERS: dict[str, type[Layer]] = {}
-
-
-def register(cls: type[Layer]) -> type[Layer]:
-    """Make a layer class loadable by name from a saved configuration."""
-    LAYERS[cls.__name__] = cls
-    return cls
+from ..registry import LAYERS as LAYERS  # re-exported: the layer registry lives in recurra.registry
+from ..registry import register_layer as register  # noqa: F401 (the decorator every layer module imports from here)
 
 
 def check_positive_int(name: str, value: Any) -> int:
@@ -60,6 +54,10 @@ class Layer(nn.Module):
     """
 
     supports_masking = False
+    # whether the layer carries state from one call to the next (stateful layers, truncated BPTT):
+    # None: it holds no such state; True: it can (``Recurrent``); False: it refuses, saying why in
+    # ``carry_refusal`` (``Bidirectional``)
+    supports_carry: bool | None = None
 
     def __init__(self, *, input_shape: Sequence[int | None] | None = None, name: str | None = None):
         super().__init__()

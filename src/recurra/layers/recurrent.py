@@ -46,6 +46,37 @@ def check_sequence_input(layer: Layer, x: Any, features: int | None) -> torch.Te
     return x
 
 
+class StepRecorder:
+    """What ``Recurrent.record_steps`` reports to; override the methods you need."""
+
+    def start(self, state: Any) -> Any:
+        """The initial state ``s_0``; return the state the loop starts from (by default, the same)."""
+        return state
+
+    def step(self, t: int, state: Any) -> None:
+        """The state the cell's step ``t`` (0-based) returned, before masking."""
+
+    def end(self, state: Any) -> None:
+        """The state the layer ends with (at masked steps it keeps the previous state)."""
+
+
+class RemovableHandle:
+    """Detaches a recorder from its layer: ``handle.remove()``, or use it as a context manager."""
+
+    def __init__(self, owner: list, item: Any):
+        self._owner, self._item = owner, item
+
+    def remove(self) -> None:
+        if any(i is self._item for i in self._owner):
+            self._owner.remove(self._item)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.remove()
+
+
 class Recurrent(Layer):
     """A recurrent layer: runs a cell over ``(B, T, F)`` inputs (batch first).
 
@@ -104,7 +135,8 @@ class Recurrent(Layer):
         self.kernel: str | None = None  # the kernel of the last call
         self.cell = None
         self._carried_state = None  # stateful layers: the state after the last batch
-        self._carry = False  # set by truncated BPTT: carry the state from call to call like a stateful layer
+        self._carry = False  # set by carry_state(True) (truncated BPTT): carry the state like a stateful layer
+        self._recorders: list[StepRecorder] = []  # record_steps(): observers of the reference loop
         if self.input_shape is not None and len(self.input_shape) != 2:
             raise ConfigError(
                 f"{type(self).__name__} expected input_shape=(timesteps, features), got {format_shape(self.input_shape)}"
@@ -137,7 +169,9 @@ class Recurrent(Layer):
     def state_names(self) -> tuple[str, ...]:
         return self.cell_class.State._fields
 
-    # -- state ------------------------------------------------------------------------------------
+    # -- state ----------------------------------------------------------------------------------
+    supports_carry = True  # the state can be carried from one call to the next (stateful, truncated BPTT)
+
     def reset_states(self, states: Any = None) -> None:
         """Forget the carried state of a ``stateful`` layer (or set it to ``states``)."""
         if states is None:
@@ -145,15 +179,36 @@ class Recurrent(Layer):
         else:
             self._carried_state = self.cell.State(*[s.detach() for s in self._as_state_list(states)])
 
+    @property
+    def carried_state(self) -> Any:
+        """The state the next call starts from when the layer carries state (``stateful``, or while
+        ``carry_state(True)``), as the cell's ``State``; ``None`` when nothing is carried."""
+        return self._carried_state
+
+    @property
+    def carrying(self) -> bool:
+        """Whether the layer carries its state from call to call right now."""
+        return self.stateful or self._carry
+
+    def carry_state(self, enabled: bool) -> None:
+        """Carry the (detached) state from each call into the next, as ``stateful`` does: truncated
+        BPTT runs the chunks of one batch this way. Switching it on or off forgets what a layer that
+        is not ``stateful`` carried; a ``stateful`` layer keeps its state."""
+        self._carry = bool(enabled)
+        if not self.stateful:
+            self._carried_state = None
+
     def _as_state_list(self, initial_state: Any) -> list[torch.Tensor]:
         if isinstance(initial_state, torch.Tensor):
             return [initial_state]
         return list(initial_state)
 
-    def _initial_state(self, x: torch.Tensor, initial_state: Any):
+    def get_initial_state(self, x: torch.Tensor, initial_state: Any = None) -> Any:
+        """The state a call on ``x (B, T, F)`` starts from: ``initial_state`` when given (checked
+        against the expected shapes), else the carried state, else zeros. A cell ``State``."""
         B = x.shape[0]
         names = self.state_names
-        if initial_state is None and (self.stateful or self._carry) and self._carried_state is not None:
+        if initial_state is None and self.carrying and self._carried_state is not None:
             carried = self._carried_state
             if carried[0].shape[0] != B:
                 raise ShapeError(
@@ -175,6 +230,16 @@ class Recurrent(Layer):
                 raise ShapeError(f"expected initial state {n} of shape {format_shape(z.shape)}, got {got}")
         return self.cell.State(*[s.to(dtype=x.dtype) for s in states])
 
+    # -- recording ----------------------------------------------------------------------------------
+    def record_steps(self, recorder: StepRecorder) -> RemovableHandle:
+        """While the returned handle is not removed, every call runs the reference loop (the cell's
+        equations step by step, the same numbers as the fast kernels) and reports to ``recorder``:
+        ``start(state)`` with the initial state (it returns the state to start from: the same values,
+        or a leaf that requires gradients), ``step(t, new_state)`` after each step and
+        ``end(final_state)``. ``recurra.inspect`` records gradients through time this way."""
+        self._recorders.append(recorder)
+        return RemovableHandle(self._recorders, recorder)
+
     # -- the call ---------------------------------------------------------------------------------
     def forward(self, x, mask=None, lengths=None, initial_state=None, training: bool | None = None):
         check_sequence_input(self, x, self.cell.input_size if self.built else None)
@@ -187,7 +252,7 @@ class Recurrent(Layer):
             )
         mask = resolve_mask(x, mask, lengths)
         training = self.training if training is None else training
-        state = self._initial_state(x, initial_state)
+        state = self.get_initial_state(x, initial_state)
         B, T, F = x.shape
 
         if training and self.dropout > 0:
@@ -204,17 +269,17 @@ class Recurrent(Layer):
 
         if mask is not None and bool(mask.all()):
             mask = None
-        reason = self.fused_reason(mask, recurrent_mask)
+        reason = "a step recorder is attached (record_steps)" if self._recorders else self.fused_reason(mask, recurrent_mask)
         if reason is None:
             self.kernel = "fused"
             y, state = self._run_fused(x, mask, state)
         else:
-            if self.implementation == "fused":
+            if self.implementation == "fused" and not self._recorders:
                 raise ConfigError(f"implementation='fused' cannot run {reason}")
             self.kernel = "reference"
             y, state = self._run_reference(x, mask, state, recurrent_mask)
 
-        if self.stateful or self._carry:
+        if self.carrying:
             self._carried_state = self.cell.State(*[s.detach() for s in state])
         # the last real step's output is in the state: field h, or the one the cell names in output_state
         output = y if self.return_sequences else getattr(state, getattr(self.cell, "output_state", "h"))  # (B, T, H) or (B, H)
@@ -255,11 +320,16 @@ class Recurrent(Layer):
         return y, state
 
     def _run_reference(self, x, mask, state, recurrent_mask):
+        recorders = self._recorders
+        for r in recorders:
+            state = r.start(state)
         xs = x.unbind(1)  # T tensors (B, F): split once, never x[:, t] per step
         ms = mask.unsqueeze(-1).unbind(1) if mask is not None else None  # T tensors (B, 1)
         outputs = []
         for t, x_t in enumerate(xs):
             y_t, new_state = self.cell.step(x_t, state, recurrent_mask)
+            for r in recorders:
+                r.step(t, new_state)
             if ms is not None:
                 m = ms[t]
                 new_state = self.cell.State(*[torch.where(m, n, o) for n, o in zip(new_state, state)])
@@ -267,6 +337,8 @@ class Recurrent(Layer):
             state = new_state
             if self.return_sequences:
                 outputs.append(y_t)
+        for r in recorders:
+            r.end(state)
         y = torch.stack(outputs, 1) if self.return_sequences else None  # (B, T, H)
         return y, state
 

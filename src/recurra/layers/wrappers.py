@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..errors import ConfigError, ShapeError, format_shape
+from ..errors import ConfigError, ShapeError, format_shape, unknown_name
 from .base import LAYERS, Layer, register
 from .recurrent import Recurrent
 
@@ -20,8 +20,6 @@ def layer_to_config(layer: Layer) -> dict[str, Any]:
 
 
 def layer_from_config(spec: dict[str, Any]) -> Layer:
-    from ..errors import unknown_name
-
     name = spec.get("class_name")
     if name not in LAYERS:
         raise unknown_name("layer", name, list(LAYERS))
@@ -44,6 +42,9 @@ class Bidirectional(Layer):
     >>> tuple(Bidirectional(LSTM(4, return_sequences=True))(torch.zeros(2, 5, 3)).shape)
     (2, 5, 8)
     """
+
+    supports_carry = False
+    carry_refusal = "the backward direction needs the whole sequence"
 
     def __init__(
         self,

@@ -24,11 +24,14 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError, InputValueError, ModelFileError, NotBuiltError, ShapeError
+from ..io import build_from_config
+from ..limits import MAX_VALUE
+from ..registry import register_format
 from ..train.callbacks import EarlyStopping
 from ..train.optimizers import Adam
 from ..train.trainer import Trainer, set_seed
 from .networks import POOLINGS, ClassifierNetwork, check_cell
-from .storage import load_module_state, read_directory, save_directory
+from .storage import WEIGHTS_FILE, load_module_state, read_text_directory, save_text_directory
 from .tokenizers import Tokenizer, make_tokenizer, tokenizer_from_config
 from .vocab import Vocabulary
 
@@ -223,7 +226,7 @@ class SequenceClassifier:
             for i, r in enumerate(rows):
                 ids[i, : len(r)] = r
             return torch.from_numpy(ids)
-        seqs = [np.asarray(s, dtype=np.float32) for s in (X if not isinstance(X, np.ndarray) else list(X))]
+        seqs = [np.asarray(s, dtype=np.float64) for s in (X if not isinstance(X, np.ndarray) else list(X))]
         for i, s in enumerate(seqs):
             if s.ndim != 2 or s.shape[0] == 0:
                 raise ShapeError(f"expected sequence {i} of shape (time, features) with time >= 1, got {s.shape}")
@@ -231,6 +234,12 @@ class SequenceClassifier:
                 raise ShapeError(f"expected sequences with {self.features} features, got {s.shape[1]} at position {i}")
             if not np.isfinite(s).all():
                 raise InputValueError(f"sequence {i} holds NaN or inf values; expected finite numbers")
+            if (np.abs(s) > MAX_VALUE).any():
+                step, col = np.argwhere(np.abs(s) > MAX_VALUE)[0]
+                raise InputValueError(
+                    f"sequence {i} holds {s[step, col]:.4g} at step {step}, feature {col}: beyond float32's range "
+                    f"(|v| <= {MAX_VALUE:.4g}); rescale the data"
+                )
         T = max(s.shape[0] for s in seqs)
         F = seqs[0].shape[1]
         out = np.zeros((len(seqs), T, F + 1), dtype=np.float32)
@@ -388,32 +397,37 @@ class SequenceClassifier:
             "class_weights": self.weights_,
             "history": self.history,
         }
-        return save_directory(path, FORMAT, doc, self.vocab, self.network)
+        return save_text_directory(path, FORMAT, doc, self.vocab, self.network, what="the classifier")
 
 
 def load_classifier(path: str | os.PathLike) -> SequenceClassifier:
     """Rebuild a ``SequenceClassifier`` saved with ``save(path)``."""
-    doc, vocab, state = read_directory(path, FORMAT)
-    try:
+    directory, vocab, state = read_text_directory(path, FORMAT)
+    doc = directory.document
+
+    def rebuild() -> SequenceClassifier:
         clf = SequenceClassifier(**doc["config"])
         clf.classes_ = list(doc["classes"])
         clf.kind = doc["kind"]
-    except (ConfigError, TypeError, KeyError) as e:
-        raise ModelFileError(f"{Path(path) / 'config.json'} describes a classifier recurra cannot build: {e}") from None
-    if clf.kind == "text" and vocab is None:
-        raise ModelFileError(f"{path} is damaged: vocab.json is missing")
-    clf.tokenizer = tokenizer_from_config(doc.get("tokenizer") or {"level": clf.level, "lower": clf.lower})
-    clf.vocab = vocab
-    clf.features = doc.get("features")
-    clf.weights_ = doc.get("class_weights")
-    clf.history = dict(doc.get("history") or {})
-    clf.network = ClassifierNetwork(
-        classes=len(clf.classes_), cell=clf.cell, units=clf.units, layers=clf.layers, bidirectional=clf.bidirectional,
-        pooling=clf.pooling, dropout=clf.dropout, vocab_size=len(vocab) if vocab is not None else None,
-        embedding=clf.embedding, features=clf.features,
-    )  # fmt: skip
-    load_module_state(clf.network, state, Path(path) / "weights.safetensors")
+        if clf.kind == "text" and vocab is None:
+            raise ModelFileError(f"{path} is damaged: vocab.json is missing")
+        clf.tokenizer = tokenizer_from_config(doc.get("tokenizer") or {"level": clf.level, "lower": clf.lower})
+        clf.vocab = vocab
+        clf.features = doc.get("features")
+        clf.weights_ = doc.get("class_weights")
+        clf.history = dict(doc.get("history") or {})
+        clf.network = ClassifierNetwork(
+            classes=len(clf.classes_), cell=clf.cell, units=clf.units, layers=clf.layers, bidirectional=clf.bidirectional,
+            pooling=clf.pooling, dropout=clf.dropout, vocab_size=len(vocab) if vocab is not None else None,
+            embedding=clf.embedding, features=clf.features,
+        )  # fmt: skip
+        return clf
+
+    clf = build_from_config(directory, rebuild, "a classifier")
+    load_module_state(clf.network, state, directory.path / WEIGHTS_FILE)
     return clf
 
+
+register_format(FORMAT, load_classifier)
 
 __all__ = ["SequenceClassifier", "ClassificationReport", "classification_report", "load_classifier"]

@@ -27,14 +27,16 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from ..errors import ConfigError, InputValueError, NotBuiltError
+from ..errors import ConfigError, InputValueError, ModelFileError, NotBuiltError
+from ..io import build_from_config
+from ..registry import register_format
 from ..train.losses import SparseCategoricalCrossentropy
 from ..train.optimizers import Adam
 from ..train.trainer import Trainer, set_seed
 from .datasets import read_text_file
 from .generation import check_sampling, pick
 from .networks import CELLS, LanguageNetwork, State, check_cell
-from .storage import load_module_state, read_directory, save_directory
+from .storage import WEIGHTS_FILE, load_module_state, read_text_directory, save_text_directory
 from .tokenizers import Tokenizer, WordTokenizer, make_tokenizer, split_lines, tokenizer_from_config
 from .vocab import Vocabulary
 
@@ -588,30 +590,33 @@ class LanguageModel:
             "metrics": self.metrics,
             "history": self.history,
         }
-        return save_directory(path, FORMAT, doc, self.vocab, self.network)
+        return save_text_directory(path, FORMAT, doc, self.vocab, self.network, what="the language model")
 
 
 def load_language_model(path: str | os.PathLike) -> LanguageModel:
     """Rebuild a ``LanguageModel`` saved with ``save(path)``."""
-    from ..errors import ModelFileError
-
-    doc, vocab, state = read_directory(path, FORMAT)
+    directory, vocab, state = read_text_directory(path, FORMAT)
+    doc = directory.document
     if vocab is None:
         raise ModelFileError(f"{path} is damaged: vocab.json is missing")
-    try:
+
+    def rebuild() -> LanguageModel:
         lm = LanguageModel(**doc["config"])
-    except (ConfigError, TypeError) as e:
-        raise ModelFileError(f"{Path(path) / 'config.json'} describes a language model recurra cannot build: {e}") from None
-    lm.tokenizer = tokenizer_from_config(doc.get("tokenizer") or {"level": lm.level, "lower": lm.lower})
-    lm.vocab = vocab
-    lm.network = LanguageNetwork(
-        len(vocab), cell=lm.cell, units=lm.units, layers=lm.layers, embedding=lm.embedding, dropout=lm.dropout,
-        tie_weights=lm.tie_weights,
-    )  # fmt: skip
-    load_module_state(lm.network, state, Path(path) / "weights.safetensors")
+        lm.tokenizer = tokenizer_from_config(doc.get("tokenizer") or {"level": lm.level, "lower": lm.lower})
+        lm.vocab = vocab
+        lm.network = LanguageNetwork(
+            len(vocab), cell=lm.cell, units=lm.units, layers=lm.layers, embedding=lm.embedding, dropout=lm.dropout,
+            tie_weights=lm.tie_weights,
+        )  # fmt: skip
+        return lm
+
+    lm = build_from_config(directory, rebuild, "a language model")
+    load_module_state(lm.network, state, directory.path / WEIGHTS_FILE)
     lm.metrics = dict(doc.get("metrics") or {})
     lm.history = dict(doc.get("history") or {})
     return lm
 
+
+register_format(FORMAT, load_language_model)
 
 __all__ = ["LanguageModel", "Suggestions", "load_language_model", "CELLS"]

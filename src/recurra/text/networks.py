@@ -18,25 +18,12 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
-from ..layers import GRU, LSTM, Bidirectional, Dense, Embedding, IndRNN, MinGRU, MinLSTM, SimpleRNN
+from ..layers import Bidirectional, Dense, Embedding
+from ..layers.family import CELLS, check_cell
 
-CELLS: dict[str, type] = {
-    "lstm": LSTM,
-    "gru": GRU,
-    "rnn": SimpleRNN,
-    "indrnn": IndRNN,
-    "mingru": MinGRU,
-    "minlstm": MinLSTM,
-}
 POOLINGS = ("last", "mean", "max")
 
 State = list[list[torch.Tensor]]  # per layer, the layer's state tensors, each (B, H)
-
-
-def check_cell(cell: str) -> str:
-    if not isinstance(cell, str) or cell.lower() not in CELLS:
-        raise ConfigError(f"expected cell in {', '.join(CELLS)}, got {cell!r}")
-    return cell.lower()
 
 
 def recurrent_layer(cell: str, units: int, in_dim: int, dropout: float = 0.0, **kwargs: Any):

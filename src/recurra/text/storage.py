@@ -1,11 +1,9 @@
-"""Directories for the text estimators: ``config.json`` + ``vocab.json`` + ``weights.safetensors``.
-
-Written atomically (each file to a temporary name, fsynced, renamed); read without pickle.
+"""Directories for the text estimators: ``config.json`` + ``vocab.json`` + ``weights.safetensors`` +
+``manifest.json``, written whole or not at all and checked when read (``recurra.io.directory``); no pickle.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -14,34 +12,31 @@ import torch
 from torch import nn
 
 from ..errors import ModelFileError
-from ..io import atomic_save_tensors, atomic_write_bytes, load_state, load_weights_file, read_document
+from ..io import dump_json, load_state, open_model_directory, save_directory
+from ..io.directory import ModelDirectory
+from ..io.models import module_tensors
 from .vocab import Vocabulary
 
 CONFIG_FILE, VOCAB_FILE, WEIGHTS_FILE = "config.json", "vocab.json", "weights.safetensors"
 
 
-def save_directory(
-    path: str | os.PathLike, fmt: str, document: dict[str, Any], vocab: Vocabulary | None, module: nn.Module
+def save_text_directory(
+    path: str | os.PathLike, fmt: str, document: dict[str, Any], vocab: Vocabulary | None, module: nn.Module, *, what: str
 ) -> Path:
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
-    tensors = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
-    atomic_save_tensors(tensors, path / WEIGHTS_FILE, {"format": fmt})
-    if vocab is not None:
-        vocab.save(path / VOCAB_FILE)
+    extra = {VOCAB_FILE: dump_json(vocab.to_json(), f"{what}'s vocabulary")} if vocab is not None else {}
     doc = {"format": fmt, "format_version": 1, **document}
-    atomic_write_bytes(path / CONFIG_FILE, json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8"))
-    return path
+    return save_directory(path, doc, module_tensors(module), what=what, extra=extra)
 
 
-def read_directory(path: str | os.PathLike, fmt: str) -> tuple[dict[str, Any], Vocabulary | None, dict[str, torch.Tensor]]:
-    """The checked config document, the vocabulary (if saved) and the weights of a text model directory."""
-    doc = read_document(path, fmt, what="recurra " + fmt.removeprefix("recurra.").replace("_", " "))
-    if not isinstance(doc.get("config"), dict):
-        raise ModelFileError(f'{Path(path) / CONFIG_FILE} is damaged: expected "config" to be a JSON object')
-    path = Path(path)
-    vocab = Vocabulary.load(path / VOCAB_FILE) if (path / VOCAB_FILE).exists() else None
-    return doc, vocab, load_weights_file(path / WEIGHTS_FILE)
+def read_text_directory(path: str | os.PathLike, fmt: str) -> tuple[ModelDirectory, Vocabulary | None, dict[str, torch.Tensor]]:
+    """The checked directory (``.document``: its config), the vocabulary (if saved) and the weights."""
+    directory = open_model_directory(path, fmt, what="recurra " + fmt.removeprefix("recurra.").replace("_", " "))
+    if not isinstance(directory.document.get("config"), dict):
+        raise ModelFileError(f'{directory.path / CONFIG_FILE} is damaged: expected "config" to be a JSON object')
+    vocab = (
+        Vocabulary.from_json(directory.json(VOCAB_FILE), str(directory.path / VOCAB_FILE)) if directory.has(VOCAB_FILE) else None
+    )
+    return directory, vocab, directory.tensors(WEIGHTS_FILE)
 
 
 def load_module_state(module: nn.Module, state: dict[str, torch.Tensor], where: Path | str) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from ..errors import ConfigError, ModelFileError
+from ..io.files import atomic_write_bytes, read_json
 
 PAD, UNK, START, END = "<pad>", "<unk>", "<start>", "<end>"
 SPECIALS = (PAD, UNK, START, END)
@@ -101,8 +102,6 @@ class Vocabulary:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the vocabulary as UTF-8 JSON (atomically)."""
-        from ..io import atomic_write_bytes
-
         atomic_write_bytes(path, json.dumps(self.to_json(), ensure_ascii=False).encode("utf-8"))
 
     @classmethod
@@ -110,11 +109,7 @@ class Vocabulary:
         path = Path(path)
         if not path.exists():
             raise ModelFileError(f"vocabulary file {path} is missing")
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise ModelFileError(f"{path} is damaged: not valid UTF-8 JSON ({e})") from None
-        return cls.from_json(doc, str(path))
+        return cls.from_json(read_json(path), str(path))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Vocabulary) and self.tokens == other.tokens

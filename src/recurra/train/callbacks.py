@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import ConfigError, RecurraWarning
+from ..io import save_weights
 
 
 class Callback:
@@ -86,8 +87,6 @@ class _Monitor:
         logs = logs or {}
         if self.monitor not in logs:
             import warnings
-
-            from ..errors import RecurraWarning
 
             warnings.warn(
                 f"{who} watches {self.monitor!r}, which is not logged; logged: {', '.join(sorted(logs))}",
@@ -176,8 +175,6 @@ class ModelCheckpoint(Callback):
             self._m.best = value
         path = self.filepath.format(epoch=epoch + 1, **logs)
         if self.save_weights_only:
-            from ..io import save_weights
-
             save_weights(self.model, path)
         else:
             self.model.save(path)

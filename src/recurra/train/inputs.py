@@ -31,8 +31,11 @@ def to_tensor(a: Any, name: str, float_dtype: torch.dtype) -> torch.Tensor:
     if t.dtype == torch.bool:
         t = t.to(float_dtype)
     if t.is_floating_point():
-        t = t.to(float_dtype)
-        check_finite(t, name)
+        check_finite(t, name)  # NaN and inf as given, before any conversion
+        converted = t.to(float_dtype)
+        if converted.dtype != t.dtype:
+            check_range(converted, t, name)
+        t = converted
     if t.dim() == 0:
         raise ShapeError(f"expected {name} with a batch axis, got a scalar")
     if t.shape[0] == 0:
@@ -49,6 +52,19 @@ def check_finite(t: torch.Tensor, name: str) -> None:
         raise InputValueError(
             f"{name} holds {n_nan} NaN and {n_inf} inf values (first at index {first}); expected finite numbers"
         )
+
+
+def check_range(converted: torch.Tensor, original: torch.Tensor, name: str) -> None:
+    """Refuse finite values that became infinite on conversion (1e308 in float32), naming the first."""
+    if bool(torch.isfinite(converted.sum(dtype=torch.float64))) or bool(torch.isfinite(converted).all()):
+        return
+    bad = (~torch.isfinite(converted)).nonzero()
+    first = tuple(int(i) for i in bad[0])
+    limit = float(torch.finfo(converted.dtype).max)
+    raise InputValueError(
+        f"{name} holds {len(bad)} value(s) beyond the range of {converted.dtype} (|v| <= {limit:.4g}), the first "
+        f"{float(original[first]):.4g} at index {first}; rescale the data (or train in float64: model.to(torch.float64))"
+    )
 
 
 def check_pair(x: torch.Tensor, y: torch.Tensor | None, what: str = "") -> None:

@@ -13,18 +13,19 @@ hand logs to callbacks, so it adds almost nothing to a hand-written PyTorch loop
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
 from ..errors import ConfigError, InputValueError, NonFiniteLossError, NotBuiltError, TrainingInterrupted
+from ..io import save_model
+from ..layers.carry import carried_states, check_can_carry, keep_carried_state
 from . import distributed
 from . import losses as losses_mod
 from . import metrics as metrics_mod
@@ -46,34 +47,6 @@ def set_seed(seed: int) -> None:
 
 def _is_unbuilt(module: nn.Module) -> bool:
     return any(getattr(m, "built", True) is False for m in module.modules()) or not any(True for _ in module.parameters())
-
-
-@contextlib.contextmanager
-def keep_carried_state(module: nn.Module) -> Iterator[None]:
-    """Undo what a dummy forward pass (building, summaries) leaves in stateful layers' carried state."""
-    saved = [(m, m._carried_state) for m in module.modules() if hasattr(m, "_carried_state")]
-    try:
-        yield
-    finally:
-        for m, state in saved:
-            m._carried_state = state
-
-
-@contextlib.contextmanager
-def carried_states(module: nn.Module) -> Iterator[None]:
-    """Within the block, recurrent layers carry their state (detached) from call to call (truncated BPTT)."""
-    layers = [m for m in module.modules() if hasattr(m, "_carry")]
-    for m in layers:
-        m._carry = True
-        if not m.stateful:
-            m._carried_state = None
-    try:
-        yield
-    finally:
-        for m in layers:
-            m._carry = False
-            if not m.stateful:
-                m._carried_state = None
 
 
 @dataclass
@@ -125,8 +98,6 @@ class Trainer:
         return self.module.load_state_dict(state)
 
     def save(self, path):
-        from ..io import save_model
-
         save_model(self.module, path)
 
     # -- compile ----------------------------------------------------------------------------------
@@ -467,9 +438,7 @@ class Trainer:
             )
 
     def _check_tbptt(self) -> None:
-        for m in self.module.modules():
-            if type(m).__name__ == "Bidirectional":
-                raise ConfigError("tbptt cannot train Bidirectional layers: the backward direction needs the whole sequence")
+        check_can_carry(self.module, "tbptt")
 
     def _update(self, net, optimizer, params, xb, yb, stop_on_nan, epoch, step):
         """One optimiser step on a batch: returns (detached loss, detached predictions, grad norm)."""

@@ -29,6 +29,8 @@ from recurra import (
 )
 from recurra.errors import ConfigError, ModelFileError, NotBuiltError
 
+from ..helpers import rewrite_model_file
+
 F = 3
 PICKLE_MARKER = b"\x80"
 
@@ -39,7 +41,7 @@ def _x(n=5, T=6, seed=0):
 
 def _no_pickle_and_no_leftovers(path):
     files = sorted(p.name for p in path.iterdir())
-    assert files == ["config.json", "weights.safetensors"]
+    assert files == ["config.json", "manifest.json", "weights.safetensors"]
     for p in path.iterdir():
         data = p.read_bytes()
         assert data and not data.startswith(PICKLE_MARKER), p.name
@@ -165,8 +167,8 @@ def test_save_overwrites_atomically(tmp_path):
         for p in model.parameters():
             p.add_(1.0)
     model.save(tmp_path / "m")
-    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["config.json", "weights.safetensors"]
-    assert not list(tmp_path.rglob("*.tmp"))
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["config.json", "manifest.json", "weights.safetensors"]
+    assert not list(tmp_path.rglob("*.tmp")) and not list(tmp_path.rglob(".*.pending"))
     np.testing.assert_array_equal(load_model(tmp_path / "m").predict(_x()), model.predict(_x()))
 
 
@@ -201,7 +203,7 @@ def _copy(saved, name):
 def _edit_config(path, edit):
     document = json.loads((path / "config.json").read_text())
     edit(document)
-    (path / "config.json").write_text(json.dumps(document))
+    rewrite_model_file(path, "config.json", json.dumps(document).encode())
 
 
 def test_load_missing_path(tmp_path):
@@ -223,7 +225,7 @@ def test_load_directory_without_config(tmp_path):
 @pytest.mark.parametrize("text", ["{not json", "", "\udcff"])
 def test_load_config_that_is_not_json(saved, text):
     path = _copy(saved, "broken")
-    (path / "config.json").write_bytes(text.encode("utf-8", "surrogateescape"))
+    rewrite_model_file(path, "config.json", text.encode("utf-8", "surrogateescape"))
     with pytest.raises(ModelFileError, match="config.json is damaged: not valid JSON"):
         load_model(path)
 
@@ -233,7 +235,7 @@ def test_load_foreign_format(saved):
     _edit_config(path, lambda d: d.update(format="keras"))
     with pytest.raises(ModelFileError, match="not a recurra model config: expected format 'recurra.model', got 'keras'"):
         load_model(path)
-    (path / "config.json").write_text("[1, 2]")
+    rewrite_model_file(path, "config.json", b"[1, 2]")
     with pytest.raises(ModelFileError, match="expected format 'recurra.model', got 'list'"):
         load_model(path)
 
@@ -265,21 +267,24 @@ def test_load_config_describing_an_unbuildable_model(saved):
 
 
 @pytest.mark.parametrize("damage", ["truncated", "cut_short", "garbage", "empty", "missing"])
-def test_load_damaged_weights(saved, damage):
+@pytest.mark.parametrize("manifest", ["kept", "rewritten"])
+def test_load_damaged_weights(saved, damage, manifest):
+    """Damage is caught by the manifest's checksum; with the manifest rewritten to match (a consistent but
+    broken directory), by reading the file itself."""
     path = _copy(saved, "damaged")
     weights = path / "weights.safetensors"
     data = weights.read_bytes()
-    if damage == "truncated":
-        weights.write_bytes(data[: len(data) // 2])
-    elif damage == "cut_short":
-        weights.write_bytes(data[:-4])
-    elif damage == "garbage":
-        weights.write_bytes(b"\x00\x01not a safetensors file" * 10)
-    elif damage == "empty":
-        weights.write_bytes(b"")
-    else:
+    new = {"truncated": data[: len(data) // 2], "cut_short": data[:-4], "garbage": b"\x00\x01not a safetensors file" * 10}
+    new.update(empty=b"", missing=None)
+    if manifest == "kept":
         weights.unlink()
-    expected = "weights file .* is missing" if damage == "missing" else "weights.safetensors is damaged or not a safetensors file"
+        if new[damage] is not None:
+            weights.write_bytes(new[damage])
+        expected = "is damaged: its size or SHA-256"
+    else:
+        rewrite_model_file(path, "weights.safetensors", new[damage])
+        expected = "is damaged or not a safetensors file"
+    expected = "weights.safetensors " + ("is missing" if damage == "missing" else expected)
     with pytest.raises(ModelFileError, match=expected):
         load_model(path)
 
@@ -293,7 +298,7 @@ def test_load_weights_that_do_not_fit_the_config(saved):
         load_model(path)
     other = Sequential([LSTM(4, input_shape=(None, F))])
     other.save(path.parent / "lstm")
-    shutil.copy(path.parent / "lstm" / "weights.safetensors", path / "weights.safetensors")
+    rewrite_model_file(path, "weights.safetensors", (path.parent / "lstm" / "weights.safetensors").read_bytes())
     _edit_config(path, lambda d: d["config"].update(layers=[d["config"]["layers"][0]]))  # SimpleRNN(5) alone
     with pytest.raises(ModelFileError, match="the model expects"):
         load_model(path)
@@ -355,6 +360,6 @@ def test_unusable_compile_settings_are_a_model_file_error(tmp_path):
     cfg = tmp_path / "m" / "config.json"
     doc = json.loads(cfg.read_text())
     doc["compile_config"]["optimizer"] = "no_such_optimizer"
-    cfg.write_text(json.dumps(doc))
+    rewrite_model_file(tmp_path / "m", "config.json", json.dumps(doc).encode())
     with pytest.raises(ModelFileError, match="compile settings recurra cannot use: unknown optimizer 'no_such_optimizer'"):
         recurra.load_model(tmp_path / "m")

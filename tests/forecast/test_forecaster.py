@@ -12,7 +12,9 @@ import torch
 
 from recurra import Forecaster, load_forecaster
 from recurra.errors import ConfigError, ModelFileError, NotBuiltError, SeriesError
-from recurra.tasks.forecast_net import CELLS
+from recurra.forecast.network import CELLS
+
+from ..helpers import rewrite_model_file
 
 PATTERN = np.array([1.0, 3.0, 2.0, 5.0])  # period 4, noiseless
 
@@ -196,7 +198,8 @@ def test_save_and_load_give_the_same_forecasts(tmp_path, cell, output):
     df["y"] += np.random.default_rng(0).normal(0, 0.2, 60)
     fc = Forecaster(cell, 8, lookback=8, horizon=3, output=output, calendar=["month"], epochs=2, seed=0).fit(df, time_col="month")
     fc.save(tmp_path / "m")
-    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["config.json", "scaler.json", "weights.safetensors"]
+    files = sorted(p.name for p in (tmp_path / "m").iterdir())
+    assert files == ["config.json", "manifest.json", "scaler.json", "weights.safetensors"]
     again = load_forecaster(tmp_path / "m")
     pd.testing.assert_frame_equal(fc.predict(), again.predict())
     pd.testing.assert_frame_equal(fc.predict(df.iloc[:50]), again.predict(df.iloc[:50]))
@@ -209,12 +212,15 @@ def test_damaged_model_directories(tmp_path):
     fc.save(tmp_path / "m")
     cfg = tmp_path / "m" / "config.json"
     doc = json.loads(cfg.read_text())
-    cfg.write_text(json.dumps({**doc, "format": "recurra.model"}))
+    rewrite_model_file(tmp_path / "m", "config.json", json.dumps({**doc, "format": "recurra.model"}).encode())
     with pytest.raises(ModelFileError, match="not a recurra forecaster"):
         load_forecaster(tmp_path / "m")
-    cfg.write_text(json.dumps(doc))
-    (tmp_path / "m" / "scaler.json").write_text("{")
-    with pytest.raises(ModelFileError, match="scaler.json is damaged"):
+    rewrite_model_file(tmp_path / "m", "config.json", json.dumps(doc).encode())
+    rewrite_model_file(tmp_path / "m", "scaler.json", b"{")
+    with pytest.raises(ModelFileError, match="scaler.json is damaged: not valid JSON"):
+        load_forecaster(tmp_path / "m")
+    (tmp_path / "m" / "scaler.json").write_text("{}")  # changed behind the manifest's back
+    with pytest.raises(ModelFileError, match="scaler.json is damaged: its size or SHA-256 differs"):
         load_forecaster(tmp_path / "m")
 
 

@@ -22,9 +22,10 @@ from torch import nn
 from torch.nn import functional
 
 from ..errors import ConfigError
-from ..layers import GRU, LSTM, IndRNN, MinGRU, MinLSTM, SimpleRNN
+from ..esn import EchoStateNetwork
+from ..io import load_state
+from ..layers.family import CELLS
 
-CELLS = {"lstm": LSTM, "gru": GRU, "rnn": SimpleRNN, "indrnn": IndRNN, "mingru": MinGRU, "minlstm": MinLSTM}
 OUTPUTS = ("point", "gaussian", "quantile")
 NORMALIZE = ("window", "none")
 MIN_SCALE = 1e-4  # the smallest Gaussian scale, in scaled units
@@ -171,8 +172,6 @@ class EsnForecaster:
 
     def __init__(self, *, units: int, lookback: int, horizon: int, n_targets: int, n_known: int, output: str,
                  quantiles: Sequence[float], seed: int, options: dict[str, Any] | None = None):  # fmt: skip
-        from ..esn import EchoStateNetwork
-
         opts = {"spectral_radius": 0.9, "leak_rate": 0.5, "input_scaling": 0.5, "ridge": 1e-4, "density": 0.2}
         opts.update(options or {})
         self.lookback, self.horizon, self.n_targets, self.n_known = lookback, horizon, n_targets, n_known
@@ -222,9 +221,6 @@ class EsnForecaster:
         return self.esn.get_config()
 
     def load(self, esn_config: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
-        from ..esn import EchoStateNetwork
-        from ..io import load_state
-
         self.esn = EchoStateNetwork.from_config(esn_config)
         load_state(self.esn, {k[4:]: v for k, v in tensors.items() if k.startswith("esn/")}, "weights.safetensors")
         self.spread = tensors["spread"].numpy() if "spread" in tensors else None

@@ -6,11 +6,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from . import __version__
-from .cli_compare import compare_command
-from .cli_forecast import forecast_app
-from .cli_text import classify_app, text_app
-from .errors import TrainingInterrupted
+from .._version import __version__
+from ..demo import CELLS, run_demo
+from ..errors import TrainingInterrupted
+from .compare import compare_command
+from .forecast import forecast_app
+from .text import classify_app, text_app
 
 app = typer.Typer(help="recurra: recurrent neural networks on PyTorch.", no_args_is_help=True, add_completion=False)
 console = Console()
@@ -27,8 +28,6 @@ def demo(
     resume: bool = typer.Option(False, "--resume", help="Continue from the newest checkpoint in --checkpoint-dir."),
 ) -> None:
     """Train a recurrent network on a generated seasonal series and compare it with naive forecasts."""
-    from .demo import CELLS, run_demo
-
     if cell not in CELLS:
         console.print(f"[red]error:[/red] expected --cell in {', '.join(sorted(CELLS))}, got {cell!r}")
         raise typer.Exit(2)

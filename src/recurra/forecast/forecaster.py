@@ -11,7 +11,7 @@
 The flow: the table is read and checked (``recurra.data.frames``), the targets optionally
 log-transformed, every column scaled per series (``recurra.data.scalers``), calendar features added,
 and the series cut into windows of ``lookback`` steps whose targets are the next ``horizon`` steps.
-A network (``recurra.tasks.forecast_net``) is trained on them with recurra's engine; its outputs are
+A network (``recurra.forecast.network``) is trained on them with recurra's engine; its outputs are
 unscaled (and exponentiated after a log transform) on the way out.
 """
 
@@ -34,16 +34,22 @@ from ..data.frames import (
     default_calendar,
     future_times,
     make_windows,
+    parse_times,
     read_table,
     require_columns,
     season_of,
 )
 from ..data.scalers import SCALERS, Scaler
 from ..errors import ConfigError, NotBuiltError, SeriesError
+from ..io import build_from_config, dump_json, load_state, module_tensors, open_model_directory, save_directory
+from ..io.models import WEIGHTS_FILE
+from ..registry import register_format
 from ..train.optimizers import Adam
 from ..train.trainer import Trainer, set_seed
-from .backtest import BacktestResult, score
-from .forecast_net import CELLS, NORMALIZE, OUTPUTS, EsnForecaster, ForecastNetwork, check_quantiles, make_loss
+from .backtest import BacktestResult, baselines, metrics_table
+from .files import FORMAT, FORMAT_VERSION, SCALER_FILE, json_default, tail_from_json, tail_to_json
+from .network import CELLS, NORMALIZE, OUTPUTS, EsnForecaster, ForecastNetwork, check_quantiles, make_loss
+from .plots import plot_forecast
 
 STRATEGIES = ("direct", "recursive")
 TRANSFORMS = (None, "log")
@@ -536,8 +542,6 @@ class Forecaster:
         require_columns(df, s["future"], "future covariate column")
         if s["series_col"] is not None:
             require_columns(df, [s["series_col"]], "series column")
-        from ..data.frames import parse_times
-
         df = df.copy()
         df[s["time_col"]] = parse_times(df[s["time_col"]], s["time_col"])
         return df
@@ -579,7 +583,43 @@ class Forecaster:
         return df[front + [c for c in df.columns if c not in front]]
 
     def _score(self, panel: Panel, origins: dict[Any, list[int]], fold_models: list[Forecaster] | None = None) -> BacktestResult:
-        return score(self, panel, origins, fold_models)
+        """Forecast from every origin (an index into each series: the first step not seen) with this
+        forecaster (or ``fold_models[fold]``), next to the naive and seasonal-naive forecasts from the
+        same history, and score them all against what happened."""
+        L, H, K = self.lookback, self.horizon, self.n_targets
+        rows, extras = [], []
+        n_folds = max(len(v) for v in origins.values())
+        for fold in range(n_folds):
+            model = self if fold_models is None else fold_models[fold]
+            items, meta = [], []
+            for sid in panel.ids:
+                if fold >= len(origins[sid]):
+                    continue
+                o = origins[sid][fold]
+                if o < L:
+                    raise SeriesError(f"the origin {panel.times[sid][o]} leaves {o} steps of history, fewer than lookback = {L}")
+                if not model.scaler.has(sid):
+                    model._fit_scaler(panel.select(sid).head({sid: o}))
+                feats = model._features(sid, panel.times[sid][o - L : o + H], panel.values[sid][o - L : o + H])
+                items.append((sid, feats[:L], feats[L:, feats.shape[1] - model.n_known :]))
+                meta.append((sid, o))
+            for (sid, o), r in zip(meta, model._origins(items)):
+                extra = {"fold": fold, "origin": panel.times[sid][o - 1], "actual": panel.values[sid][o : o + H, :K]}
+                extra.update(baselines(panel.values[sid][:o, :K], H, self.season_))
+                rows.append((sid, panel.times[sid][o : o + H], r))
+                extras.append(extra)
+        forecasts = self._frame(rows, extras)
+        return BacktestResult(
+            metrics=metrics_table(forecasts, self.label),
+            forecasts=forecasts,
+            history=self._history_frame(panel),
+            horizon=H,
+            folds=n_folds,
+            season=self.season_,
+            level=self.level,
+            refit=fold_models is not None,
+            time_col=self.schema["time_col"],
+        )
 
     @property
     def label(self) -> str:
@@ -674,8 +714,6 @@ class Forecaster:
              last: int | None = None) -> Path:  # fmt: skip
         """History (``data``, else the end of the training data) and a forecast (``predict()``'s when
         ``None``) with its interval, to a PNG; one panel per series and target (at most 6)."""
-        from .plots import plot_forecast
-
         self._require_fitted("plot()")
         panel = self._tail if data is None else self._panel(data, self.schema, freq=self.schema["freq"])
         if forecast is None:
@@ -692,11 +730,57 @@ class Forecaster:
     # -- files ------------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> Path:
         """Write ``path/config.json`` (settings, columns, the end of the training series),
-        ``path/scaler.json`` and ``path/weights.safetensors``; atomically, no pickle.
-        ``recurra.load_forecaster(path)`` reads it back."""
-        from .forecast_io import save_forecaster
+        ``path/scaler.json``, ``path/weights.safetensors`` and their manifest, as one unit (a crash
+        leaves the previous forecaster or this one); no pickle. ``Forecaster.load(path)`` reads it back."""
+        self._require_fitted("save()")
+        is_esn = isinstance(self.network, EsnForecaster)
+        document = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "params": self.params,
+            "schema": self.schema,
+            "season": self.season_,
+            "calibration": self.calibration,
+            "network": self.network.esn_config() if is_esn else self.network.config,
+            "tail": tail_to_json(self._tail),
+            "history": self.history,
+        }
+        tensors = self.network.tensors() if is_esn else module_tensors(self.network)
+        scaler = dump_json(self.scaler.to_json(), "the forecaster's scaler")
+        extra = {SCALER_FILE: scaler}
+        return save_directory(path, document, tensors, what="the forecaster", extra=extra, json_default=json_default)
 
-        return save_forecaster(self, path)
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Forecaster:
+        """Rebuild a forecaster saved by ``save``: the same forecasts from the same data. Every file is
+        checked against the directory's manifest and every value before anything is built."""
+        directory = open_model_directory(path, FORMAT, what="recurra forecaster")
+        doc = directory.document
+
+        def rebuild() -> Forecaster:
+            fc = cls(**doc["params"])
+            fc.schema = doc["schema"]
+            fc.season_ = int(doc["season"])
+            fc.calibration = float(doc["calibration"])
+            fc.history = doc.get("history", {})
+            fc._tail = tail_from_json(doc["tail"])
+            fc.scaler = Scaler.from_json(directory.json(SCALER_FILE))
+            return fc
+
+        fc = build_from_config(directory, rebuild, "a forecaster")
+        tensors = directory.tensors(WEIGHTS_FILE)
+        if fc.cell == "esn":
+            net = EsnForecaster(
+                units=fc.units, lookback=fc.lookback, horizon=fc.model_horizon, n_targets=fc.n_targets, n_known=fc.n_known,
+                output=fc.output, quantiles=fc.quantiles, seed=fc.seed, options=fc.esn_options,
+            )  # fmt: skip
+            build_from_config(directory, lambda: net.load(doc["network"], tensors), "an Echo State Network")
+        else:
+            net = build_from_config(directory, lambda: ForecastNetwork(**doc["network"]), "a network")
+            load_state(net, tensors, directory.path / WEIGHTS_FILE)
+            net.eval()
+        fc.network = net
+        return fc
 
 
 def _with_known(hist: np.ndarray, known: np.ndarray, C: int) -> np.ndarray:
@@ -709,4 +793,11 @@ def _with_known(hist: np.ndarray, known: np.ndarray, C: int) -> np.ndarray:
     return np.concatenate([hist, extra], 1)  # (N, L, C) + (N, H, C) -> (N, L + H, C)
 
 
-__all__ = ["Forecaster", "BacktestResult"]
+def load_forecaster(path: str | os.PathLike) -> Forecaster:
+    """Rebuild a ``Forecaster`` saved by ``save`` (the same as ``Forecaster.load(path)``)."""
+    return Forecaster.load(path)
+
+
+register_format(FORMAT, Forecaster.load)
+
+__all__ = ["Forecaster", "BacktestResult", "load_forecaster"]

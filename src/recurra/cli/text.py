@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .errors import RecurraError, TrainingInterrupted
+from ..errors import InputValueError, RecurraError, TrainingInterrupted
+from ..io import atomic_write_bytes
+from ..text import LanguageModel, SequenceClassifier, load_classifier, load_language_model
 
 text_app = typer.Typer(help="Language models: train on text files, generate, suggest words.", no_args_is_help=True)
 classify_app = typer.Typer(help="Classify texts from a CSV file (e.g. sentiment).", no_args_is_help=True)
@@ -44,8 +47,6 @@ def text_train(
     verbose: int = typer.Option(1, min=0, max=2, help="0 silent, 1 progress bar, 2 one line per epoch."),
 ) -> None:
     """Train a language model on text files; checkpoints go to OUT/checkpoints (resume with --resume)."""
-    from .text import LanguageModel
-
     try:
         lm = LanguageModel(
             level=level, cell=cell, units=units, layers=layers, embedding=embedding, dropout=dropout, tie_weights=tie_weights,
@@ -84,8 +85,6 @@ def text_generate(
     keep_going: bool = typer.Option(False, "--keep-going", help="Go past the end of a line."),
 ) -> None:
     """Generate text from a trained language model."""
-    from .text import load_language_model
-
     try:
         lm = load_language_model(model)
         for i in range(count):
@@ -106,8 +105,6 @@ def text_suggest(
     k: int = typer.Option(3, min=1, help="Suggestions of each kind."),
 ) -> None:
     """Complete the word being typed and suggest the next words (the predictive keyboard)."""
-    from .text import load_language_model
-
     try:
         lm = load_language_model(model)
         s = lm.suggest(text, k)
@@ -131,8 +128,6 @@ def text_suggest(
 
 def _read_csv(path: Path, columns: list[str]):
     import pandas as pd
-
-    from .errors import InputValueError
 
     if not path.exists():
         raise InputValueError(f"expected a CSV file, got {path}: it does not exist")
@@ -170,8 +165,6 @@ def classify_train(
     verbose: int = typer.Option(0, min=0, max=2, help="0 silent, 1 progress bar, 2 one line per epoch."),
 ) -> None:
     """Train a text classifier; prints held-out accuracy, macro-F1 and the confusion matrix."""
-    from .text import SequenceClassifier
-
     try:
         df = _read_csv(data, [text_col, label_col])
         df = df.dropna(subset=[label_col])
@@ -207,15 +200,11 @@ def classify_train(
 
 
 def pd_counts(labels: list) -> list[int]:
-    from collections import Counter
-
     return list(Counter(labels).values())
 
 
 def _write_text_col(out: Path, text_col: str) -> None:
     import json
-
-    from .io import atomic_write_bytes
 
     atomic_write_bytes(out / "cli.json", json.dumps({"text_col": text_col}).encode())
 
@@ -232,8 +221,6 @@ def classify_predict(
 ) -> None:
     """Predict a label (and each class's probability) for every row of a CSV file."""
     import json
-
-    from .text import load_classifier
 
     try:
         clf = load_classifier(model)

@@ -7,11 +7,14 @@ import time
 from pathlib import Path
 from typing import Annotated, Any
 
+import torch
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import RecurraError, TrainingInterrupted
+from ..data.series import load_airline
+from ..errors import RecurraError, TrainingInterrupted
+from ..forecast import Forecaster, load_forecaster
 
 forecast_app = typer.Typer(help="Time-series forecasting: train, predict, backtest.", no_args_is_help=True)
 console = Console()
@@ -63,8 +66,6 @@ Threads = Annotated[
 
 
 def _threads(n: int) -> None:
-    import torch
-
     torch.set_num_threads(n)
 
 
@@ -89,8 +90,6 @@ def _settings(data: Path | None, given: dict[str, Any]) -> dict[str, Any]:
 
 
 def _forecaster(s: dict[str, Any], **extra: Any):
-    from .tasks import Forecaster
-
     keys = ("cell", "units", "layers", "lookback", "horizon", "strategy", "output", "scaler", "transform", "calendar",
             "epochs", "batch_size", "learning_rate", "seed")  # fmt: skip
     return Forecaster(**{k: s[k] for k in keys}, fill=_fill(s["fill"]), **extra)
@@ -99,8 +98,6 @@ def _forecaster(s: dict[str, Any], **extra: Any):
 def _data(data: Path | None) -> Any:
     if data is not None:
         return data
-    from .data.series import load_airline
-
     return load_airline()
 
 
@@ -207,8 +204,6 @@ def predict(
     plot: Annotated[Path | None, typer.Option("--plot", help="PNG of the history and the forecast.")] = None,
 ) -> None:
     """Forecast the next horizon steps after the end of each series."""
-    from .tasks import load_forecaster
-
     try:
         fc = load_forecaster(model)
         forecast = fc.predict(data, future=future)

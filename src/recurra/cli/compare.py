@@ -12,7 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import RecurraError
+from ..compare import compare, parse_cells
+from ..errors import RecurraError
 
 console = Console()
 
@@ -51,8 +52,6 @@ def compare_command(
     import torch
 
     out = Path(out)
-    from .compare import compare, parse_cells
-
     if (budget_steps is None) == (budget_seconds is None):
         console.print("[red]error:[/red] give exactly one of --budget-steps and --budget-seconds")
         raise typer.Exit(2)
