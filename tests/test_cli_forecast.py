@@ -84,3 +84,14 @@ def test_errors_exit_2_with_the_message(tmp_path):
     assert result.exit_code == 2 and "no forecaster at" in said(result)
     result = runner.invoke(app, ["forecast", "train", "--cell", "transformer"])
     assert result.exit_code == 2 and "expected cell in" in said(result)
+
+
+def test_huge_values_are_refused_before_training(tmp_path):
+    """A value of 1e308 used to train to an infinite model and exit 0; it is refused with its row named."""
+    df = pd.DataFrame({"t": range(40), "y": [float(i % 7) for i in range(40)]})
+    df.loc[17, "y"] = 1e308
+    df.to_csv(tmp_path / "huge.csv", index=False)
+    result = runner.invoke(app, ["forecast", "train", str(tmp_path / "huge.csv"), "--target", "y", "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2, said(result)
+    assert "1e+308, beyond float32's range" in said(result) and "row 17" in said(result)
+    assert not (tmp_path / "m").exists()

@@ -90,6 +90,34 @@ def test_nan_targets_are_refused_naming_the_row_or_filled():
     assert check_frame(df, time_col="month", targets=["y"], fill="interpolate").values[None][4, 0] == 4.0
 
 
+BEYOND = r"the value 1e\+308, beyond float32's range \(\|v\| <= 3.403e\+38\),"
+
+
+@pytest.mark.parametrize(
+    "value, found", [(np.inf, r"an infinite value \(inf\)"), (-np.inf, r"an infinite value \(-inf\)"), (1e308, BEYOND)]
+)
+def test_infinite_and_float32_overflowing_values_are_refused_naming_the_row(value, found):
+    df = monthly(6)
+    df.loc[3, "y"] = value
+    with pytest.raises(SeriesError, match=found + r" in column 'y' at row 3 \(2000-04-01\): 1 such value"):
+        check_frame(df, time_col="month", targets=["y"])
+    with pytest.raises(SeriesError, match="in column 'y' at row 3"):  # filling is for gaps and NaN, not for these
+        check_frame(df, time_col="month", targets=["y"], fill="interpolate")
+    df.loc[3, "y"] = 3.0e38  # within float32's range: accepted
+    check_frame(df, time_col="month", targets=["y"])
+
+
+def test_a_scaler_with_a_non_finite_or_zero_scale_is_refused_at_load():
+    good = Scaler("standard")
+    good.fit(None, np.array([[1.0], [3.0]]))
+    doc = good.to_json()
+    for bad in (float("inf"), float("nan"), 0.0):
+        damaged = {"kind": "standard", "series": {"": {"shift": [2.0], "scale": [bad]}}}
+        with pytest.raises(ModelFileError, match="expected finite shifts and finite positive scales"):
+            Scaler.from_json(damaged)
+    assert Scaler.from_json(doc).transform(None, np.array([[3.0]])).tolist() == [[1.0]]
+
+
 def test_bad_values_name_the_column_and_row():
     df = monthly(4)
     df.loc[2, "month"] = "not a date"

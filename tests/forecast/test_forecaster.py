@@ -4,6 +4,7 @@ intervals, backtests against the baselines, saving and loading, errors."""
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,7 @@ import pytest
 import torch
 
 from recurra import Forecaster, load_forecaster
-from recurra.errors import ConfigError, ModelFileError, NotBuiltError, SeriesError
+from recurra.errors import ConfigError, ModelFileError, NotBuiltError, RecurraWarning, SeriesError
 from recurra.forecast.network import CELLS
 
 from ..helpers import rewrite_model_file
@@ -222,6 +223,19 @@ def test_damaged_model_directories(tmp_path):
     (tmp_path / "m" / "scaler.json").write_text("{}")  # changed behind the manifest's back
     with pytest.raises(ModelFileError, match="scaler.json is damaged: its size or SHA-256 differs"):
         load_forecaster(tmp_path / "m")
+
+
+@pytest.mark.parametrize("level", [5.0, 0.0])
+def test_metrics_undefined_on_a_constant_series_are_named(level):
+    df = pd.DataFrame({"t": np.arange(40), "y": np.full(40, level)})
+    fc = Forecaster("gru", 4, lookback=6, horizon=3, epochs=1).fit(df, time_col="t", holdout=6)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RecurraWarning)
+        result = fc.evaluate(df, holdout=6)
+    said = [str(w.message) for w in caught if issubclass(w.category, RecurraWarning)]
+    assert np.isnan(result.metrics["MASE"]).all() and said == result.notes
+    assert said[0].startswith("MASE is undefined (NaN): the series does not vary before the forecast origin")
+    assert any(n.startswith("sMAPE says nothing here") for n in said) == (level == 0.0)
 
 
 def test_the_same_seed_repeats_the_forecast():

@@ -339,6 +339,15 @@ def test_inf_in_y():
         make_model().fit(x, y, verbose=0)
 
 
+def test_values_beyond_float32_are_refused_not_trained_to_inf():
+    x, y = make_data()
+    x = x.astype(np.float64)
+    x[2, 1, 0] = 1e308  # finite in float64, inf once the float32 model reads it
+    expected = r"x holds 1 value\(s\) beyond the range of torch.float32 .* the first 1e\+308 at index \(2, 1, 0\)"
+    with pytest.raises(InputValueError, match=expected):
+        make_model().fit(x, y, verbose=0)
+
+
 def test_nan_in_validation_and_loader_batches():
     x, y = make_data()
     xv = x[:4].copy()

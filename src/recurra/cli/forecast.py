@@ -124,13 +124,18 @@ def _metrics_table(result: Any, title: str) -> Table:
 
 
 def _verdict(result: Any) -> str:
+    """The model's errors over the seasonal naive forecast's (below 1: better), and what is undefined."""
     m = result.metrics
     model = m.index[0]
-    snaive = m.loc["seasonal naive"]
-    return (
-        f"{model} / seasonal naive (season {result.season}): MASE {m.loc[model, 'MASE'] / snaive['MASE']:.2f}, "
-        f"sMAPE {m.loc[model, 'sMAPE'] / snaive['sMAPE']:.2f} (below 1: the model is better)"
-    )
+    ratios = []
+    for metric in ("MASE", "sMAPE", "MAE"):
+        ours, theirs = m.loc[model, metric], m.loc["seasonal naive", metric]
+        if math.isfinite(ours) and math.isfinite(theirs) and theirs > 0:
+            ratios.append(f"{metric} {ours / theirs:.2f}")
+    lines = [f"{model} / seasonal naive (season {result.season}): {', '.join(ratios)} (below 1: the model is better)"]
+    if not ratios:
+        lines = [f"{model} vs seasonal naive (season {result.season}): no ratio is defined (the baseline's errors are 0)"]
+    return "\n".join(lines + [f"note: {n}" for n in result.notes])
 
 
 @forecast_app.command("train")

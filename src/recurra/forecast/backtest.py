@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +23,8 @@ class BacktestResult:
     forecasts and the baselines), over every point of every fold. ``forecasts``: one row per point
     (``fold``, ``origin`` — the last time seen —, the time, ``actual``, ``forecast``, ``lower``,
     ``upper``, ``naive``, ``seasonal_naive`` and the MASE ``scale``). ``history``: the series as given
-    (for plots).
+    (for plots). ``notes``: metrics that are undefined or uninformative on this data, and why (also
+    issued as warnings): MASE of a series whose history does not vary, sMAPE of all-zero actuals.
     """
 
     metrics: pd.DataFrame
@@ -35,6 +36,7 @@ class BacktestResult:
     level: float
     refit: bool
     time_col: str
+    notes: list[str] = field(default_factory=list)
 
     def plot(self, path: str | os.PathLike = "backtest.png", *, last: int | None = None, title: str | None = None) -> Path:
         """History, each fold's forecast and interval, to a PNG (``last``: history steps shown before the first fold)."""
@@ -50,6 +52,31 @@ def baselines(history: np.ndarray, horizon: int, season: int) -> dict[str, np.nd
         "seasonal_naive": np.stack([fm.seasonal_naive(history[:, k], horizon, season) for k in range(K)], 1),
         "scale": np.stack([np.full(horizon, fm.mase_scale(history[:, k], season)) for k in range(K)], 1),
     }
+
+
+def metric_notes(forecasts: pd.DataFrame, series_col: str | None) -> list[str]:
+    """Why a metric of ``metrics_table`` is undefined (NaN) or says nothing on these forecasts."""
+    notes = []
+
+    def which(rows: pd.Series) -> str:
+        if series_col is None:
+            return "the series"
+        names = sorted(map(str, forecasts.loc[rows, series_col].unique()))
+        return "series " + ", ".join(repr(n) for n in names[:5]) + (" ..." if len(names) > 5 else "")
+
+    flat = ~(forecasts["scale"] > 0)
+    if flat.any():
+        notes.append(
+            f"MASE is undefined (NaN): {which(flat)} does not vary before the forecast origin, so the in-sample naive "
+            "error MASE divides by is 0; compare MAE instead"
+        )
+    zero = forecasts["actual"] == 0
+    if zero.all():
+        notes.append(
+            f"sMAPE says nothing here: every actual value of {which(zero)} is 0, so any forecast other than 0 scores "
+            "200% and 0 scores 0%; compare MAE instead"
+        )
+    return notes
 
 
 def metrics_table(forecasts: pd.DataFrame, label: str) -> pd.DataFrame:

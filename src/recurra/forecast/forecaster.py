@@ -18,6 +18,7 @@ unscaled (and exponentiated after a log transform) on the way out.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -40,13 +41,13 @@ from ..data.frames import (
     season_of,
 )
 from ..data.scalers import SCALERS, Scaler
-from ..errors import ConfigError, NotBuiltError, SeriesError
+from ..errors import ConfigError, NotBuiltError, RecurraWarning, SeriesError
 from ..io import build_from_config, dump_json, load_state, module_tensors, open_model_directory, save_directory
 from ..io.models import WEIGHTS_FILE
 from ..registry import register_format
 from ..train.optimizers import Adam
 from ..train.trainer import Trainer, set_seed
-from .backtest import BacktestResult, baselines, metrics_table
+from .backtest import BacktestResult, baselines, metric_notes, metrics_table
 from .files import FORMAT, FORMAT_VERSION, SCALER_FILE, json_default, tail_from_json, tail_to_json
 from .network import CELLS, NORMALIZE, OUTPUTS, EsnForecaster, ForecastNetwork, check_quantiles, make_loss
 from .plots import plot_forecast
@@ -609,7 +610,11 @@ class Forecaster:
                 rows.append((sid, panel.times[sid][o : o + H], r))
                 extras.append(extra)
         forecasts = self._frame(rows, extras)
+        notes = metric_notes(forecasts, self.schema["series_col"])
+        for note in notes:
+            warnings.warn(note, RecurraWarning, stacklevel=3)
         return BacktestResult(
+            notes=notes,
             metrics=metrics_table(forecasts, self.label),
             forecasts=forecasts,
             history=self._history_frame(panel),
