@@ -54,7 +54,7 @@ def baselines(history: np.ndarray, horizon: int, season: int) -> dict[str, np.nd
     }
 
 
-def metric_notes(forecasts: pd.DataFrame, series_col: str | None) -> list[str]:
+def metric_notes(forecasts: pd.DataFrame, series_col: str | None, season: int) -> list[str]:
     """Why a metric of ``metrics_table`` is undefined (NaN) or says nothing on these forecasts."""
     notes = []
 
@@ -62,13 +62,13 @@ def metric_notes(forecasts: pd.DataFrame, series_col: str | None) -> list[str]:
         if series_col is None:
             return "the series"
         names = sorted(map(str, forecasts.loc[rows, series_col].unique()))
-        return "series " + ", ".join(repr(n) for n in names[:5]) + (" ..." if len(names) > 5 else "")
+        return "the series " + ", ".join(repr(n) for n in names[:5]) + (" ..." if len(names) > 5 else "")
 
     flat = ~(forecasts["scale"] > 0)
     if flat.any():
         notes.append(
-            f"MASE is undefined (NaN): {which(flat)} does not vary before the forecast origin, so the in-sample naive "
-            "error MASE divides by is 0; compare MAE instead"
+            f"MASE is undefined (NaN): before the forecast origin {which(flat)} repeats exactly every {season} step(s) "
+            "(a constant series does too), so the in-sample seasonal naive error MASE divides by is 0; compare MAE instead"
         )
     zero = forecasts["actual"] == 0
     if zero.all():

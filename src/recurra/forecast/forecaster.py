@@ -610,7 +610,7 @@ class Forecaster:
                 rows.append((sid, panel.times[sid][o : o + H], r))
                 extras.append(extra)
         forecasts = self._frame(rows, extras)
-        notes = metric_notes(forecasts, self.schema["series_col"])
+        notes = metric_notes(forecasts, self.schema["series_col"], self.season_)
         for note in notes:
             warnings.warn(note, RecurraWarning, stacklevel=3)
         return BacktestResult(
