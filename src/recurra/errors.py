@@ -52,7 +52,15 @@ class RecurraWarning(UserWarning):
 
 
 class TrainingInterrupted(RecurraError):
-    """``fit`` stopped on SIGINT/SIGTERM after finishing a step (and writing a checkpoint if it could)."""
+    """``fit`` stopped on SIGINT/SIGTERM after finishing a step (and writing a checkpoint if it could).
+
+    ``checkpoint``: the checkpoint written, or ``None``; a command line tells its user how to continue
+    (``--resume``), the message tells a Python caller (``fit(..., resume=True)``).
+    """
+
+    def __init__(self, message: str, checkpoint: object = None):
+        super().__init__(message)
+        self.checkpoint = checkpoint
 
 
 class NonFiniteLossError(RecurraError, FloatingPointError):

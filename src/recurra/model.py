@@ -23,6 +23,11 @@ from .layers.core import Input
 from .layers.wrappers import layer_from_config, layer_to_config
 from .registry import MODELS as MODELS  # re-exported: the model registry lives in recurra.registry
 from .registry import register_model as register_model
+from .train.callbacks import Callback, History
+from .train.losses import LossLike
+from .train.metrics import MetricLike
+from .train.optimizers import OptimizerLike
+from .train.schedules import ScheduleLike
 from .train.trainer import Trainer
 
 
@@ -43,7 +48,16 @@ class Model(nn.Module):
             raise NotBuiltError("this model is not compiled: call compile(optimizer=..., loss=...) first")
         return self._trainer
 
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, *, clipnorm=None, clipvalue=None, lr_schedule=None) -> None:
+    def compile(
+        self,
+        optimizer: OptimizerLike = "rmsprop",
+        loss: LossLike | None = None,
+        metrics: Sequence[MetricLike] | None = None,
+        *,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        lr_schedule: ScheduleLike = None,
+    ) -> None:
         """Choose optimiser, loss and metrics (Keras names or torch objects), gradient clipping and an
         optional learning-rate schedule (``"step"``, ``"cosine"``, ``"onecycle"``, ``"plateau"`` or a torch scheduler)."""
         # stored outside nn.Module's registry: the trainer refers back to this model
@@ -54,15 +68,43 @@ class Model(nn.Module):
     def optimizer(self) -> torch.optim.Optimizer | None:
         return self._trainer.optimizer if self._trainer is not None else None
 
-    def fit(self, *args: Any, **kwargs: Any):
-        """Train; the arguments and their meaning are ``recurra.train.Trainer.fit``'s. Returns a ``History``."""
-        return self._get_trainer().fit(*args, **kwargs)
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: int | str = "auto",
+        callbacks: Sequence[Callback] | None = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool = True,
+        initial_epoch: int = 0,
+        seed: int | None = None,
+        *,
+        tbptt: int | None = None,
+        checkpoint_dir: str | os.PathLike | None = None,
+        checkpoint_every: int | None = None,
+        keep_checkpoints: int = 3,
+        resume: bool = False,
+        stop_on_nan: bool = False,
+        settings: dict[str, Any] | None = None,
+    ) -> History:
+        """Train; returns a ``History``. Keras's arguments, plus truncated BPTT (``tbptt``), checkpoints
+        and resume, and ``seed``; each is described in ``recurra.train.Trainer.fit``."""
+        return self._get_trainer().fit(
+            x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, shuffle, initial_epoch, seed,
+            tbptt=tbptt, checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints,
+            resume=resume, stop_on_nan=stop_on_nan, settings=settings,
+        )  # fmt: skip
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", return_dict=False):
+    def evaluate(
+        self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: int | str = "auto", return_dict: bool = False
+    ) -> Any:
         """Loss and metrics; see ``recurra.train.Trainer.evaluate``."""
         return self._get_trainer().evaluate(x, y, batch_size=batch_size, verbose=verbose, return_dict=return_dict)
 
-    def predict(self, x, batch_size=None, verbose=0) -> np.ndarray:
+    def predict(self, x: Any, batch_size: int | None = None, verbose: int = 0) -> np.ndarray:
         """Outputs as numpy arrays; works without ``compile``."""
         trainer = self._trainer if self._trainer is not None else Trainer(self, host=self)
         return trainer.predict(x, batch_size=batch_size, verbose=verbose)

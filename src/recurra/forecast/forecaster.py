@@ -53,6 +53,7 @@ from .network import CELLS, NORMALIZE, OUTPUTS, EsnForecaster, ForecastNetwork, 
 from .plots import plot_forecast
 
 STRATEGIES = ("direct", "recursive")
+RESUMABLE = ("epochs", "verbose")  # the settings a resumed run may change (more epochs continue training)
 TRANSFORMS = (None, "log")
 ALL_CELLS = (*CELLS, "esn")
 
@@ -368,7 +369,10 @@ class Forecaster:
                         "give more data or calibrate=0"
                     )
                 fit_x.append(xi[:keep]), fit_y.append(yi[:keep]), cal_x.append(xi[-n_cal:]), cal_y.append(yi[-n_cal:])
-            self.network = self._train(np.concatenate(fit_x).astype(dtype), np.concatenate(fit_y).astype(dtype), C)[0]
+            # the first fit is checkpointed too, so a resumed run calibrates with the very same network
+            first_dir = None if checkpoint_dir is None else Path(checkpoint_dir) / "calibration"
+            fit_x, fit_y = np.concatenate(fit_x).astype(dtype), np.concatenate(fit_y).astype(dtype)
+            self.network = self._train(fit_x, fit_y, C, checkpoint_dir=first_dir, resume=resume)[0]
             self.calibration = self._calibrate(np.concatenate(cal_x), np.concatenate(cal_y))
         self.network, self.history = self._train(x, y, C, checkpoint_dir=checkpoint_dir, resume=resume, callbacks=callbacks)
         self._tail = panel.tail(L)
@@ -408,6 +412,7 @@ class Forecaster:
             seed=p["seed"],
             checkpoint_dir=checkpoint_dir,
             resume=resume,
+            settings={k: v for k, v in p.items() if k not in RESUMABLE},
         )
         net.eval()
         return net, {k: [float(v) for v in vals] for k, vals in hist.history.items()}

@@ -8,7 +8,8 @@ call, from the shape of the first input. ``get_config()`` returns plain JSON typ
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import copy
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -45,6 +46,26 @@ def normalize_input_shape(input_shape: Any) -> tuple | None:
     return shape
 
 
+def _unbuilt_copy(layer: Layer) -> Layer:
+    """A copy of ``layer`` with its settings and no weights, ready for ``build``: its sub-layers are copied
+    the same way, other sub-modules (a recurrent layer's cell) are left for ``build`` to create again."""
+    fresh = copy.copy(layer)
+    fresh._parameters, fresh._buffers, fresh._non_persistent_buffers_set = {}, {}, set()
+    fresh._modules = {name: _unbuilt_copy(m) for name, m in layer._modules.items() if isinstance(m, Layer)}
+    fresh.built = False
+    return fresh
+
+
+class DrawnWeights(NamedTuple):
+    """How ``Layer.build_weights`` drew a layer's weights: the input shape, dtype and device it was
+    built for, and each parameter with its version counter at that moment."""
+
+    shape: tuple
+    dtype: torch.dtype | None
+    device: Any
+    weights: list[tuple[torch.Tensor, int]]
+
+
 class Layer(nn.Module):
     """Base class of recurra layers.
 
@@ -64,20 +85,50 @@ class Layer(nn.Module):
         self.input_shape = normalize_input_shape(input_shape)
         self.name = name
         self.built = False
+        self._drawn: DrawnWeights | None = None  # how build_weights drew the weights, for redraw_initial_weights
 
     # -- building ---------------------------------------------------------------------------------
     def build(self, input_shape: tuple, *, dtype: torch.dtype | None = None, device=None) -> None:
-        """Create the weights for inputs of shape ``(batch, *input_shape)``."""
+        """Create the weights for inputs of shape ``(batch, *input_shape)`` (subclasses override it)."""
         self.built = True
+
+    def build_weights(self, input_shape: Sequence[int | None], *, dtype: torch.dtype | None = None, device=None) -> None:
+        """``build``, remembering the shape and the weights just drawn: until a step, a load or an
+        in-place change alters them, ``fit(seed=...)`` draws them again from its seed
+        (``redraw_initial_weights``), so a layer built at construction starts from the same weights as
+        one built at the first call."""
+        shape = tuple(input_shape)
+        self.build(shape, dtype=dtype, device=device)
+        self._drawn = DrawnWeights(shape, dtype, device, [(p, p._version) for p in self.parameters()])
 
     def maybe_build(self, x: torch.Tensor) -> None:
         if not self.built:
             dtype = x.dtype if x.is_floating_point() else torch.get_default_dtype()
-            self.build(tuple(x.shape[1:]), dtype=dtype, device=x.device)
+            self.build_weights(tuple(x.shape[1:]), dtype=dtype, device=x.device)
 
     def _build_from_input_shape(self) -> None:
         if self.input_shape is not None and all(d is not None for d in self.input_shape[-1:]):
-            self.build(self.input_shape)
+            self.build_weights(self.input_shape)
+
+    def untouched_since_drawn(self) -> bool:
+        """Whether the weights are still exactly those ``build_weights`` drew (no step, load or edit since)."""
+        drawn = self._drawn
+        if drawn is None or not self.built:
+            return False
+        now = list(self.parameters())
+        return len(now) == len(drawn.weights) and all(p is q and p._version == v for p, (q, v) in zip(now, drawn.weights))
+
+    def redraw(self) -> None:
+        """Draw the weights again, from the current random state, exactly as ``build_weights`` drew them
+        (the values are copied into the existing parameters, so optimisers holding them stay valid)."""
+        drawn = self._drawn
+        if drawn is None:
+            raise NotBuiltError(f"{type(self).__name__} was not built by build_weights: nothing to draw again")
+        fresh = _unbuilt_copy(self)
+        fresh.build_weights(drawn.shape, dtype=drawn.dtype, device=drawn.device)
+        with torch.no_grad():  # sub-modules build does not create (a plain module inside TimeDistributed) keep theirs
+            self.load_state_dict(fresh.state_dict(), strict=False)
+        self._drawn = DrawnWeights(drawn.shape, drawn.dtype, drawn.device, [(p, p._version) for p in self.parameters()])
 
     def _require_built(self, what: str) -> None:
         if not self.built:

@@ -143,7 +143,10 @@ class Embedding(Layer):
         self.output_dim = check_positive_int("output_dim", output_dim)
         self.embeddings_initializer = initializers.serialize(embeddings_initializer)
         self.mask_zero = bool(mask_zero)
-        w = torch.empty(self.input_dim, self.output_dim)
+        self.build_weights(self.input_shape or (None,))  # the table's shape does not depend on the input
+
+    def build(self, input_shape, *, dtype=None, device=None):
+        w = torch.empty(self.input_dim, self.output_dim, dtype=dtype, device=device)
         self.embeddings = nn.Parameter(initializers.get(self.embeddings_initializer)(w))
         self.built = True
 

@@ -87,7 +87,7 @@ class Bidirectional(Layer):
     def build(self, input_shape, *, dtype=None, device=None):
         for lay in (self.forward_layer, self.backward_layer):
             if not lay.built:
-                lay.build(input_shape, dtype=dtype, device=device)
+                lay.build_weights(input_shape, dtype=dtype, device=device)
         self.built = True
 
     @property
@@ -183,7 +183,7 @@ class TimeDistributed(Layer):
 
     def build(self, input_shape, *, dtype=None, device=None):
         if isinstance(self.layer, Layer) and not self.layer.built:
-            self.layer.build(tuple(input_shape[1:]), dtype=dtype, device=device)  # one step's shape
+            self.layer.build_weights(tuple(input_shape[1:]), dtype=dtype, device=device)  # one step's shape
         self.built = True
 
     def forward(self, x, mask=None):

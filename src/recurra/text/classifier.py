@@ -335,7 +335,7 @@ class SequenceClassifier:
         history = trainer.fit(
             xt, yt, batch_size=self.batch_size, epochs=self.epochs if epochs is None else int(epochs), verbose=verbose,
             validation_data=val, shuffle=True, seed=self.seed, callbacks=callbacks, checkpoint_dir=checkpoint_dir,
-            resume=resume,
+            resume=resume, settings={k: v for k, v in self.get_config().items() if k != "epochs"},
         )  # fmt: skip
         self.network.eval()
         self.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}

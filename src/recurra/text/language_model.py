@@ -261,7 +261,7 @@ class LanguageModel:
         history = trainer.fit(
             x, y, batch_size=self.batch_size, epochs=self.epochs if epochs is None else int(epochs), verbose=verbose,
             validation_data=validation_data, shuffle=True, seed=self.seed, tbptt=self.bptt, callbacks=callbacks,
-            checkpoint_dir=checkpoint_dir, resume=resume,
+            checkpoint_dir=checkpoint_dir, resume=resume, settings={k: v for k, v in self.get_config().items() if k != "epochs"},
         )  # fmt: skip
         self.network.eval()
         self.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}

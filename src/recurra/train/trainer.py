@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import random
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -26,15 +25,16 @@ from torch import nn
 from ..errors import ConfigError, InputValueError, NonFiniteLossError, NotBuiltError, TrainingInterrupted
 from ..io import save_model
 from ..layers.carry import carried_states, check_can_carry, keep_carried_state
+from ..layers.initial import redraw_initial_weights
 from . import distributed
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optimizers as optimizers_mod
 from . import schedules as schedules_mod
 from .callbacks import Callback, CallbackList, History
-from .checkpoint import CheckpointManager, join_optimizer_state, split_optimizer_state
 from .inputs import LoaderBatches, TensorBatches, check_pair, is_loader, to_tensor
 from .progress import ProgressBar
+from .resume import RunCheckpoints, RunState, fingerprint
 from .signals import GracefulStop
 
 
@@ -49,18 +49,6 @@ def _is_unbuilt(module: nn.Module) -> bool:
     return any(getattr(m, "built", True) is False for m in module.modules()) or not any(True for _ in module.parameters())
 
 
-@dataclass
-class _RunState:
-    """Where a run is: what a checkpoint records and a resume restores."""
-
-    epoch: int = 0
-    batch: int = 0  # batches of ``epoch`` already done
-    global_step: int = 0
-    loss_sum: torch.Tensor = field(default_factory=lambda: torch.zeros((), dtype=torch.float64))
-    n_seen: int = 0
-    epoch_start_state: torch.Tensor | None = None
-
-
 def _metric_holder(m):
     """The metric object holding ``total`` and ``count`` (Keras's ``accuracy`` delegates to its resolved kind)."""
     inner = getattr(m, "inner", None)
@@ -73,6 +61,78 @@ def _first(outputs: Any) -> torch.Tensor:
 
 def _overrides(cb: Callback, hook: str) -> bool:
     return getattr(type(cb), hook, None) is not getattr(Callback, hook) or hook in vars(cb)
+
+
+@dataclass
+class Step:
+    """What one training step needs: the network to call (wrapped for a distributed run), the optimiser
+    and the parameters it updates, the truncation and NaN options, and where in the run the step is."""
+
+    net: nn.Module
+    optimizer: torch.optim.Optimizer
+    params: list[torch.Tensor]
+    tbptt: int | None
+    stop_on_nan: bool
+    epoch: int = 0
+    index: int = 0  # the batch within the epoch
+
+
+@dataclass
+class _Loop:
+    """The objects one ``fit`` run loops over, built once by ``fit`` and read by each epoch."""
+
+    train: Any
+    val: Any
+    step: Step
+    callbacks: CallbackList
+    schedule: Any
+    checkpoints: RunCheckpoints | None
+    checkpoint_every: int | None
+    epochs: int
+    verbose: int
+    ctx: Any
+    stop: GracefulStop | None = None
+    batch_hooks: list[Callback] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        hooks = ("on_train_batch_end", "on_train_batch_begin")
+        self.batch_hooks = [cb for cb in self.callbacks.callbacks if any(_overrides(cb, h) for h in hooks)]
+
+
+class _GradNorms:
+    """The gradient norm before clipping, over an epoch's steps: its mean and its largest value."""
+
+    def __init__(self, device: torch.device):
+        self.sum = torch.zeros((), dtype=torch.float64, device=device)
+        self.max = torch.zeros((), dtype=torch.float64, device=device)
+        self.n = 0
+
+    def add(self, norm: torch.Tensor) -> None:
+        self.sum.add_(norm)
+        self.max = torch.maximum(self.max, norm)
+        self.n += 1
+
+    def logs(self) -> dict[str, float]:
+        return {"grad_norm": float(self.sum) / self.n, "grad_norm_max": float(self.max)} if self.n else {}
+
+
+def _check_fit_options(
+    epochs, verbose, validation_split, validation_data, tbptt, checkpoint_every, resume, checkpoint_dir
+) -> int:
+    """Refuse ``fit`` arguments that cannot work, each by name; returns ``verbose`` as an int."""
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 0:
+        raise InputValueError(f"expected epochs to be a non-negative integer, got {epochs!r}")
+    if not 0.0 <= validation_split < 1.0:
+        raise InputValueError(f"expected validation_split in [0, 1), got {validation_split}")
+    if validation_split and validation_data is not None:
+        raise InputValueError("expected validation_split or validation_data, got both")
+    if tbptt is not None and (isinstance(tbptt, bool) or not isinstance(tbptt, int) or tbptt < 1):
+        raise ConfigError(f"expected tbptt to be a positive number of steps, got {tbptt!r}")
+    if checkpoint_every is not None and (not isinstance(checkpoint_every, int) or checkpoint_every < 1):
+        raise ConfigError(f"expected checkpoint_every to be a positive number of steps, got {checkpoint_every!r}")
+    if resume and checkpoint_dir is None:
+        raise ConfigError("resume=True needs checkpoint_dir= (where the checkpoints are)")
+    return 1 if verbose == "auto" else int(verbose)
 
 
 class Trainer:
@@ -184,9 +244,15 @@ class Trainer:
         return TensorBatches(xt, yt, 32 if batch_size is None else batch_size, shuffle, generator)
 
     def _ensure_built(self, batches) -> None:
+        """Build the module's layers on the first rows, without consuming any random generator (so a seed
+        gives the same run whether the layers were built before ``fit`` or here)."""
         if not _is_unbuilt(self.module):
             return
-        xb, _ = next(iter(batches))
+        if isinstance(batches, TensorBatches):
+            xb = batches.x[:1]
+        else:
+            with torch.random.fork_rng(devices=[]):  # a shuffling DataLoader draws its order here
+                xb, _ = next(iter(batches))
         was_training = self.module.training
         self.module.eval()
         with torch.no_grad(), keep_carried_state(self.module):
@@ -232,43 +298,87 @@ class Trainer:
         keep_checkpoints: int = 3,
         resume: bool = False,
         stop_on_nan: bool = False,
+        settings: dict[str, Any] | None = None,
     ) -> History:
         """Train for ``epochs`` epochs; returns a ``History`` (``history.history["loss"]`` ...).
 
+        ``seed``: seeds Python's, numpy's and torch's generators and the shuffle order, and draws again
+        from it the weights of layers built before ``fit`` and not changed since (so a layer given
+        ``input_shape`` starts from the same weights as one built at the first call).
         ``tbptt=k``: truncated backpropagation through time — each batch is cut into chunks of ``k``
         steps, the recurrent state carried (detached) from chunk to chunk; with targets aligned to the
         steps ``(B, T, ...)`` every chunk is an optimiser step, with one target per sequence only the
         last chunk is (gradients reach back ``k`` steps).
         ``checkpoint_dir``: write a checkpoint at every epoch end and every ``checkpoint_every`` steps,
         keeping the newest ``keep_checkpoints`` and the best (by ``val_loss``, else ``loss``);
-        ``resume=True`` continues from the newest intact one (same weights as an uninterrupted run).
+        ``resume=True`` continues from the newest intact one (same weights as an uninterrupted run), and
+        refuses one written by a different run: another network, batch size, ``tbptt`` or ``settings``
+        (an estimator's options, recorded in every checkpoint). ``epochs`` may grow on resume.
         SIGINT/SIGTERM finish the current step, checkpoint, and raise ``TrainingInterrupted``.
         ``stop_on_nan``: raise ``NonFiniteLossError`` at the first NaN/inf loss, before its update.
         """
         self._require_compiled("fit()")
-        verbose = 1 if verbose == "auto" else int(verbose)
-        if not isinstance(epochs, int) or epochs < 0:
-            raise InputValueError(f"expected epochs to be a non-negative integer, got {epochs!r}")
-        if not 0.0 <= validation_split < 1.0:
-            raise InputValueError(f"expected validation_split in [0, 1), got {validation_split}")
-        if validation_split and validation_data is not None:
-            raise InputValueError("expected validation_split or validation_data, got both")
-        if tbptt is not None and (isinstance(tbptt, bool) or not isinstance(tbptt, int) or tbptt < 1):
-            raise ConfigError(f"expected tbptt to be a positive number of steps, got {tbptt!r}")
-        if checkpoint_every is not None and (not isinstance(checkpoint_every, int) or checkpoint_every < 1):
-            raise ConfigError(f"expected checkpoint_every to be a positive number of steps, got {checkpoint_every!r}")
-        if resume and checkpoint_dir is None:
-            raise ConfigError("resume=True needs checkpoint_dir= (where the checkpoints are)")
+        verbose = _check_fit_options(epochs, verbose, validation_split, validation_data, tbptt, checkpoint_every, resume,
+                                     checkpoint_dir)  # fmt: skip
         ctx = distributed.context()
         if ctx.active and batch_size is not None and batch_size % ctx.world_size:
             raise ConfigError(
                 f"expected batch_size (the global batch) divisible by the {ctx.world_size} processes, got {batch_size}"
             )
-        generator = None
-        if seed is not None:
-            set_seed(seed)
-            generator = torch.Generator().manual_seed(seed)
+        generator = self._seed(seed)
+        train, val = self._fit_data(x, y, batch_size, shuffle, generator, validation_split, validation_data)
+        self._check_stateful(train, shuffle)
+        if tbptt is not None:
+            check_can_carry(self.module, "tbptt")
+        self._ensure_built(train)
+        optimizer = self._make_optimizer()
+        steps_per_epoch = len(train) if len(train) is not None else None
+        schedule = schedules_mod.build(self.schedule_spec, optimizer, epochs=epochs, steps_per_epoch=steps_per_epoch)
+        history = History()
+        run = RunState(epoch=initial_epoch)
+        checkpoints = None
+        if checkpoint_dir is not None:
+            mark = fingerprint(self.module, train, tbptt=tbptt, settings=settings)
+            checkpoints = RunCheckpoints(checkpoint_dir, keep_checkpoints, module=self.module, optimizer=optimizer,
+                                         schedule=schedule, train=train, history=history,
+                                         monitor="val_loss" if val is not None else "loss", run_fingerprint=mark,
+                                         enabled=ctx.is_main)  # fmt: skip
+            if resume:
+                checkpoints.resume(run, epochs, verbose if ctx.is_main else 0)
+        if not ctx.is_main:
+            verbose = 0
+            callbacks = [cb for cb in (callbacks or []) if not getattr(cb, "rank_zero_only", False)]
+        cbs = CallbackList([history, *(callbacks or [])])
+        cbs.set_model(self.host)
+        params = [p for g in optimizer.param_groups for p in g["params"]]
+        step = Step(distributed.wrap(self.module, ctx), optimizer, params, tbptt=tbptt, stop_on_nan=stop_on_nan)
+        loop = _Loop(train=train, val=val, step=step, callbacks=cbs, schedule=schedule, checkpoints=checkpoints,
+                     checkpoint_every=checkpoint_every, epochs=epochs, verbose=verbose, ctx=ctx)  # fmt: skip
+        self.host.stop_training = False
+        logs: dict[str, float] = {}
+        cbs.on_train_begin({})
+        with GracefulStop() as loop.stop:
+            while run.epoch < epochs:
+                logs = self._run_epoch(loop, run)
+                if self.host.stop_training:
+                    break
+        if checkpoints is not None:
+            checkpoints.wait()
+        cbs.on_train_end(logs)
+        self.module.eval()
+        return history
 
+    def _seed(self, seed: int | None) -> torch.Generator | None:
+        """Seed every generator and draw untouched initial weights again (``fit``'s ``seed``); the
+        shuffle order's own generator, or ``None`` without a seed."""
+        if seed is None:
+            return None
+        set_seed(seed)
+        redraw_initial_weights(self.module)
+        return torch.Generator().manual_seed(seed)
+
+    def _fit_data(self, x, y, batch_size, shuffle, generator, validation_split, validation_data):
+        """The training batches and the validation batches (or ``None``), checked."""
         if validation_split:
             if is_loader(x):
                 raise InputValueError("validation_split needs arrays; with a DataLoader pass validation_data")
@@ -283,144 +393,91 @@ class Trainer:
             validation_data = (xt[-n_val:], yt[-n_val:])
             x, y = xt[:-n_val], yt[:-n_val]
         train = self._batches(x, y, batch_size, shuffle, True, generator)
-        val = None
-        if validation_data is not None:
-            if is_loader(validation_data):
-                val = self._batches(validation_data, None, None, False, True)
-            else:
-                if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                    raise InputValueError("expected validation_data as (x_val, y_val) or a DataLoader")
-                val = self._batches(validation_data[0], validation_data[1], batch_size, False, True)
-        self._check_stateful(train, shuffle)
-        if tbptt is not None:
-            self._check_tbptt()
+        if validation_data is None:
+            return train, None
+        if is_loader(validation_data):
+            return train, self._batches(validation_data, None, None, False, True)
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise InputValueError("expected validation_data as (x_val, y_val) or a DataLoader")
+        return train, self._batches(validation_data[0], validation_data[1], batch_size, False, True)
 
-        self._ensure_built(train)
-        optimizer = self._make_optimizer()
-        net = distributed.wrap(self.module, ctx)
-        steps_per_epoch = len(train) if len(train) is not None else None
-        schedule = schedules_mod.build(self.schedule_spec, optimizer, epochs=epochs, steps_per_epoch=steps_per_epoch)
-        manager = CheckpointManager(checkpoint_dir, keep_checkpoints) if checkpoint_dir is not None else None
-        history = History()
-        run = _RunState(epoch=initial_epoch)
-        if resume:
-            self._resume(manager, train, optimizer, schedule, history, run, verbose and ctx.is_main)
-
-        if not ctx.is_main:
-            verbose = 0
-            callbacks = [cb for cb in (callbacks or []) if not getattr(cb, "rank_zero_only", False)]
-        cbs = CallbackList([history, *(callbacks or [])])
-        cbs.set_model(self.host)
-        batch_hooks = [
-            cb for cb in cbs.callbacks if _overrides(cb, "on_train_batch_end") or _overrides(cb, "on_train_batch_begin")
-        ]
-        self.host.stop_training = False
+    def _run_epoch(self, loop: _Loop, run: RunState) -> dict[str, float]:
+        """One epoch (or the rest of one, after a resume): the steps, then validation, logs, callbacks,
+        the schedule and the epoch's checkpoint. Returns the epoch's logs."""
+        epoch = run.epoch
+        self.module.train()
+        for m in self.metrics:
+            m.reset()
+        skip = run.batch
         device = self.device()
-        params = [p for g in optimizer.param_groups for p in g["params"]]
-        shard = (lambda t: distributed.shard(t, ctx)) if ctx.active else None
-        monitor = "val_loss" if val is not None else "loss"
+        if skip == 0:
+            run.loss_sum = torch.zeros((), dtype=torch.float64, device=device)
+            run.n_seen = 0
+            run.epoch_start_state = loop.train.generator.get_state() if isinstance(loop.train, TensorBatches) else None
+        loop.callbacks.on_epoch_begin(epoch, {})
+        if loop.verbose:
+            print(f"Epoch {epoch + 1}/{loop.epochs}")
+        bar = ProgressBar(len(loop.train), loop.verbose)
+        norms = _GradNorms(device)
+        index = skip - 1
+        shard = (lambda t: distributed.shard(t, loop.ctx)) if loop.ctx.active else None
+        for index, (xb, yb) in enumerate(loop.train.iterate(skip, shard), start=skip):
+            xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
+            loop.step.epoch, loop.step.index = epoch, index
+            for cb in loop.batch_hooks:
+                cb.on_train_batch_begin(index, {})
+            loss, y_pred, grad_norm = self._train_batch(loop.step, xb, yb)
+            norms.add(grad_norm)
+            self._after_batch(loop, run, bar, index, xb.shape[0], loss, y_pred, yb)
+            if self.host.stop_training:
+                break
+        run.batch = 0
+        logs = self._epoch_logs(run, loop.ctx)
+        if loop.val is not None:
+            logs.update({f"val_{k}": v for k, v in self._evaluate_batches(loop.val).items()})
+        logs.update(norms.logs())
+        logs["learning_rate"] = float(loop.step.optimizer.param_groups[0]["lr"])
+        bar.finish(index + 1, logs)
+        loop.callbacks.on_epoch_end(epoch, logs)
+        if loop.schedule is not None:
+            loop.schedule.step_epoch(logs)
+        run.epoch += 1
+        if loop.checkpoints is not None:
+            loop.checkpoints.save(run, 0, logs)
+        return logs
 
-        def save_checkpoint(batch_in_epoch: int, epoch_start_state, logs: dict | None = None, wait: bool = False) -> Path | None:
-            if manager is None or not ctx.is_main:
-                return None
-            tensors, meta = self._capture(optimizer, schedule, train, epoch_start_state, history)
-            meta.update(
-                epoch=run.epoch,
-                batch=batch_in_epoch,
-                global_step=run.global_step,
-                loss_sum=float(run.loss_sum),
-                n_seen=run.n_seen,
+    def _after_batch(self, loop: _Loop, run: RunState, bar: ProgressBar, index: int, n: int, loss, y_pred, yb) -> None:
+        """Book-keeping after one optimiser step: the schedule, the running loss and metrics, callbacks,
+        the progress bar, step checkpoints, and a stop asked for by a signal."""
+        if loop.schedule is not None:
+            loop.schedule.step_batch()
+        run.global_step += 1
+        run.loss_sum.add_(loss, alpha=n)  # float64 sum of float32 losses, one kernel
+        run.n_seen += n
+        for m in self.metrics:
+            m.update(y_pred, yb)
+        if loop.batch_hooks:
+            batch_logs = {"loss": float(loss)}
+            for cb in loop.batch_hooks:
+                cb.on_train_batch_end(index, batch_logs)
+        if bar.wants_update():
+            bar.update(index + 1, self._logs(run.loss_sum, run.n_seen))
+        if loop.checkpoints is not None and loop.checkpoint_every and run.global_step % loop.checkpoint_every == 0:
+            run.batch = index + 1
+            loop.checkpoints.save(run, index + 1)
+        if loop.stop.received:
+            run.batch = index + 1
+            where = loop.checkpoints.save(run, index + 1, wait=True) if loop.checkpoints is not None else None
+            saved = (
+                f"checkpoint written to {where}; continue with fit(..., checkpoint_dir=..., resume=True)"
+                if where is not None
+                else "no checkpoint written (fit(..., checkpoint_dir=...) keeps one)"
             )
-            if logs is not None and monitor in logs:
-                meta.update(monitor=monitor, monitor_value=float(logs[monitor]), monitor_mode="min")
-            path = manager.save(run.global_step, tensors, meta, background=not wait)
-            if wait:
-                manager.wait()
-            return path
-
-        cbs.on_train_begin({})
-        logs: dict[str, float] = {}
-        with GracefulStop() as stop:
-            while run.epoch < epochs:
-                epoch = run.epoch
-                self.module.train()
-                for m in self.metrics:
-                    m.reset()
-                skip = run.batch
-                if skip == 0:
-                    run.loss_sum = torch.zeros((), dtype=torch.float64, device=device)
-                    run.n_seen = 0
-                    run.epoch_start_state = train.generator.get_state() if isinstance(train, TensorBatches) else None
-                cbs.on_epoch_begin(epoch, {})
-                if verbose:
-                    print(f"Epoch {epoch + 1}/{epochs}")
-                bar = ProgressBar(len(train), verbose)
-                grad_sum = torch.zeros((), dtype=torch.float64, device=device)
-                grad_max = torch.zeros((), dtype=torch.float64, device=device)
-                n_steps = 0
-                step = skip - 1
-                for step, (xb, yb) in enumerate(train.iterate(skip, shard), start=skip):
-                    xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
-                    if batch_hooks:
-                        for cb in batch_hooks:
-                            cb.on_train_batch_begin(step, {})
-                    loss, y_pred, grad_norm = self._train_batch(net, optimizer, params, xb, yb, tbptt, stop_on_nan, epoch, step)
-                    if schedule is not None:
-                        schedule.step_batch()
-                    run.global_step += 1
-                    n = xb.shape[0]
-                    run.loss_sum.add_(loss, alpha=n)  # float64 sum of float32 losses, one kernel
-                    run.n_seen += n
-                    grad_sum.add_(grad_norm)
-                    grad_max = torch.maximum(grad_max, grad_norm)
-                    n_steps += 1
-                    if self.metrics:
-                        for m in self.metrics:
-                            m.update(y_pred, yb)
-                    if batch_hooks:
-                        batch_logs = {"loss": float(loss)}
-                        for cb in batch_hooks:
-                            cb.on_train_batch_end(step, batch_logs)
-                    if bar.wants_update():
-                        bar.update(step + 1, self._logs(run.loss_sum, run.n_seen))
-                    if checkpoint_every and run.global_step % checkpoint_every == 0:
-                        run.batch = step + 1
-                        save_checkpoint(step + 1, run.epoch_start_state)
-                    if stop.received:
-                        run.batch = step + 1
-                        where = save_checkpoint(step + 1, run.epoch_start_state, wait=True)
-                        saved = (
-                            f"checkpoint written to {where}; continue with fit(..., checkpoint_dir=..., resume=True)"
-                            if where is not None
-                            else "no checkpoint written (fit(..., checkpoint_dir=...) keeps one)"
-                        )
-                        cbs.on_train_end(logs)
-                        raise TrainingInterrupted(
-                            f"training stopped by {stop.received} after epoch {epoch + 1}, step {step + 1}; {saved}"
-                        )
-                    if self.host.stop_training:
-                        break
-                run.batch = 0
-                logs = self._epoch_logs(run, ctx)
-                if val is not None:
-                    logs.update({f"val_{k}": v for k, v in self._evaluate_batches(val).items()})
-                if n_steps:  # the gradient norm before clipping: mean and largest over the epoch's steps
-                    logs["grad_norm"] = float(grad_sum) / n_steps
-                    logs["grad_norm_max"] = float(grad_max)
-                logs["learning_rate"] = float(optimizer.param_groups[0]["lr"])
-                bar.finish(step + 1, logs)
-                cbs.on_epoch_end(epoch, logs)
-                if schedule is not None:
-                    schedule.step_epoch(logs)
-                run.epoch += 1
-                save_checkpoint(0, None, logs)
-                if self.host.stop_training:
-                    break
-        if manager is not None:
-            manager.wait()
-        cbs.on_train_end(logs)
-        self.module.eval()
-        return history
+            loop.callbacks.on_train_end({})
+            raise TrainingInterrupted(
+                f"training stopped by {loop.stop.received} after epoch {run.epoch + 1}, step {index + 1}; {saved}",
+                checkpoint=where,
+            )
 
     def _check_stateful(self, train, shuffle: bool) -> None:
         stateful = [m for m in self.module.modules() if getattr(m, "stateful", False) is True]
@@ -437,108 +494,54 @@ class Trainer:
                 f"({train.x.shape[0]}) to be a multiple of batch_size ({train.batch_size})"
             )
 
-    def _check_tbptt(self) -> None:
-        check_can_carry(self.module, "tbptt")
-
-    def _update(self, net, optimizer, params, xb, yb, stop_on_nan, epoch, step):
+    def _update(self, step: Step, xb: torch.Tensor, yb: torch.Tensor):
         """One optimiser step on a batch: returns (detached loss, detached predictions, grad norm)."""
-        optimizer.zero_grad(set_to_none=True)
-        y_pred = _first(net(xb))
+        step.optimizer.zero_grad(set_to_none=True)
+        y_pred = _first(step.net(xb))
         loss = self.loss(y_pred, yb)
-        if stop_on_nan and not bool(torch.isfinite(loss.detach())):
+        if step.stop_on_nan and not bool(torch.isfinite(loss.detach())):
             raise NonFiniteLossError(
-                f"the loss became {float(loss.detach())} at epoch {epoch + 1}, step {step + 1}; the weights are those of the "
-                "step before (try a lower learning rate, clipnorm=, or check the data)"
+                f"the loss became {float(loss.detach())} at epoch {step.epoch + 1}, step {step.index + 1}; the weights are "
+                "those of the step before (try a lower learning rate, clipnorm=, or check the data)"
             )
         loss.backward()
-        grad_norm = _total_norm(params)  # before clipping: what the logs report
+        grad_norm = _total_norm(step.params)  # before clipping: what the logs report
         if self.clipvalue is not None:
-            nn.utils.clip_grad_value_(params, self.clipvalue)
+            nn.utils.clip_grad_value_(step.params, self.clipvalue)
             if self.clipnorm is not None:
-                nn.utils.clip_grad_norm_(params, self.clipnorm)  # the norm after clipping by value
+                nn.utils.clip_grad_norm_(step.params, self.clipnorm)  # the norm after clipping by value
         elif self.clipnorm is not None:
-            nn.utils.clip_grads_with_norm_(params, self.clipnorm, grad_norm)
-        optimizer.step()
+            nn.utils.clip_grads_with_norm_(step.params, self.clipnorm, grad_norm)
+        step.optimizer.step()
         return loss.detach(), y_pred.detach(), grad_norm.to(loss.device, torch.float64)
 
-    def _train_batch(self, net, optimizer, params, xb, yb, tbptt, stop_on_nan, epoch, step):
+    def _train_batch(self, step: Step, xb: torch.Tensor, yb: torch.Tensor):
+        """The optimiser step(s) of one batch: one, or with ``tbptt`` one per chunk of aligned targets."""
         # sequences: (B, T, F) features, or (B, T) token ids (integers, before an Embedding)
         is_sequence = xb.dim() >= 3 or (xb.dim() == 2 and not xb.is_floating_point())
-        if tbptt is None or not is_sequence or xb.shape[1] <= tbptt:
-            return self._update(net, optimizer, params, xb, yb, stop_on_nan, epoch, step)
+        k = step.tbptt
+        if k is None or not is_sequence or xb.shape[1] <= k:
+            return self._update(step, xb, yb)
         T = xb.shape[1]
         aligned = yb.dim() >= 2 and yb.shape[1] == T  # one target per step
         losses, preds, norms, weights = [], [], [], []
         with carried_states(self.module):
-            for s in range(0, T, tbptt):
-                xc = xb[:, s : s + tbptt]  # (B, k, F)
+            for s in range(0, T, k):
+                xc = xb[:, s : s + k]  # (B, k, F)
                 if aligned:
-                    loss, pred, gn = self._update(net, optimizer, params, xc, yb[:, s : s + tbptt], stop_on_nan, epoch, step)
+                    loss, pred, gn = self._update(step, xc, yb[:, s : s + k])
                     losses.append(loss)
                     preds.append(pred)
                     norms.append(gn)
                     weights.append(xc.shape[1])
-                elif s + tbptt >= T:
-                    return self._update(net, optimizer, params, xc, yb, stop_on_nan, epoch, step)
+                elif s + k >= T:
+                    return self._update(step, xc, yb)
                 else:
                     with torch.no_grad():
-                        net(xc)
+                        step.net(xc)
         w = torch.tensor(weights, dtype=torch.float64, device=xb.device) / T
         loss = (torch.stack([v.double() for v in losses]) * w).sum().to(losses[0].dtype)
         return loss, torch.cat(preds, 1), torch.stack(norms).mean()
-
-    # -- checkpoint state -------------------------------------------------------------------------
-    def _capture(self, optimizer, schedule, train, epoch_start_state, history) -> tuple[dict, dict]:
-        tensors = {f"model/{k}": v for k, v in self.module.state_dict().items()}
-        opt_tensors, opt_meta = split_optimizer_state(optimizer.state_dict())
-        tensors.update(opt_tensors)
-        tensors["rng/torch"] = torch.get_rng_state()
-        if isinstance(train, TensorBatches):
-            tensors["rng/shuffle"] = train.generator.get_state()
-            if epoch_start_state is not None:
-                tensors["rng/shuffle_epoch_start"] = epoch_start_state
-        np_state = np.random.get_state()
-        meta = {
-            "optimizer": opt_meta,
-            "scheduler": schedule.state_dict() if schedule is not None else None,
-            "rng_python": list(random.getstate()),
-            "rng_numpy": [np_state[0], np_state[1].tolist(), *np_state[2:]],
-            "history": history.history,
-            "history_epochs": history.epoch,
-        }
-        return tensors, meta
-
-    def _resume(self, manager, train, optimizer, schedule, history, run, verbose) -> None:
-        found = manager.latest()
-        if found is None:
-            if verbose:
-                print(f"no checkpoint in {manager.directory}: starting from the beginning")
-            return
-        path, tensors, meta = found
-        model_state = {k[len("model/") :]: v for k, v in tensors.items() if k.startswith("model/")}
-        self.module.load_state_dict(model_state)
-        optimizer.load_state_dict(join_optimizer_state(tensors, meta["optimizer"]))
-        if schedule is not None and meta.get("scheduler") is not None:
-            schedule.load_state_dict(meta["scheduler"])
-        torch.set_rng_state(tensors["rng/torch"])
-        py = meta["rng_python"]
-        random.setstate((py[0], tuple(py[1]), py[2]))
-        npst = meta["rng_numpy"]
-        np.random.set_state((npst[0], np.asarray(npst[1], dtype=np.uint32), *npst[2:]))
-        history.history = {k: list(v) for k, v in meta.get("history", {}).items()}
-        history.epoch = list(meta.get("history_epochs", []))
-        run.epoch, run.batch, run.global_step = int(meta["epoch"]), int(meta["batch"]), int(meta["global_step"])
-        run.loss_sum = torch.tensor(float(meta.get("loss_sum", 0.0)), dtype=torch.float64, device=self.device())
-        run.n_seen = int(meta.get("n_seen", 0))
-        if isinstance(train, TensorBatches):
-            if run.batch > 0 and "rng/shuffle_epoch_start" in tensors:
-                # rebuild this epoch's order, then skip the batches already done
-                train.generator.set_state(tensors["rng/shuffle_epoch_start"])
-                run.epoch_start_state = tensors["rng/shuffle_epoch_start"]
-            else:
-                train.generator.set_state(tensors["rng/shuffle"])
-        if verbose:
-            print(f"resumed from {path} (epoch {run.epoch + 1}, step {run.batch})")
 
     def _epoch_logs(self, run, ctx) -> dict[str, float]:
         loss_sum, n_seen = run.loss_sum, run.n_seen
