@@ -45,7 +45,7 @@ def latency(results: dict, tokens: int = 200) -> None:
     t = time.perf_counter()
     lm.generate(length=tokens, stop_at_end=False, seed=0, strategy="greedy")
     carried = (time.perf_counter() - t) / tokens
-    net, v = lm.network, lm.vocab
+    net, v = lm.network_, lm.vocab_
     ids = [v.start_id]
     t = time.perf_counter()
     last = 0.0
@@ -76,7 +76,7 @@ def throughput(results: dict, rounds: int = 5) -> None:
     lm.fit(text)
     x, y = lm._rows(lm._stream(lm._lines([text])), window)
     x, y = x[:512], y[:512]  # (512, 256): 131,072 tokens per timed epoch
-    V = len(lm.vocab)
+    V = len(lm.vocab_)
     n_tokens = x.size
 
     def run_recurra() -> float:
@@ -150,9 +150,9 @@ def charlm(results: dict, epochs: int = 10) -> None:
         lm = LanguageModel(level="char", cell=cell, units=128, embedding=32, bptt=64, window=256, batch_size=16,
                            learning_rate=5e-3, epochs=epochs, seed=0)  # fmt: skip
         lm.fit(text)
-        out[cell] = dict(bits_per_char=lm.metrics["bits_per_char"], seconds=time.perf_counter() - t,
-                         val_loss_by_epoch=lm.history["val_loss"])  # fmt: skip
-        print(f"charlm: {cell:4s} validation bits/char {lm.metrics['bits_per_char']:.3f} "
+        out[cell] = dict(bits_per_char=lm.metrics_["bits_per_char"], seconds=time.perf_counter() - t,
+                         val_loss_by_epoch=lm.history_["val_loss"])  # fmt: skip
+        print(f"charlm: {cell:4s} validation bits/char {lm.metrics_['bits_per_char']:.3f} "
               f"({epochs} epochs, {out[cell]['seconds']:.0f} s)")  # fmt: skip
         print("   sample at T=0.8:", lm.generate(temperature=0.8, seed=1, length=120))
     results["charlm"] = out
@@ -170,13 +170,13 @@ def keyboard(results: dict, epochs: int = 10) -> None:
     for extra in "perr":  # a user typing: each call reuses the state of the previous one
         lm.suggest("Voy al parque con mi " + extra, k=3)
     ms = (time.perf_counter() - t) / 4 * 1e3
-    print(f"keyboard: trained in {train_s:.0f} s ({epochs} epochs), validation perplexity {lm.metrics['perplexity']:.1f}")
+    print(f"keyboard: trained in {train_s:.0f} s ({epochs} epochs), validation perplexity {lm.metrics_['perplexity']:.1f}")
     print("   'Voy al parque con mi per' ->", [(w, round(p, 4)) for w, p in typed.completions])
     print("   'Voy al parque con mi ' next ->", [(w, round(p, 4)) for w, p in after.next_words])
     print(f"   one suggestion while typing: {ms:.1f} ms")
     results["keyboard"] = dict(
         completions=typed.completions, next_words=after.next_words, train_seconds=train_s, suggest_ms=ms,
-        perplexity=lm.metrics["perplexity"], perro_in_top3="perro" in [w for w, _ in typed.completions],
+        perplexity=lm.metrics_["perplexity"], perro_in_top3="perro" in [w for w, _ in typed.completions],
     )  # fmt: skip
 
 
@@ -214,7 +214,7 @@ def names(results: dict, epochs: int = 30) -> None:
           f"bigram TV distance to the list {tv:.3f} (100 names drawn from the list itself: {tv_list:.3f})")  # fmt: skip
     print("   ", ", ".join(made[:20]))
     results["names"] = dict(generated=made, new_fraction=share, bigram_tv=tv, bigram_tv_list_sample=tv_list,
-                            validation_bits_per_char=lm.metrics["bits_per_char"], train_seconds=train_s)  # fmt: skip
+                            validation_bits_per_char=lm.metrics_["bits_per_char"], train_seconds=train_s)  # fmt: skip
 
 
 def sentiment(results: dict, epochs: int = 8) -> None:
@@ -246,7 +246,7 @@ def sentiment(results: dict, epochs: int = 8) -> None:
         clf.fit(xtr, ytr)
         r = clf.evaluate(xte, yte)
         out[name] = dict(
-            accuracy=r.accuracy, macro_f1=r.macro_f1, seconds=time.perf_counter() - t, epochs_run=len(clf.history["loss"])
+            accuracy=r.accuracy, macro_f1=r.macro_f1, seconds=time.perf_counter() - t, epochs_run=len(clf.history_["loss"])
         )
         print(f"   recurra {name}: accuracy {r.accuracy:.3f}, macro-F1 {r.macro_f1:.3f} "
               f"({out[name]['epochs_run']} epochs, {out[name]['seconds']:.0f} s)")  # fmt: skip

@@ -23,6 +23,6 @@ for typed in ["Voy al parque con mi per", "Voy al parque con mi ", "M√°s vale p√
     else:
         print(f"{typed!r}: next words {[w for w, _ in s.next_words]}")
 
-m = lm.metrics
+m = lm.metrics_
 print(f"validation perplexity {m['perplexity']:.0f}; the next word is the first suggestion {m['accuracy']:.1%} of the time")
 print(f"held-out accuracy: {m['top3_accuracy']:.3f} (the next word is among the 3 suggestions)")

@@ -24,5 +24,5 @@ made = [lm.generate(temperature=0.8, seed=i, length=20) for i in range(100)]
 known = {n.lower() for n in names}
 new = [m for m in made if m and m.lower() not in known]
 print("generated:", ", ".join(made[:15]))
-print(f"{len(new)} of {len(made)} are not in the list; validation bits per character {lm.metrics['bits_per_char']:.2f}")
-print(f"held-out accuracy: {lm.metrics['accuracy']:.3f} (the next letter of a held-out name is the most likely one)")
+print(f"{len(new)} of {len(made)} are not in the list; validation bits per character {lm.metrics_['bits_per_char']:.2f}")
+print(f"held-out accuracy: {lm.metrics_['accuracy']:.3f} (the next letter of a held-out name is the most likely one)")

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -188,7 +189,8 @@ class EchoStateNetwork(nn.Module):
         self.spectral_radius, self.leak_rate, self.density = args["spectral_radius"], args["leak_rate"], args["density"]
         self.input_scaling, self.bias_scaling = args["input_scaling"], args["bias_scaling"]
         self.feedback_scaling = args["feedback_scaling"]
-        self.seed = draw_seed() if args["seed"] is None else args["seed"]
+        self.seed = seed  # as given; the seed in use (drawn when None) is seed_
+        self.seed_ = draw_seed() if args["seed"] is None else args["seed"]
         self.ridge, self.washout = float(ridge), int(washout)
         self.input_noise = float(input_noise)
         self.output_feedback = bool(output_feedback)
@@ -200,6 +202,35 @@ class EchoStateNetwork(nn.Module):
         self.register_buffer("x", None)  # (N,): the current state
         self.register_buffer("y_prev", None)  # (O,): the last output (or target), fed back with output_feedback
         self.reset_fit()
+
+    # -- the estimator contract (recurra.estimator) ----------------------------------------------------
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The settings by name (``seed`` as given; ``seed_`` is the seed in use, drawn when ``None``)."""
+        return {name: getattr(self, name) for name in inspect.signature(type(self).__init__).parameters if name != "self"}
+
+    def set_params(self, **settings: Any) -> EchoStateNetwork:
+        """Change settings (checked first, all together); returns ``self``. A fitted readout is kept until
+        the next ``fit``."""
+        known = self.get_params()
+        unknown = sorted(set(settings) - set(known))
+        if unknown:
+            listed = ", ".join(map(repr, unknown))
+            raise ConfigError(f"EchoStateNetwork has no setting {listed}; its settings: {', '.join(known)}")
+        trial = type(self)(**{**known, **settings})
+        for name in settings:
+            setattr(self, name, getattr(trial, name))
+        if "seed" in settings:
+            self.seed_ = trial.seed_
+        return self
+
+    def clone(self) -> EchoStateNetwork:
+        """An unfitted network with the same settings."""
+        return type(self)(**self.get_params())
+
+    @property
+    def fitted(self) -> bool:
+        """Whether the readout is fitted."""
+        return self.W_out is not None
 
     # -- building ---------------------------------------------------------------------------------
     @property
@@ -231,7 +262,7 @@ class EchoStateNetwork(nn.Module):
             density=self.density,
             feedback_size=self.output_dim if self.output_feedback else 0,
             feedback_scaling=self.feedback_scaling,
-            seed=self.seed,
+            seed=self.seed_,
             initialize=initialize,
             dtype=F64,
         )
@@ -382,7 +413,7 @@ class EchoStateNetwork(nn.Module):
         if self.input_noise == 0:
             return u
         if self._noise is None:
-            self._noise = torch.Generator().manual_seed(self.seed)
+            self._noise = torch.Generator().manual_seed(self.seed_)
         return u + self.input_noise * torch.randn(u.shape, generator=self._noise, dtype=F64)
 
     def _accumulate_batch(self, us: list[torch.Tensor], targets: list[torch.Tensor]) -> None:
@@ -547,7 +578,7 @@ class EchoStateNetwork(nn.Module):
             "input_noise": self.input_noise,
             "output_feedback": self.output_feedback,
             "feedback_scaling": self.feedback_scaling,
-            "seed": self.seed,
+            "seed": self.seed_,
             "backend": self.backend,
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,

@@ -50,7 +50,7 @@ def test_a_seasonal_copy_forecasts_the_pattern_exactly(strategy, scaler, transfo
     n, L, H = 30, 8, 7  # H > period: direct repeats the season, recursive feeds its own forecasts back
     fc = Forecaster("lstm", 4, lookback=L, horizon=H, strategy=strategy, scaler=scaler, transform=transform, epochs=0)
     fc.fit(seasonal(n), time_col="month", target="y")
-    fc.network = SeasonalCopy(L, fc.model_horizon, 4)
+    fc.network_ = SeasonalCopy(L, fc.model_horizon, 4)
     out = fc.predict()
     np.testing.assert_allclose(out["forecast"].to_numpy(), continuation(n, H), rtol=1e-6)
     assert out["month"].tolist() == list(pd.date_range("2003-07", periods=H, freq="MS"))
@@ -102,10 +102,10 @@ def test_probabilistic_outputs_give_ordered_calibrated_intervals(output, cell):
     out = fc.predict()
     assert out.columns.tolist() == ["month", "forecast", "lower", "upper"]
     assert (out["lower"] <= out["forecast"]).all() and (out["forecast"] <= out["upper"]).all()
-    assert fc.calibration > 0
+    assert fc.calibration_ > 0
     uncalibrated = Forecaster(cell, 8, lookback=8, horizon=4, output=output, epochs=3, seed=0, calibrate=0,
                               esn_options={"ridge": 1e-4}).fit(df, time_col="month", target="y")  # fmt: skip
-    assert uncalibrated.calibration == (1.0 if output == "gaussian" else 0.0)
+    assert uncalibrated.calibration_ == (1.0 if output == "gaussian" else 0.0)
 
 
 def test_quantiles_must_hold_the_interval_ends():
@@ -188,7 +188,7 @@ def test_backtest_refuses_too_few_steps():
 def test_evaluate_scores_the_held_out_end():
     df = seasonal(40)
     fc = Forecaster("gru", 4, lookback=8, horizon=4, epochs=0).fit(df.iloc[:32], time_col="month", target="y")
-    fc.network = SeasonalCopy(8, 4, 4)
+    fc.network_ = SeasonalCopy(8, 4, 4)
     r = fc.evaluate(df, holdout=8)
     assert r.folds == 2 and r.metrics.loc[fc.label, "MAE"] == pytest.approx(0, abs=1e-5)
     with pytest.raises(ConfigError, match="multiple of horizon = 4"):
@@ -258,11 +258,15 @@ def test_plot_writes_a_png(tmp_path):
 
 # -- errors ----------------------------------------------------------------------------------------
 def test_errors_name_what_is_wrong():
-    with pytest.raises(ConfigError, match="expected cell in"):
+    with pytest.raises(ConfigError, match="expected cell to be one of"):
         Forecaster("transformer")
-    with pytest.raises(ConfigError, match="expected strategy in"):
+    with pytest.raises(ConfigError, match="expected strategy to be one of 'direct', 'recursive', got 'multi'"):
         Forecaster(strategy="multi")
-    with pytest.raises(NotBuiltError, match="predict\\(\\) needs fit"):
+    with pytest.raises(ConfigError, match=r"expected lookback to be an integer in \[1, 10000000\], got '24'"):
+        Forecaster(lookback="24")  # a mistyped value, as a config.json might hold it
+    with pytest.raises(ConfigError, match=r"expected units to be an integer in \[1, 65536\], got 1000000"):
+        Forecaster(units=1_000_000)  # refused before anything is allocated
+    with pytest.raises(NotBuiltError, match="Forecaster is not fitted: predict\\(\\) needs fit"):
         Forecaster().predict()
     with pytest.raises(SeriesError, match="at least lookback \\+ horizon = 24 \\+ 12 = 36 steps, got 30"):
         Forecaster(epochs=0).fit(seasonal(30), time_col="month", target="y")

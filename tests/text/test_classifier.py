@@ -60,7 +60,7 @@ def test_it_learns_the_task_and_reports_metrics(data):
     assert r.accuracy >= 0.9 and r.macro_f1 >= 0.9
     assert list(r.confusion.index) == ["fresh", "rotten"] and int(r.confusion.to_numpy().sum()) == len(test_y)
     assert set(clf.predict(test_x)) <= {"fresh", "rotten"}
-    assert "val_loss" in clf.history
+    assert "val_loss" in clf.history_
 
 
 def test_classification_report_matches_scikit_learn():

@@ -25,19 +25,19 @@ def char_lm() -> LanguageModel:
 
 
 def test_training_over_the_stream_lowers_the_loss_and_reports_bits(char_lm):
-    losses = char_lm.history["loss"]
+    losses = char_lm.history_["loss"]
     assert len(losses) == 3 and losses[-1] < losses[0]
-    m = char_lm.metrics
+    m = char_lm.metrics_
     assert set(m) == {"loss", "perplexity", "bits_per_token", "bits_per_char", "accuracy", "top3_accuracy"}
     assert 0 < m["accuracy"] <= m["top3_accuracy"] <= 1
     assert m["perplexity"] == pytest.approx(math.exp(m["loss"]))
     assert m["bits_per_char"] == pytest.approx(m["loss"] / math.log(2))
-    assert m["bits_per_char"] < math.log2(len(char_lm.vocab))  # better than uniform
-    assert "val_loss" in char_lm.history
+    assert m["bits_per_char"] < math.log2(len(char_lm.vocab_))  # better than uniform
+    assert "val_loss" in char_lm.history_
 
 
 def test_carried_state_gives_the_distribution_of_the_whole_prefix(char_lm):
-    net, v = char_lm.network, char_lm.vocab
+    net, v = char_lm.network_, char_lm.vocab_
     ids = [v.start_id] + v.encode(list("el perro come"))
     full, _ = net.step(torch.tensor([ids]))  # (1, T, V): the prefix read at once
     state, stepped = None, []
@@ -49,7 +49,7 @@ def test_carried_state_gives_the_distribution_of_the_whole_prefix(char_lm):
 
 def test_greedy_generation_picks_the_argmax_of_the_recomputed_prefix(char_lm):
     out = char_lm.generate(prime="la ", length=12, strategy="greedy", stop_at_end=False)
-    v, net = char_lm.vocab, char_lm.network
+    v, net = char_lm.vocab_, char_lm.network_
     ids = [v.start_id] + v.encode(list("la "))
     banned = [v.pad_id, v.unk_id, v.start_id]
     for ch in out:
@@ -88,7 +88,7 @@ def test_save_and_load_give_the_same_model(char_lm, tmp_path):
     files = sorted(p.name for p in (tmp_path / "lm").iterdir())
     assert files == ["config.json", "manifest.json", "vocab.json", "weights.safetensors"]
     again = load_language_model(tmp_path / "lm")
-    assert again.vocab == char_lm.vocab and again.metrics == char_lm.metrics
+    assert again.vocab_ == char_lm.vocab_ and again.metrics_ == char_lm.metrics_
     p, q = char_lm.next_token_probabilities("el pe"), again.next_token_probabilities("el pe")
     assert p.keys() == q.keys() and all(abs(p[k] - q[k]) < 1e-6 for k in p)
     assert sum(p.values()) == pytest.approx(1.0)
@@ -125,7 +125,7 @@ def test_word_level_keyboard_and_unknown_tokens():
     assert s.partial == "ag" and s.completions[0][0] == "agua"
     s = lm.suggest("la perra bebe ", k=2)
     assert s.completions == [] and len(s.next_words) == 2 and s.next_words[0][0] in {"leche", "agua"}
-    assert lm.metrics == {}  # no validation split
+    assert lm.metrics_ == {}  # no validation split
     assert isinstance(lm.generate(prime="el zorro", length=5, seed=0), str)  # unknown words are read as <unk>
     with pytest.raises(InputValueError, match=r"does not know: \['zorro'\]"):
         lm.generate(prime="el zorro", strict=True)
@@ -155,7 +155,7 @@ def test_bad_input_is_refused_with_what_was_expected(tmp_path):
         lm.fit(files=[latin])
     with pytest.raises(InputValueError, match="texts=... \\(strings\\) or files="):
         lm.fit()
-    with pytest.raises(NotBuiltError, match="call fit"):
+    with pytest.raises(NotBuiltError, match=r"LanguageModel is not fitted: generate\(\) needs fit"):
         lm.generate()
     with pytest.raises(ConfigError, match="expected cell in"):
         LanguageModel(cell="transformer")
@@ -169,14 +169,14 @@ def test_training_repeats_under_a_seed_and_reads_files(tmp_path):
     kw = dict(level="char", cell="gru", units=8, embedding=4, bptt=8, window=16, epochs=1, seed=7)
     a = LanguageModel(**kw).fit(files=[f])
     b = LanguageModel(**kw).fit(TEXT)
-    assert a.history["loss"] == b.history["loss"]
-    wa = [p.detach().numpy() for p in a.network.parameters()]
-    wb = [p.detach().numpy() for p in b.network.parameters()]
+    assert a.history_["loss"] == b.history_["loss"]
+    wa = [p.detach().numpy() for p in a.network_.parameters()]
+    wb = [p.detach().numpy() for p in b.network_.parameters()]
     assert all(np.array_equal(x, y) for x, y in zip(wa, wb))
 
 
 def test_tied_weights_share_the_embedding():
     lm = LanguageModel(level="char", units=12, embedding=6, tie_weights=True, bptt=8, window=16, epochs=1).fit(TEXT)
-    assert lm.network.out is None and lm.network.proj is not None
-    names = [n for n, _ in lm.network.named_parameters()]
+    assert lm.network_.out is None and lm.network_.proj is not None
+    names = [n for n, _ in lm.network_.named_parameters()]
     assert not any(n.startswith("out.") for n in names)

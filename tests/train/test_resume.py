@@ -90,7 +90,7 @@ def test_a_finished_forecaster_resumed_is_never_recalibrated(tmp_path):
     calibrates, is checkpointed too); fewer epochs are refused; another cell is refused by name."""
     first = _forecaster().fit(_series(), time_col="t", checkpoint_dir=tmp_path)
     again = _forecaster().fit(_series(), time_col="t", checkpoint_dir=tmp_path, resume=True)
-    assert again.calibration == first.calibration
+    assert again.calibration_ == first.calibration_
     pd.testing.assert_frame_equal(again.predict(), first.predict())
     with pytest.raises(ConfigError, match="epochs=2: the checkpoint is at the end of epoch 3"):
         _forecaster(epochs=2).fit(_series(), time_col="t", checkpoint_dir=tmp_path, resume=True)

@@ -60,12 +60,12 @@ def text_train(
         raise typer.Exit(130) from None
     except RecurraError as e:
         raise _fail(e) from None
-    table = Table(title=f"{level}-level {cell.upper()}({units}) x {layers}: {len(lm.vocab):,} tokens in the vocabulary")
+    table = Table(title=f"{level}-level {cell.upper()}({units}) x {layers}: {len(lm.vocab_):,} tokens in the vocabulary")
     table.add_column("validation")
     table.add_column("value", justify="right")
     for key in ("perplexity", "bits_per_token", "bits_per_char"):
-        if key in lm.metrics:
-            table.add_row(key.replace("_", " "), f"{lm.metrics[key]:.3f}")
+        if key in lm.metrics_:
+            table.add_row(key.replace("_", " "), f"{lm.metrics_[key]:.3f}")
     console.print(table)
     console.print(f"saved to {out}")
 

@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import os
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 
+from ..checks import Integer, Mapping, Number, OneOf, Satisfies
 from ..data.frames import (
     CALENDAR,
+    FILLS,
     Panel,
     calendar_features,
     check_fill,
@@ -41,9 +44,11 @@ from ..data.frames import (
     season_of,
 )
 from ..data.scalers import SCALERS, Scaler
-from ..errors import ConfigError, NotBuiltError, RecurraWarning, SeriesError
+from ..errors import ConfigError, RecurraWarning, SeriesError
+from ..estimator import Estimator, setting
 from ..io import build_from_config, dump_json, load_state, module_tensors, open_model_directory, save_directory
 from ..io.models import WEIGHTS_FILE
+from ..limits import MAX_EPOCHS, MAX_LAYERS, MAX_STEPS, MAX_UNITS
 from ..registry import register_format
 from ..train.optimizers import Adam
 from ..train.trainer import Trainer, set_seed
@@ -63,156 +68,100 @@ def _z(level: float) -> float:
     return float(torch.special.ndtri(torch.tensor((1 + level) / 2, dtype=torch.float64)))
 
 
+def _calendar_ok(value: Any) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return True
+    return not isinstance(value, str) and hasattr(value, "__iter__") and all(c in CALENDAR for c in value)
+
+
+def _fill_ok(value: Any) -> bool:
+    try:
+        check_fill(value)
+    except ConfigError:
+        return False
+    return True
+
+
 def _positive_int(name: str, value: Any, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ConfigError(f"expected {name} to be an integer >= {minimum}, got {value!r}")
     return int(value)
 
 
-class Forecaster:
+CELL = OneOf(ALL_CELLS)
+QUANTILES = Satisfies(lambda q: not isinstance(q, str) and hasattr(q, "__iter__"), "a list of numbers in (0, 1)")
+LEVEL = Number(0, 1, open_min=True, open_max=True)
+CAL = Satisfies(_calendar_ok, f"True, False or a list of {sorted(CALENDAR)}")
+FILL = Satisfies(_fill_ok, f"one of {FILLS}, a finite number or None")
+SEASON = Integer(1, MAX_STEPS, optional=True)
+POSITIVE_OR_NONE = Number(0, open_min=True, optional=True)
+
+
+@dataclass(eq=False, repr=False)
+class Forecaster(Estimator):
     """Forecasts the next ``horizon`` steps of one or many series from their last ``lookback`` steps.
 
-    Model:
-        ``cell``: ``"lstm"``, ``"gru"``, ``"rnn"``, ``"indrnn"``, ``"mingru"``, ``"minlstm"`` (trained by
-        gradient descent) or ``"esn"`` (an Echo State Network, readout in closed form; ``esn_options``
-        go to ``recurra.EchoStateNetwork``); ``units``, ``layers``, ``dropout``.
-        ``strategy``: ``"direct"`` (one output per horizon step) or ``"recursive"`` (a one-step model
-        whose forecasts are fed back as inputs; past covariates are refused, their future is unknown).
-        ``output``: ``"point"``, ``"gaussian"`` (mean and scale, trained by the Gaussian negative
-        log-likelihood) or ``"quantile"`` (``quantiles``, trained by the pinball loss). ``level``: the
-        central interval reported as ``lower`` / ``upper`` (0.9: from the 5 % to the 95 % quantile).
-        ``calibrate``: the share of each series' last windows held out to calibrate the intervals
-        (split conformal prediction: a first fit without them, the intervals widened or narrowed until
-        they hold ``level`` of those windows' targets, then the final fit on everything; twice the
-        training time). ``0``: the intervals as the network gives them, which a network that fits its
-        training windows closely makes too narrow. Not used by ``output="point"``.
-    Data:
-        ``scaler``: ``"standard"``, ``"minmax"``, ``"robust"`` or ``"none"``, fitted per series and
-        column, undone on output. ``transform="log"``: forecast the log of the targets (positive
-        values only; for growth in proportion to the level). ``normalize="window"``: subtract each
-        window's mean target level inside the network (see ``ForecastNetwork``). ``calendar``:
-        ``True`` (features for the grid: months for monthly data ...), a list of ``CALENDAR`` names, or
-        ``False``; they are known-future covariates. ``fill``: how gaps and NaNs are filled (``None``
-        refuses them; ``"ffill"``, ``"interpolate"``, ``"zero"``, a number). ``freq``: the time step
-        (inferred when ``None``). ``season``: the seasonal period of the baselines and MASE (from the
-        step when ``None``: 12 for months ...).
-    Training:
-        ``epochs``, ``batch_size``, ``learning_rate`` (Adam), ``clipnorm``, ``seed`` (the same seed
-        repeats a run), ``verbose`` (0, 1 progress bar, 2 a line per epoch).
+    The settings below are stored as given and checked together (``recurra.estimator``); ``fit``
+    learns ``schema_`` (the columns and the time grid), ``scaler_``, ``network_``, ``calibration_``,
+    ``season_``, ``history_`` (the loss per epoch) and ``tail_`` (the end of the training series, which
+    ``predict()`` forecasts from).
+
+    Intervals: ``calibrate`` holds out the share of each series' last windows (split conformal
+    prediction: a first fit without them, the intervals widened or narrowed until they hold ``level``
+    of those windows' targets, then the final fit on everything; twice the training time). ``0``: the
+    intervals as the network gives them, which a network that fits its training windows closely makes
+    too narrow. Not used by ``output="point"``.
     """
 
-    def __init__(
-        self,
-        cell: str = "lstm",
-        units: int = 32,
-        layers: int = 1,
-        lookback: int = 24,
-        horizon: int = 12,
-        *,
-        strategy: str = "direct",
-        output: str = "point",
-        quantiles: Sequence[float] = (0.05, 0.5, 0.95),
-        level: float = 0.9,
-        calibrate: float = 0.2,
-        scaler: str = "standard",
-        transform: str | None = None,
-        normalize: str = "window",
-        calendar: bool | Sequence[str] = False,
-        fill: str | float | None = None,
-        freq: str | int | None = None,
-        season: int | None = None,
-        dropout: float = 0.0,
-        epochs: int = 100,
-        batch_size: int = 32,
-        learning_rate: float = 1e-3,
-        clipnorm: float | None = 1.0,
-        seed: int = 0,
-        verbose: int = 0,
-        esn_options: dict[str, Any] | None = None,
-    ):
-        if cell not in ALL_CELLS:
-            raise ConfigError(f"expected cell in {ALL_CELLS}, got {cell!r}")
-        if strategy not in STRATEGIES:
-            raise ConfigError(f"expected strategy in {STRATEGIES}, got {strategy!r}")
-        if output not in OUTPUTS:
-            raise ConfigError(f"expected output in {OUTPUTS}, got {output!r}")
-        if scaler not in SCALERS:
-            raise ConfigError(f"expected scaler in {SCALERS}, got {scaler!r}")
-        if transform not in TRANSFORMS:
-            raise ConfigError(f"expected transform in {TRANSFORMS}, got {transform!r}")
-        if normalize not in NORMALIZE:
-            raise ConfigError(f"expected normalize in {NORMALIZE}, got {normalize!r}")
-        if not isinstance(level, (int, float)) or not 0 < level < 1:
-            raise ConfigError(f"expected level in (0, 1), got {level!r}")
-        if not isinstance(calendar, bool):
-            bad = [c for c in calendar if c not in CALENDAR]
-            if isinstance(calendar, str) or bad:
-                raise ConfigError(f"expected calendar True, False or a list of {sorted(CALENDAR)}, got {calendar!r}")
-            calendar = list(calendar)
-        if season is not None:
-            season = _positive_int("season", season)
-        if not isinstance(calibrate, (int, float)) or not 0 <= calibrate <= 0.5:
-            raise ConfigError(
-                f"expected calibrate (the share of windows held out to calibrate intervals) in [0, 0.5], got {calibrate!r}"
-            )
-        if not 0 <= dropout < 1:
-            raise ConfigError(f"expected dropout in [0, 1), got {dropout!r}")
-        if not isinstance(learning_rate, (int, float)) or learning_rate <= 0:
-            raise ConfigError(f"expected learning_rate > 0, got {learning_rate!r}")
-        self.params: dict[str, Any] = dict(
-            cell=cell,
-            units=_positive_int("units", units),
-            layers=_positive_int("layers", layers),
-            lookback=_positive_int("lookback", lookback),
-            horizon=_positive_int("horizon", horizon),
-            strategy=strategy,
-            output=output,
-            quantiles=check_quantiles(quantiles, level) if output == "quantile" else [float(q) for q in quantiles],
-            level=float(level),
-            calibrate=float(calibrate),
-            scaler=scaler,
-            transform=transform,
-            normalize=normalize,
-            calendar=calendar,
-            fill=check_fill(fill),
-            freq=freq,
-            season=season,
-            dropout=float(dropout),
-            epochs=_positive_int("epochs", epochs, 0),
-            batch_size=_positive_int("batch_size", batch_size),
-            learning_rate=float(learning_rate),
-            clipnorm=clipnorm,
-            seed=int(seed),
-            verbose=int(verbose),
-            esn_options=dict(esn_options or {}),
-        )
-        self.schema: dict[str, Any] | None = None  # the columns and the grid, set by fit
-        self.scaler: Scaler | None = None
-        self.network: ForecastNetwork | EsnForecaster | None = None
-        self.history: dict[str, list[float]] = {}  # the training History (loss per epoch)
-        self.calibration = 1.0 if output == "gaussian" else 0.0  # the interval correction found by calibrate
-        self._tail: Panel | None = None  # the last rows of the training series, for predict()
+    cell: str = setting("lstm", "the recurrent cell, or esn: a reservoir with a closed-form readout", CELL, kw_only=False)
+    units: int = setting(32, "units per recurrent layer (reservoir units for esn)", Integer(1, MAX_UNITS), kw_only=False)
+    layers: int = setting(1, "stacked recurrent layers", Integer(1, MAX_LAYERS), kw_only=False)
+    lookback: int = setting(24, "steps of history the network reads", Integer(1, MAX_STEPS), kw_only=False)
+    horizon: int = setting(12, "steps to forecast", Integer(1, MAX_STEPS), kw_only=False)
+    strategy: str = setting("direct", "direct: an output per step; recursive: one step, fed back", OneOf(STRATEGIES))
+    output: str = setting("point", "point, gaussian (mean and scale) or quantile (pinball loss)", OneOf(OUTPUTS))
+    quantiles: Sequence[float] = setting((0.05, 0.5, 0.95), "the quantiles output='quantile' forecasts", QUANTILES)
+    level: float = setting(0.9, "the central interval given as lower / upper (0.9: 5% to 95%)", LEVEL)
+    calibrate: float = setting(0.2, "share of each series' last windows that calibrates the intervals", Number(0, 0.5))
+    scaler: str = setting("standard", "per-series scaling of every column, undone on output", OneOf(SCALERS))
+    transform: str | None = setting(None, "log: forecast the log of the targets (positive values only)", OneOf(TRANSFORMS))
+    normalize: str = setting("window", "window: subtract each window's mean level in the network", OneOf(NORMALIZE))
+    calendar: bool | Sequence[str] = setting(False, "calendar features (True: for the time step) as known covariates", CAL)
+    fill: str | float | None = setting(None, "fill gaps and NaNs: ffill, interpolate, zero, a number; None refuses", FILL)
+    freq: str | int | None = setting(None, "the time step ('MS', 'D', 'h' or an integer; inferred when None)")
+    season: int | None = setting(None, "seasonal period of the baselines and MASE (None: from the step)", SEASON)
+    dropout: float = setting(0.0, "dropout between recurrent layers", Number(0, 1, open_max=True))
+    epochs: int = setting(100, "training epochs", Integer(0, MAX_EPOCHS))
+    batch_size: int = setting(32, "windows per batch", Integer(1, MAX_STEPS))
+    learning_rate: float = setting(1e-3, "Adam's learning rate", Number(0, open_min=True))
+    clipnorm: float | None = setting(1.0, "the largest gradient norm (None: no clipping)", POSITIVE_OR_NONE)
+    seed: int = setting(0, "the random seed (the same seed repeats a run)", Integer())
+    verbose: int = setting(0, "0 silent, 1 a progress bar, 2 a line per epoch", Integer(0, 2))
+    esn_options: dict[str, Any] | None = setting(None, "EchoStateNetwork options when cell='esn'", Mapping(optional=True))
 
-    def __getattr__(self, name: str) -> Any:
-        params = self.__dict__.get("params")
-        if params is not None and name in params:
-            return params[name]
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    fitted_attribute: ClassVar[str] = "network_"
+    # earlier names of what fit learns (``scaler`` is the setting now; the fitted one is ``scaler_``)
+    renamed: ClassVar[dict[str, str]] = {
+        "network": "network_",
+        "schema": "schema_",
+        "history": "history_",
+        "calibration": "calibration_",
+    }
 
-    def __repr__(self) -> str:
-        p = self.params
-        return (
-            f"Forecaster({p['cell']!r}, units={p['units']}, lookback={p['lookback']}, horizon={p['horizon']}, "
-            f"strategy={p['strategy']!r}, output={p['output']!r})"
-        )
-
-    def clone(self) -> Forecaster:
-        """An unfitted forecaster with the same settings."""
-        return Forecaster(**self.params)
+    def check_together(self) -> None:
+        if self.output == "quantile":
+            check_quantiles(self.quantiles, self.level)
 
     @property
-    def fitted(self) -> bool:
-        return self.network is not None
+    def params(self) -> dict[str, Any]:
+        """Deprecated: ``get_params()``."""
+        warnings.warn("Forecaster.params is deprecated; use get_params()", RecurraWarning, stacklevel=2)
+        return self.get_params()
+
+    @property
+    def quantile_levels(self) -> list[float]:
+        """``quantiles``, sorted (the order the network's outputs follow)."""
+        return sorted(float(q) for q in self.quantiles)
 
     @property
     def model_horizon(self) -> int:
@@ -252,7 +201,7 @@ class Forecaster:
             targets=schema["targets"],
             series_col=schema["series_col"],
             covariates=schema["past"] + schema["future"],
-            fill=self.fill,
+            fill=check_fill(self.fill),
             freq=freq if freq is not None else self.freq,
         )
         if self.transform == "log":
@@ -271,11 +220,11 @@ class Forecaster:
 
     @property
     def n_targets(self) -> int:
-        return len(self.schema["targets"])
+        return len(self.schema_["targets"])
 
     @property
     def n_known(self) -> int:
-        return len(self.schema["future"]) + 2 * len(self.schema["calendar"])
+        return len(self.schema_["future"]) + 2 * len(self.schema_["calendar"])
 
     def _features(self, sid: Any, times: pd.Index, raw: np.ndarray) -> np.ndarray:
         """Model inputs ``(T, C)``: transformed and scaled ``[targets, past, future]``, then the calendar."""
@@ -284,8 +233,8 @@ class Forecaster:
         if self.transform == "log":
             with np.errstate(invalid="ignore", divide="ignore"):
                 v[:, :K] = np.log(v[:, :K])
-        v = self.scaler.transform(sid, v)
-        cal = calendar_features(times, self.schema["calendar"])  # (T, 2·Fc)
+        v = self.scaler_.transform(sid, v)
+        cal = calendar_features(times, self.schema_["calendar"])  # (T, 2·Fc)
         return np.concatenate([v, cal], 1)  # (T, K + P + Fu) + (T, 2·Fc) -> (T, C)
 
     def _fit_scaler(self, panel: Panel) -> None:
@@ -294,7 +243,7 @@ class Forecaster:
             v = panel.values[sid].copy()
             if self.transform == "log":
                 v[:, :K] = np.log(v[:, :K])
-            self.scaler.fit(sid, v)
+            self.scaler_.fit(sid, v)
 
     # -- fit --------------------------------------------------------------------------------------
     def fit(
@@ -329,16 +278,15 @@ class Forecaster:
         return self
 
     def _fit_panel(self, panel: Panel, schema: dict[str, Any], *, checkpoint_dir=None, resume=False, callbacks=None) -> None:
-        p = self.params
-        cal = p["calendar"]
+        cal = self.calendar
         calendar = default_calendar(panel.freq) if cal is True else list(cal or [])
         if calendar and not isinstance(next(iter(panel.times.values())), pd.DatetimeIndex):
             raise ConfigError("calendar features need dates in the time column, got integer steps")
-        self.schema = {**schema, "calendar": calendar, "freq": panel.freq}
-        self.season_ = p["season"] or season_of(panel.freq)
-        self.scaler = Scaler(p["scaler"])
+        self.schema_ = {**schema, "calendar": calendar, "freq": panel.freq}
+        self.season_ = self.season or season_of(panel.freq)
+        self.scaler_ = Scaler(self.scaler)
         self._fit_scaler(panel)
-        L, Hm, K = p["lookback"], self.model_horizon, self.n_targets
+        L, Hm, K = self.lookback, self.model_horizon, self.n_targets
         xs, ys = [], []
         for sid in panel.ids:
             T = len(panel.values[sid])
@@ -351,68 +299,72 @@ class Forecaster:
             x, y = make_windows(feats, L, Hm, K, n_known=self.n_known)
             xs.append(x)
             ys.append(y)
-        dtype = np.float32 if p["cell"] != "esn" else np.float64
+        dtype = np.float32 if self.cell != "esn" else np.float64
         x = np.concatenate(xs).astype(dtype)  # (N, L [+ Hm], C)
         y = np.concatenate(ys).astype(dtype)  # (N, Hm, K)
         C = x.shape[2]
-        self.calibration = 1.0 if p["output"] == "gaussian" else 0.0
-        if p["output"] != "point" and p["calibrate"] > 0:
+        self.calibration_ = 1.0 if self.output == "gaussian" else 0.0
+        if self.output != "point" and self.calibrate > 0:
             # split conformal: fit without the last windows of each series, widen the intervals until they
             # hold `level` of those windows' targets, then fit again on everything
             fit_x, fit_y, cal_x, cal_y = [], [], [], []
             for xi, yi in zip(xs, ys):
-                n_cal = max(1, int(round(p["calibrate"] * len(xi))))
+                n_cal = max(1, int(round(self.calibrate * len(xi))))
                 keep = len(xi) - n_cal - (Hm - 1)  # windows whose targets reach into the held-out ones are left out
                 if keep < 1:
                     raise SeriesError(
-                        f"calibrate={p['calibrate']} holds out {n_cal} of {len(xi)} windows and leaves none to fit on; "
+                        f"calibrate={self.calibrate} holds out {n_cal} of {len(xi)} windows and leaves none to fit on; "
                         "give more data or calibrate=0"
                     )
                 fit_x.append(xi[:keep]), fit_y.append(yi[:keep]), cal_x.append(xi[-n_cal:]), cal_y.append(yi[-n_cal:])
             # the first fit is checkpointed too, so a resumed run calibrates with the very same network
             first_dir = None if checkpoint_dir is None else Path(checkpoint_dir) / "calibration"
             fit_x, fit_y = np.concatenate(fit_x).astype(dtype), np.concatenate(fit_y).astype(dtype)
-            self.network = self._train(fit_x, fit_y, C, checkpoint_dir=first_dir, resume=resume)[0]
-            self.calibration = self._calibrate(np.concatenate(cal_x), np.concatenate(cal_y))
-        self.network, self.history = self._train(x, y, C, checkpoint_dir=checkpoint_dir, resume=resume, callbacks=callbacks)
-        self._tail = panel.tail(L)
+            self.network_ = self._train(fit_x, fit_y, C, checkpoint_dir=first_dir, resume=resume)[0]
+            self.calibration_ = self._calibrate(np.concatenate(cal_x), np.concatenate(cal_y))
+        self.network_, self.history_ = self._train(x, y, C, checkpoint_dir=checkpoint_dir, resume=resume, callbacks=callbacks)
+        self.tail_ = panel.tail(L)
 
     def _train(self, x: np.ndarray, y: np.ndarray, C: int, *, checkpoint_dir=None, resume=False, callbacks=None):
         """A network trained on windows ``x (N, L [+ Hm], C)``, ``y (N, Hm, K)``; and its history."""
-        p = self.params
-        set_seed(p["seed"])
-        common = dict(lookback=p["lookback"], horizon=self.model_horizon, n_targets=self.n_targets, n_known=self.n_known)
-        if p["cell"] == "esn":
+        set_seed(self.seed)
+        common = dict(lookback=self.lookback, horizon=self.model_horizon, n_targets=self.n_targets, n_known=self.n_known)
+        if self.cell == "esn":
             esn = EsnForecaster(
-                units=p["units"], output=p["output"], quantiles=p["quantiles"], seed=p["seed"], options=p["esn_options"], **common
+                units=self.units,
+                output=self.output,
+                quantiles=self.quantile_levels,
+                seed=self.seed,
+                options=self.esn_options,
+                **common,
             )
             esn.fit(x, y)
             return esn, {}
         net = ForecastNetwork(
-            cell=p["cell"],
-            units=p["units"],
-            layers=p["layers"],
+            cell=self.cell,
+            units=self.units,
+            layers=self.layers,
             n_features=C,
-            output=p["output"],
-            quantiles=p["quantiles"],
-            dropout=p["dropout"],
-            normalize=p["normalize"],
+            output=self.output,
+            quantiles=self.quantile_levels,
+            dropout=self.dropout,
+            normalize=self.normalize,
             **common,
         )
         trainer = Trainer(net).compile(
-            Adam(learning_rate=p["learning_rate"]), make_loss(p["output"], p["quantiles"]), clipnorm=p["clipnorm"]
+            Adam(learning_rate=self.learning_rate), make_loss(self.output, self.quantile_levels), clipnorm=self.clipnorm
         )
         hist = trainer.fit(
             x,
             y,
-            batch_size=p["batch_size"],
-            epochs=p["epochs"],
-            verbose=p["verbose"],
+            batch_size=self.batch_size,
+            epochs=self.epochs,
+            verbose=self.verbose,
             callbacks=callbacks,
-            seed=p["seed"],
+            seed=self.seed,
             checkpoint_dir=checkpoint_dir,
             resume=resume,
-            settings={k: v for k, v in p.items() if k not in RESUMABLE},
+            settings={k: v for k, v in self.get_params().items() if k not in RESUMABLE},
         )
         net.eval()
         return net, {k: [float(v) for v in vals] for k, vals in hist.history.items()}
@@ -430,10 +382,6 @@ class Forecaster:
         return float(np.quantile(np.maximum(lower - y, y - upper), q))
 
     # -- forecasting ------------------------------------------------------------------------------
-    def _require_fitted(self, what: str) -> None:
-        if not self.fitted:
-            raise NotBuiltError(f"Forecaster is not fitted: {what} needs fit(data, ...) first")
-
     def _params_at(self, hist: np.ndarray, known: np.ndarray) -> np.ndarray:
         """Distribution parameters ``(N, H, K, P)`` in scaled space from ``hist (N, L, C)`` and
         ``known (N, H, Fk)``, by the direct network or by feeding the one-step one back."""
@@ -454,16 +402,16 @@ class Forecaster:
         return np.concatenate(steps, 1)  # (N, H, K, P)
 
     def _run(self, x: np.ndarray) -> np.ndarray:
-        if isinstance(self.network, EsnForecaster):
-            return self.network.predict(x.astype(np.float64))
+        if isinstance(self.network_, EsnForecaster):
+            return self.network_.predict(x.astype(np.float64))
         with torch.no_grad():
-            return self.network(torch.as_tensor(x, dtype=torch.float32)).double().numpy()
+            return self.network_(torch.as_tensor(x, dtype=torch.float32)).double().numpy()
 
     def _point(self, params: np.ndarray) -> np.ndarray:
         """The point forecast ``(N, H, K)``: the value, the mean, or the median (0.5) quantile."""
         if self.output != "quantile":
             return params[..., 0]
-        qs = self.quantiles
+        qs = self.quantile_levels
         srt = np.sort(params, -1)  # quantiles that cross are put back in order
         return srt[..., qs.index(0.5)] if 0.5 in qs else srt.mean(-1)
 
@@ -472,18 +420,18 @@ class Forecaster:
         if self.output == "point":
             return None
         if self.output == "gaussian":
-            half = _z(self.level) * params[..., 1] * (self.calibration if calibrated else 1.0)
+            half = _z(self.level) * params[..., 1] * (self.calibration_ if calibrated else 1.0)
             return params[..., 0] - half, params[..., 0] + half
         srt = np.sort(params, -1)
-        qs = np.asarray(self.quantiles)
+        qs = np.asarray(self.quantile_levels)
         lo = int(np.argmin(np.abs(qs - (1 - self.level) / 2)))
         hi = int(np.argmin(np.abs(qs - (1 + self.level) / 2)))
-        widen = self.calibration if calibrated else 0.0
+        widen = self.calibration_ if calibrated else 0.0
         return srt[..., lo] - widen, srt[..., hi] + widen
 
     def _unscale(self, sid: Any, v: np.ndarray) -> np.ndarray:
         """``(H, K)`` scaled -> the targets' own units."""
-        out = self.scaler.inverse(sid, v)
+        out = self.scaler_.inverse(sid, v)
         return np.exp(out) if self.transform == "log" else out
 
     def _origins(self, items: list[tuple[Any, np.ndarray, np.ndarray]]) -> list[dict[str, np.ndarray]]:
@@ -513,13 +461,13 @@ class Forecaster:
         ``output="point"``).
         """
         self._require_fitted("predict()")
-        panel = self._tail if data is None else self._panel(data, self.schema, freq=self.schema["freq"])
-        L, H, Fu = self.lookback, self.horizon, len(self.schema["future"])
+        panel = self.tail_ if data is None else self._panel(data, self.schema_, freq=self.schema_["freq"])
+        L, H, Fu = self.lookback, self.horizon, len(self.schema_["future"])
         fut = None
         if Fu:
             if future is None:
                 raise SeriesError(
-                    f"the model reads future covariates {self.schema['future']}: pass their next {H} values as future="
+                    f"the model reads future covariates {self.schema_['future']}: pass their next {H} values as future="
                 )
             fut = self._future_table(future)
         items, times = [], []
@@ -528,9 +476,9 @@ class Forecaster:
             if T < L:
                 where = "" if sid is None else f" (series {sid!r})"
                 raise SeriesError(f"expected at least lookback = {L} steps of history{where}, got {T}")
-            if not self.scaler.has(sid):
+            if not self.scaler_.has(sid):
                 self._fit_scaler(Panel([sid], {sid: panel.times[sid]}, {sid: panel.values[sid]}, panel.columns, panel.freq))
-            ftimes = future_times(panel.times[sid][-1], self.schema["freq"], H)
+            ftimes = future_times(panel.times[sid][-1], self.schema_["freq"], H)
             raw = np.full((H, panel.values[sid].shape[1]), np.nan)
             if Fu:
                 raw[:, raw.shape[1] - Fu :] = self._future_values(fut, sid, ftimes)
@@ -543,7 +491,7 @@ class Forecaster:
 
     def _future_table(self, future: Any) -> pd.DataFrame:
         df = read_table(future)
-        s = self.schema
+        s = self.schema_
         require_columns(df, [s["time_col"]], "time column")
         require_columns(df, s["future"], "future covariate column")
         if s["series_col"] is not None:
@@ -553,7 +501,7 @@ class Forecaster:
         return df
 
     def _future_values(self, fut: pd.DataFrame, sid: Any, ftimes: pd.Index) -> np.ndarray:
-        s = self.schema
+        s = self.schema_
         rows = fut if s["series_col"] is None else fut[fut[s["series_col"]].astype(str) == str(sid)]
         rows = rows.set_index(s["time_col"])
         missing = [t for t in ftimes if t not in rows.index]
@@ -568,7 +516,7 @@ class Forecaster:
         return v
 
     def _frame(self, rows: list[tuple[Any, pd.Index, dict[str, np.ndarray]]], extra: list[dict] | None = None) -> pd.DataFrame:
-        s = self.schema
+        s = self.schema_
         parts = []
         for i, (sid, times, r) in enumerate(rows):
             for k, name in enumerate(s["targets"]):
@@ -604,7 +552,7 @@ class Forecaster:
                 o = origins[sid][fold]
                 if o < L:
                     raise SeriesError(f"the origin {panel.times[sid][o]} leaves {o} steps of history, fewer than lookback = {L}")
-                if not model.scaler.has(sid):
+                if not model.scaler_.has(sid):
                     model._fit_scaler(panel.select(sid).head({sid: o}))
                 feats = model._features(sid, panel.times[sid][o - L : o + H], panel.values[sid][o - L : o + H])
                 items.append((sid, feats[:L], feats[L:, feats.shape[1] - model.n_known :]))
@@ -615,7 +563,7 @@ class Forecaster:
                 rows.append((sid, panel.times[sid][o : o + H], r))
                 extras.append(extra)
         forecasts = self._frame(rows, extras)
-        notes = metric_notes(forecasts, self.schema["series_col"], self.season_)
+        notes = metric_notes(forecasts, self.schema_["series_col"], self.season_)
         for note in notes:
             warnings.warn(note, RecurraWarning, stacklevel=3)
         return BacktestResult(
@@ -628,7 +576,7 @@ class Forecaster:
             season=self.season_,
             level=self.level,
             refit=fold_models is not None,
-            time_col=self.schema["time_col"],
+            time_col=self.schema_["time_col"],
         )
 
     @property
@@ -637,7 +585,7 @@ class Forecaster:
         return f"{self.cell.upper() if self.cell in ('lstm', 'gru', 'rnn', 'esn') else self.cell}({self.units})"
 
     def _history_frame(self, panel: Panel) -> pd.DataFrame:
-        s = self.schema
+        s = self.schema_
         parts = []
         for sid in panel.ids:
             for k, name in enumerate(s["targets"]):
@@ -661,7 +609,7 @@ class Forecaster:
         holdout = _positive_int("holdout", holdout)
         if holdout % self.horizon:
             raise ConfigError(f"expected holdout as a multiple of horizon = {self.horizon}, got {holdout}")
-        panel = self._panel(data, self.schema, freq=self.schema["freq"])
+        panel = self._panel(data, self.schema_, freq=self.schema_["freq"])
         origins = {
             sid: [len(panel.values[sid]) - holdout + k * self.horizon for k in range(holdout // self.horizon)]
             for sid in panel.ids
@@ -691,8 +639,8 @@ class Forecaster:
         """
         folds = _positive_int("folds", folds)
         step = self.horizon if step is None else _positive_int("step", step)
-        if self.schema is not None and time_col is None and target is None:
-            s = self.schema
+        if getattr(self, "schema_", None) is not None and time_col is None and target is None:
+            s = self.schema_
             schema = {k: s[k] for k in ("time_col", "targets", "series_col", "past", "future")}
         else:
             schema = self._schema(data, time_col, target, series_col, past_covariates, future_covariates)
@@ -712,8 +660,7 @@ class Forecaster:
         models = []
         for k in range(folds if refit else 1):
             train = panel.head({sid: origins[sid][k] for sid in panel.ids})
-            m = self.clone()
-            m.params["verbose"] = 0
+            m = self.clone().set_params(verbose=0)
             m._fit_panel(train, schema)
             models.append(m)
         scorer = models[0]
@@ -725,14 +672,14 @@ class Forecaster:
         """History (``data``, else the end of the training data) and a forecast (``predict()``'s when
         ``None``) with its interval, to a PNG; one panel per series and target (at most 6)."""
         self._require_fitted("plot()")
-        panel = self._tail if data is None else self._panel(data, self.schema, freq=self.schema["freq"])
+        panel = self.tail_ if data is None else self._panel(data, self.schema_, freq=self.schema_["freq"])
         if forecast is None:
             forecast = self.predict(data)
         return plot_forecast(
             self._history_frame(panel),
             forecast,
             path,
-            time_col=self.schema["time_col"],
+            time_col=self.schema_["time_col"],
             last=last,
             title=f"{self.label} forecast",
         )
@@ -743,20 +690,20 @@ class Forecaster:
         ``path/scaler.json``, ``path/weights.safetensors`` and their manifest, as one unit (a crash
         leaves the previous forecaster or this one); no pickle. ``Forecaster.load(path)`` reads it back."""
         self._require_fitted("save()")
-        is_esn = isinstance(self.network, EsnForecaster)
+        is_esn = isinstance(self.network_, EsnForecaster)
         document = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
-            "params": self.params,
-            "schema": self.schema,
+            "params": self.get_params(),
+            "schema": self.schema_,
             "season": self.season_,
-            "calibration": self.calibration,
-            "network": self.network.esn_config() if is_esn else self.network.config,
-            "tail": tail_to_json(self._tail),
-            "history": self.history,
+            "calibration": self.calibration_,
+            "network": self.network_.esn_config() if is_esn else self.network_.config,
+            "tail": tail_to_json(self.tail_),
+            "history": self.history_,
         }
-        tensors = self.network.tensors() if is_esn else module_tensors(self.network)
-        scaler = dump_json(self.scaler.to_json(), "the forecaster's scaler")
+        tensors = self.network_.tensors() if is_esn else module_tensors(self.network_)
+        scaler = dump_json(self.scaler_.to_json(), "the forecaster's scaler")
         extra = {SCALER_FILE: scaler}
         return save_directory(path, document, tensors, what="the forecaster", extra=extra, json_default=json_default)
 
@@ -769,12 +716,12 @@ class Forecaster:
 
         def rebuild() -> Forecaster:
             fc = cls(**doc["params"])
-            fc.schema = doc["schema"]
+            fc.schema_ = doc["schema"]
             fc.season_ = int(doc["season"])
-            fc.calibration = float(doc["calibration"])
-            fc.history = doc.get("history", {})
-            fc._tail = tail_from_json(doc["tail"])
-            fc.scaler = Scaler.from_json(directory.json(SCALER_FILE))
+            fc.calibration_ = float(doc["calibration"])
+            fc.history_ = doc.get("history", {})
+            fc.tail_ = tail_from_json(doc["tail"])
+            fc.scaler_ = Scaler.from_json(directory.json(SCALER_FILE))
             return fc
 
         fc = build_from_config(directory, rebuild, "a forecaster")
@@ -782,14 +729,14 @@ class Forecaster:
         if fc.cell == "esn":
             net = EsnForecaster(
                 units=fc.units, lookback=fc.lookback, horizon=fc.model_horizon, n_targets=fc.n_targets, n_known=fc.n_known,
-                output=fc.output, quantiles=fc.quantiles, seed=fc.seed, options=fc.esn_options,
+                output=fc.output, quantiles=fc.quantile_levels, seed=fc.seed, options=fc.esn_options,
             )  # fmt: skip
             build_from_config(directory, lambda: net.load(doc["network"], tensors), "an Echo State Network")
         else:
             net = build_from_config(directory, lambda: ForecastNetwork(**doc["network"]), "a network")
             load_state(net, tensors, directory.path / WEIGHTS_FILE)
             net.eval()
-        fc.network = net
+        fc.network_ = net
         return fc
 
 

@@ -16,23 +16,25 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
-from ..errors import ConfigError, InputValueError, ModelFileError, NotBuiltError, ShapeError
+from ..checks import Boolean, Integer, Number, OneOf, Satisfies
+from ..errors import ConfigError, InputValueError, ModelFileError, ShapeError
+from ..estimator import Estimator, setting
 from ..io import build_from_config
-from ..limits import MAX_VALUE
+from ..limits import MAX_EPOCHS, MAX_FEATURES, MAX_LAYERS, MAX_STEPS, MAX_UNITS, MAX_VALUE
 from ..registry import register_format
 from ..train.callbacks import EarlyStopping
 from ..train.optimizers import Adam
 from ..train.trainer import Trainer, set_seed
 from .networks import POOLINGS, ClassifierNetwork, check_cell
 from .storage import WEIGHTS_FILE, load_module_state, read_text_directory, save_text_directory
-from .tokenizers import Tokenizer, make_tokenizer, tokenizer_from_config
+from .tokenizers import make_tokenizer, tokenizer_from_config
 from .vocab import Vocabulary
 
 FORMAT = "recurra.sequence_classifier"
@@ -81,108 +83,67 @@ def _json_label(v: Any) -> Any:
     return v
 
 
-class SequenceClassifier:
+CLASS_WEIGHT = Satisfies(lambda w: w is None or w == "balanced" or isinstance(w, dict), "None, 'balanced' or a dict")
+RATE = Number(0, 1, open_max=True)
+POSITIVE_OR_NONE = Number(0, open_min=True, optional=True)
+
+
+@dataclass(eq=False, repr=False)
+class SequenceClassifier(Estimator):
     """A recurrent classifier: one label per text or sequence.
 
-    Arguments:
-        cell: ``"lstm"``, ``"gru"``, ``"rnn"``, ``"indrnn"``, ``"mingru"``, ``"minlstm"``; units, layers;
-        bidirectional: run each layer both ways; pooling: ``"last"`` (the state after the last real step),
-            ``"mean"`` or ``"max"`` over the real steps;
-        embedding: token vector size (texts); level: ``"word"`` or ``"char"``; lower: lowercase texts;
-        min_count / max_vocab: vocabulary limits (rarer tokens become ``<unk>``); max_length: keep the first
-            ``max_length`` tokens of a text;
-        class_weight: ``None``, ``"balanced"`` (weights ``n / (K n_k)``) or ``{label: weight}``;
-        dropout, epochs, batch_size, learning_rate (Adam), clipnorm;
-        validation: the held-out fraction (stratified) that picks the best epoch; patience: epochs without
-            improvement of the validation loss before stopping (the best weights are kept);
-        seed: the same seed repeats a run.
+    The settings below are stored as given and checked together (``recurra.estimator``). ``fit``
+    learns ``classes_`` (the labels, in the order of ``predict_proba``'s columns), ``kind_`` (``"text"``
+    or ``"sequence"``), ``tokenizer_`` and ``vocab_`` (texts) or ``features_`` (sequences), ``weights_``
+    (the class weights used), ``network_`` and ``history_``.
     """
 
-    def __init__(
-        self,
-        cell: str = "lstm",
-        units: int = 64,
-        layers: int = 1,
-        bidirectional: bool = False,
-        *,
-        pooling: str = "last",
-        embedding: int = 64,
-        level: str = "word",
-        lower: bool = True,
-        min_count: int = 1,
-        max_vocab: int | None = None,
-        max_length: int | None = None,
-        class_weight: str | dict | None = None,
-        dropout: float = 0.0,
-        epochs: int = 10,
-        batch_size: int = 32,
-        learning_rate: float = 2e-3,
-        clipnorm: float | None = 1.0,
-        validation: float = 0.1,
-        patience: int | None = 3,
-        seed: int = 0,
-    ):
-        self.cell = check_cell(cell)
-        for name, v in (("units", units), ("layers", layers), ("embedding", embedding), ("batch_size", batch_size)):
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ConfigError(f"expected {name} to be a positive integer, got {v!r}")
-        self.units, self.layers, self.embedding, self.batch_size = int(units), int(layers), int(embedding), int(batch_size)
-        self.bidirectional = bool(bidirectional)
-        if pooling not in POOLINGS:
-            raise ConfigError(f"expected pooling in {POOLINGS}, got {pooling!r}")
-        self.pooling = pooling
-        if level not in ("word", "char"):
-            raise ConfigError(f"expected level 'word' or 'char', got {level!r}")
-        self.level, self.lower = level, bool(lower)
-        self.min_count = int(min_count)
-        self.max_vocab = max_vocab
-        if max_length is not None and (not isinstance(max_length, int) or max_length < 1):
-            raise ConfigError(f"expected max_length to be a positive integer or None, got {max_length!r}")
-        self.max_length = max_length
-        if class_weight is not None and class_weight != "balanced" and not isinstance(class_weight, dict):
-            raise ConfigError(f"expected class_weight None, 'balanced' or a dict label -> weight, got {class_weight!r}")
-        self.class_weight = class_weight
-        if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
-            raise ConfigError(f"expected dropout in [0, 1), got {dropout!r}")
-        self.dropout = float(dropout)
-        self.epochs = int(epochs)
-        self.learning_rate = float(learning_rate)
-        self.clipnorm = None if clipnorm is None else float(clipnorm)
-        if not isinstance(validation, (int, float)) or not 0 <= validation < 1:
-            raise ConfigError(f"expected validation in [0, 1), got {validation!r}")
-        self.validation = float(validation)
-        self.patience = patience
-        self.seed = int(seed)
-        self.tokenizer: Tokenizer = make_tokenizer(level, self.lower)
-        self.vocab: Vocabulary | None = None
-        self.classes_: list[Any] | None = None
-        self.kind: str | None = None  # "text" or "sequence"
-        self.features: int | None = None
-        self.network: ClassifierNetwork | None = None
-        self.history: dict[str, list[float]] = {}
-        self.weights_: list[float] | None = None
+    cell: str = setting("lstm", "the recurrent cell (lstm, gru, rnn, indrnn, mingru, minlstm)", kw_only=False)
+    units: int = setting(64, "units per recurrent layer", Integer(1, MAX_UNITS), kw_only=False)
+    layers: int = setting(1, "stacked recurrent layers", Integer(1, MAX_LAYERS), kw_only=False)
+    bidirectional: bool = setting(False, "run each layer both ways", Boolean(), kw_only=False)
+    pooling: str = setting("last", "last (the state after the last real step), mean or max over the real steps",
+                           OneOf(POOLINGS))  # fmt: skip
+    embedding: int = setting(64, "size of the token vectors (texts)", Integer(1, MAX_FEATURES))
+    level: str = setting("word", "the tokens of texts: word or char", OneOf(("word", "char")))
+    lower: bool = setting(True, "lowercase texts", Boolean())
+    min_count: int = setting(1, "keep tokens seen this often; rarer ones become <unk>", Integer(1))
+    max_vocab: int | None = setting(None, "keep at most this many tokens", Integer(1, MAX_FEATURES, optional=True))
+    max_length: int | None = setting(None, "keep the first max_length tokens of a text", Integer(1, MAX_STEPS, optional=True))
+    class_weight: str | dict | None = setting(None, "None, 'balanced' (weights n / (K n_k)) or {label: weight}", CLASS_WEIGHT)
+    dropout: float = setting(0.0, "dropout between layers and before the output", RATE)
+    epochs: int = setting(10, "training epochs (at most: patience may stop earlier)", Integer(0, MAX_EPOCHS))
+    batch_size: int = setting(32, "sequences per batch", Integer(1, MAX_STEPS))
+    learning_rate: float = setting(2e-3, "Adam's learning rate", Number(0, open_min=True))
+    clipnorm: float | None = setting(1.0, "the largest gradient norm (None: no clipping)", POSITIVE_OR_NONE)
+    validation: float = setting(0.1, "the held-out share (stratified) that picks the best epoch", RATE)
+    patience: int | None = setting(3, "epochs without a better validation loss before stopping", Integer(1, optional=True))
+    seed: int = setting(0, "the random seed (the same seed repeats a run)", Integer())
+
+    fitted_attribute: ClassVar[str] = "network_"
+    renamed: ClassVar[dict[str, str]] = {
+        "tokenizer": "tokenizer_",
+        "vocab": "vocab_",
+        "kind": "kind_",
+        "features": "features_",
+        "network": "network_",
+        "history": "history_",
+    }
+
+    def check_together(self) -> None:
+        check_cell(self.cell)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> SequenceClassifier:
+        """A classifier saved by ``save`` (the same as ``recurra.load(path)``)."""
+        return load_classifier(path)
 
     def get_config(self) -> dict[str, Any]:
-        return dict(
-            cell=self.cell, units=self.units, layers=self.layers, bidirectional=self.bidirectional, pooling=self.pooling,
-            embedding=self.embedding, level=self.level, lower=self.lower, min_count=self.min_count,
-            max_vocab=self.max_vocab, max_length=self.max_length,
-            class_weight=self.class_weight if not isinstance(self.class_weight, dict) else None,
-            dropout=self.dropout, epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
-            clipnorm=self.clipnorm, validation=self.validation, patience=self.patience, seed=self.seed,
-        )  # fmt: skip
-
-    def __repr__(self) -> str:
-        bi = ", bidirectional=True" if self.bidirectional else ""
-        return f"SequenceClassifier(cell={self.cell!r}, units={self.units}{bi}, pooling={self.pooling!r})"
-
-    @property
-    def fitted(self) -> bool:
-        return self.network is not None
-
-    def _require_fitted(self, what: str) -> None:
-        if not self.fitted:
-            raise NotBuiltError(f"{what} needs a trained classifier: call fit(...) or load_classifier(path) first")
+        """The settings as JSON values (a class_weight dict is not kept: its labels may not be JSON keys)."""
+        config = self.get_params()
+        if isinstance(config["class_weight"], dict):
+            config["class_weight"] = None
+        return config
 
     # -- inputs -----------------------------------------------------------------------------------
     @staticmethod
@@ -206,17 +167,17 @@ class SequenceClassifier:
     def _token_rows(self, texts: Sequence[str]) -> list[list[int]]:
         rows = []
         for t in texts:
-            ids = self.vocab.encode(self.tokenizer.tokenize(t))
+            ids = self.vocab_.encode(self.tokenizer_.tokenize(t))
             if self.max_length is not None:
                 ids = ids[: self.max_length]
-            rows.append(ids or [self.vocab.unk_id])  # an empty text reads as one unknown token
+            rows.append(ids or [self.vocab_.unk_id])  # an empty text reads as one unknown token
         return rows
 
     def _tensor(self, X: Any) -> torch.Tensor:
         """The padded input: ids ``(N, T)`` (0 = padding), or features + a mask channel ``(N, T, F + 1)``."""
         kind = self._kind_of(X)
-        if kind != self.kind:
-            raise InputValueError(f"this classifier was trained on {self.kind}s, got {kind}s")
+        if kind != self.kind_:
+            raise InputValueError(f"this classifier was trained on {self.kind_}s, got {kind}s")
         if isinstance(X, pd.Series):
             X = X.tolist()
         if kind == "text":
@@ -230,8 +191,8 @@ class SequenceClassifier:
         for i, s in enumerate(seqs):
             if s.ndim != 2 or s.shape[0] == 0:
                 raise ShapeError(f"expected sequence {i} of shape (time, features) with time >= 1, got {s.shape}")
-            if self.features is not None and s.shape[1] != self.features:
-                raise ShapeError(f"expected sequences with {self.features} features, got {s.shape[1]} at position {i}")
+            if self.features_ is not None and s.shape[1] != self.features_:
+                raise ShapeError(f"expected sequences with {self.features_} features, got {s.shape[1]} at position {i}")
             if not np.isfinite(s).all():
                 raise InputValueError(f"sequence {i} holds NaN or inf values; expected finite numbers")
             if (np.abs(s) > MAX_VALUE).any():
@@ -279,7 +240,8 @@ class SequenceClassifier:
         resume: bool = False,
     ) -> SequenceClassifier:
         """Train on texts (or sequences) ``X`` with labels ``y``; returns ``self``."""
-        self.kind = self._kind_of(X)
+        self.kind_ = self._kind_of(X)
+        self.tokenizer_ = make_tokenizer(self.level, self.lower)
         X = X.tolist() if isinstance(X, pd.Series) else X
         y = list(y.tolist() if isinstance(y, (pd.Series, np.ndarray)) else y)
         if len(y) != len(X):
@@ -302,17 +264,18 @@ class SequenceClassifier:
             counts = np.bincount(y_ids, minlength=len(classes))
             stratify = y_ids if counts.min() >= 2 else None
             idx, val_idx = train_test_split(idx, test_size=self.validation, random_state=self.seed, stratify=stratify)
-        if self.kind == "text":
+        if self.kind_ == "text":
+            self.features_ = None
             train_texts = [X[i] for i in idx]
-            self.vocab = Vocabulary.build(
-                (self.tokenizer.tokenize(t) for t in train_texts), min_count=self.min_count, max_size=self.max_vocab
+            self.vocab_ = Vocabulary.build(
+                (self.tokenizer_.tokenize(t) for t in train_texts), min_count=self.min_count, max_size=self.max_vocab
             )
         else:
             first = np.asarray(X[0] if not isinstance(X, np.ndarray) else X[0])
             if first.ndim != 2:
                 raise ShapeError(f"expected sequences of shape (time, features), got {first.shape} at position 0")
-            self.features = int(first.shape[1])
-            self.vocab = None
+            self.features_ = int(first.shape[1])
+            self.vocab_ = None
         x_all = self._tensor(X)
         xt, yt = x_all[torch.from_numpy(idx)], torch.from_numpy(y_ids[idx])
         val = None
@@ -322,12 +285,12 @@ class SequenceClassifier:
             val = (x_all[torch.from_numpy(val_idx)], torch.from_numpy(y_ids[val_idx]))
         weights = self._class_weights(y_ids[idx])
         set_seed(self.seed)
-        self.network = ClassifierNetwork(
+        self.network_ = ClassifierNetwork(
             classes=len(classes), cell=self.cell, units=self.units, layers=self.layers, bidirectional=self.bidirectional,
-            pooling=self.pooling, dropout=self.dropout, vocab_size=len(self.vocab) if self.vocab is not None else None,
-            embedding=self.embedding, features=self.features,
+            pooling=self.pooling, dropout=self.dropout, vocab_size=len(self.vocab_) if self.vocab_ is not None else None,
+            embedding=self.embedding, features=self.features_,
         )  # fmt: skip
-        trainer = Trainer(self.network)
+        trainer = Trainer(self.network_)
         trainer.compile(Adam(learning_rate=self.learning_rate), self._loss(weights), clipnorm=self.clipnorm)
         callbacks = []
         if val is not None and self.patience is not None:
@@ -337,8 +300,8 @@ class SequenceClassifier:
             validation_data=val, shuffle=True, seed=self.seed, callbacks=callbacks, checkpoint_dir=checkpoint_dir,
             resume=resume, settings={k: v for k, v in self.get_config().items() if k != "epochs"},
         )  # fmt: skip
-        self.network.eval()
-        self.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        self.network_.eval()
+        self.history_ = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         return self
 
     def _class_weights(self, y_ids: np.ndarray) -> torch.Tensor | None:
@@ -362,14 +325,14 @@ class SequenceClassifier:
     def predict_proba(self, X: Any, batch_size: int = 256) -> np.ndarray:
         """Class probabilities ``(N, K)``, columns in the order of ``classes_``."""
         self._require_fitted("predict_proba()")
-        self.network.eval()
+        self.network_.eval()
         x = self._tensor(X)
         outs = []
         for a in range(0, x.shape[0], batch_size):
             xb = x[a : a + batch_size]
-            if self.kind == "text":
+            if self.kind_ == "text":
                 xb = xb[:, : int((xb != 0).sum(1).max())]  # (B, T_b): pad only to this batch's longest
-            outs.append(torch.softmax(self.network(xb).double(), -1))
+            outs.append(torch.softmax(self.network_(xb).double(), -1))
         return torch.cat(outs).numpy()
 
     def predict(self, X: Any) -> np.ndarray:
@@ -390,14 +353,14 @@ class SequenceClassifier:
         self._require_fitted("save()")
         doc = {
             "config": self.get_config(),
-            "tokenizer": self.tokenizer.get_config(),
+            "tokenizer": self.tokenizer_.get_config(),
             "classes": self.classes_,
-            "kind": self.kind,
-            "features": self.features,
+            "kind": self.kind_,
+            "features": self.features_,
             "class_weights": self.weights_,
-            "history": self.history,
+            "history": self.history_,
         }
-        return save_text_directory(path, FORMAT, doc, self.vocab, self.network, what="the classifier")
+        return save_text_directory(path, FORMAT, doc, self.vocab_, self.network_, what="the classifier")
 
 
 def load_classifier(path: str | os.PathLike) -> SequenceClassifier:
@@ -408,23 +371,23 @@ def load_classifier(path: str | os.PathLike) -> SequenceClassifier:
     def rebuild() -> SequenceClassifier:
         clf = SequenceClassifier(**doc["config"])
         clf.classes_ = list(doc["classes"])
-        clf.kind = doc["kind"]
-        if clf.kind == "text" and vocab is None:
+        clf.kind_ = doc["kind"]
+        if clf.kind_ == "text" and vocab is None:
             raise ModelFileError(f"{path} is damaged: vocab.json is missing")
-        clf.tokenizer = tokenizer_from_config(doc.get("tokenizer") or {"level": clf.level, "lower": clf.lower})
-        clf.vocab = vocab
-        clf.features = doc.get("features")
+        clf.tokenizer_ = tokenizer_from_config(doc.get("tokenizer") or {"level": clf.level, "lower": clf.lower})
+        clf.vocab_ = vocab
+        clf.features_ = doc.get("features")
         clf.weights_ = doc.get("class_weights")
-        clf.history = dict(doc.get("history") or {})
-        clf.network = ClassifierNetwork(
+        clf.history_ = dict(doc.get("history") or {})
+        clf.network_ = ClassifierNetwork(
             classes=len(clf.classes_), cell=clf.cell, units=clf.units, layers=clf.layers, bidirectional=clf.bidirectional,
             pooling=clf.pooling, dropout=clf.dropout, vocab_size=len(vocab) if vocab is not None else None,
-            embedding=clf.embedding, features=clf.features,
+            embedding=clf.embedding, features=clf.features_,
         )  # fmt: skip
         return clf
 
     clf = build_from_config(directory, rebuild, "a classifier")
-    load_module_state(clf.network, state, directory.path / WEIGHTS_FILE)
+    load_module_state(clf.network_, state, directory.path / WEIGHTS_FILE)
     return clf
 
 

@@ -22,13 +22,16 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 import torch
 
-from ..errors import ConfigError, InputValueError, ModelFileError, NotBuiltError
+from ..checks import Boolean, Integer, Number, OneOf
+from ..errors import ConfigError, InputValueError, ModelFileError
+from ..estimator import Estimator, setting
 from ..io import build_from_config
+from ..limits import MAX_EPOCHS, MAX_FEATURES, MAX_LAYERS, MAX_STEPS, MAX_UNITS
 from ..registry import register_format
 from ..train.losses import SparseCategoricalCrossentropy
 from ..train.optimizers import Adam
@@ -37,7 +40,7 @@ from .datasets import read_text_file
 from .generation import check_sampling, pick
 from .networks import CELLS, LanguageNetwork, State, check_cell
 from .storage import WEIGHTS_FILE, load_module_state, read_text_directory, save_text_directory
-from .tokenizers import Tokenizer, WordTokenizer, make_tokenizer, split_lines, tokenizer_from_config
+from .tokenizers import WordTokenizer, make_tokenizer, split_lines, tokenizer_from_config
 from .vocab import Vocabulary
 
 FORMAT = "recurra.language_model"
@@ -59,113 +62,99 @@ class Suggestions:
 
 
 def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ConfigError(f"expected {name} to be a positive integer, got {value!r}")
+    Integer(1)(name, value)
     return int(value)
 
 
-def _rate(name: str, value: Any, upper_open: bool = True) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 1:
-        raise ConfigError(f"expected {name} in [0, 1), got {value!r}")
-    return float(value)
+LEVELS = ("char", "word")
+SIZE = Integer(1, MAX_FEATURES, optional=True)
+COUNT = Integer(1, optional=True)
+RATE = Number(0, 1, open_max=True)
+POSITIVE_OR_NONE = Number(0, open_min=True, optional=True)
 
 
-class LanguageModel:
+@dataclass(eq=False, repr=False)
+class LanguageModel(Estimator):
     """A recurrent language model over characters or words.
 
-    Arguments:
-        level: ``"char"`` or ``"word"`` (words and punctuation marks as tokens).
-        cell: ``"lstm"``, ``"gru"``, ``"rnn"``, ``"indrnn"``, ``"mingru"`` or ``"minlstm"``.
-        units, layers: recurrent units per layer and the number of stacked layers.
-        embedding: size of the token vectors (default 32 for characters, 64 for words).
-        dropout: on the embeddings, between layers and before the output.
-        tie_weights: share the embedding matrix with the output layer.
-        lower: lowercase the text (default: no for characters, yes for words).
-        min_count, max_vocab: keep tokens seen at least ``min_count`` times (default 1 for characters,
-            2 for words), at most ``max_vocab`` of them; the rest become ``<unk>``.
-        bptt: truncated-BPTT length (steps a gradient reaches back); window: tokens per training row
-            (the state is carried across its chunks; default ``4 * bptt``).
-        batch_size, epochs, learning_rate (Adam), clipnorm, validation (the held-out fraction of lines),
-        seed (the same seed repeats a run).
+    The settings below are stored as given and checked together (``recurra.estimator``); a ``None``
+    among them takes the default for the ``level`` (see each one). ``fit`` learns ``tokenizer_``,
+    ``vocab_``, ``network_``, ``history_`` (the losses per epoch) and ``metrics_`` (the validation
+    perplexity and bits per token, and per character).
     """
 
-    def __init__(
-        self,
-        level: str = "char",
-        cell: str = "lstm",
-        units: int = 128,
-        layers: int = 1,
-        embedding: int | None = None,
-        dropout: float = 0.0,
-        tie_weights: bool = False,
-        *,
-        lower: bool | None = None,
-        min_count: int | None = None,
-        max_vocab: int | None = None,
-        bptt: int = 64,
-        window: int | None = None,
-        batch_size: int = 32,
-        epochs: int = 10,
-        learning_rate: float = 2e-3,
-        clipnorm: float | None = 1.0,
-        validation: float = 0.1,
-        seed: int = 0,
-    ):
-        if level not in ("char", "word"):
-            raise ConfigError(f"expected level 'char' or 'word', got {level!r}")
-        self.level = level
-        self.cell = check_cell(cell)
-        self.units = _positive_int("units", units)
-        self.layers = _positive_int("layers", layers)
-        self.embedding = _positive_int("embedding", embedding if embedding is not None else (32 if level == "char" else 64))
-        self.dropout = _rate("dropout", dropout)
-        self.tie_weights = bool(tie_weights)
-        self.lower = (level == "word") if lower is None else bool(lower)
-        self.min_count = _positive_int("min_count", min_count if min_count is not None else (1 if level == "char" else 2))
-        self.max_vocab = None if max_vocab is None else _positive_int("max_vocab", max_vocab)
-        self.bptt = _positive_int("bptt", bptt)
-        self.window = _positive_int("window", window if window is not None else 4 * self.bptt)
-        if self.window < self.bptt:
-            raise ConfigError(f"expected window >= bptt ({self.bptt}), got {self.window}")
-        self.batch_size = _positive_int("batch_size", batch_size)
-        self.epochs = int(epochs)
-        if self.epochs < 0:
-            raise ConfigError(f"expected epochs >= 0, got {epochs!r}")
-        if not isinstance(learning_rate, (int, float)) or not learning_rate > 0:
-            raise ConfigError(f"expected learning_rate > 0, got {learning_rate!r}")
-        self.learning_rate = float(learning_rate)
-        if clipnorm is not None and not (isinstance(clipnorm, (int, float)) and clipnorm > 0):
-            raise ConfigError(f"expected clipnorm > 0 or None, got {clipnorm!r}")
-        self.clipnorm = None if clipnorm is None else float(clipnorm)
-        self.validation = _rate("validation", validation)
-        self.seed = int(seed)
-        self.tokenizer: Tokenizer = make_tokenizer(level, self.lower)
-        self.vocab: Vocabulary | None = None
-        self.network: LanguageNetwork | None = None
-        self.history: dict[str, list[float]] = {}
-        self.metrics: dict[str, float] = {}
+    level: str = setting("char", "the tokens: char, or word (words and punctuation marks)", OneOf(LEVELS), kw_only=False)
+    cell: str = setting("lstm", "the recurrent cell (lstm, gru, rnn, indrnn, mingru, minlstm)", kw_only=False)
+    units: int = setting(128, "units per recurrent layer", Integer(1, MAX_UNITS), kw_only=False)
+    layers: int = setting(1, "stacked recurrent layers", Integer(1, MAX_LAYERS), kw_only=False)
+    embedding: int | None = setting(None, "size of the token vectors (None: 32 for char, 64 for word)", SIZE, kw_only=False)
+    dropout: float = setting(0.0, "dropout on the embeddings, between layers and before the output", RATE, kw_only=False)
+    tie_weights: bool = setting(False, "share the embedding matrix with the output layer", Boolean(), kw_only=False)
+    lower: bool | None = setting(None, "lowercase the text (None: no for char, yes for word)", Boolean(optional=True))
+    min_count: int | None = setting(None, "keep tokens seen this often (None: 1 for char, 2 for word)", COUNT)
+    max_vocab: int | None = setting(None, "keep at most this many tokens; the rest become <unk>", SIZE)
+    bptt: int = setting(64, "truncated-BPTT length: steps a gradient reaches back", Integer(1, MAX_STEPS))
+    window: int | None = setting(None, "tokens per training row, the state carried across its chunks (None: 4 x bptt)",
+                                 Integer(1, MAX_STEPS, optional=True))  # fmt: skip
+    batch_size: int = setting(32, "rows per batch", Integer(1, MAX_STEPS))
+    epochs: int = setting(10, "training epochs", Integer(0, MAX_EPOCHS))
+    learning_rate: float = setting(2e-3, "Adam's learning rate", Number(0, open_min=True))
+    clipnorm: float | None = setting(1.0, "the largest gradient norm (None: no clipping)", POSITIVE_OR_NONE)
+    validation: float = setting(0.1, "the share of lines held out to measure perplexity", RATE)
+    seed: int = setting(0, "the random seed (the same seed repeats a run)", Integer())
+
+    fitted_attribute: ClassVar[str] = "network_"
+    renamed: ClassVar[dict[str, str]] = {
+        "tokenizer": "tokenizer_",
+        "vocab": "vocab_",
+        "network": "network_",
+        "history": "history_",
+        "metrics": "metrics_",
+    }
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
         self._cache: tuple[tuple[int, ...], State, torch.Tensor] | None = None
         self._sorted_words: list[tuple[str, int]] | None = None
 
-    # -- configuration ----------------------------------------------------------------------------
-    def get_config(self) -> dict[str, Any]:
-        return dict(
-            level=self.level, cell=self.cell, units=self.units, layers=self.layers, embedding=self.embedding,
-            dropout=self.dropout, tie_weights=self.tie_weights, lower=self.lower, min_count=self.min_count,
-            max_vocab=self.max_vocab, bptt=self.bptt, window=self.window, batch_size=self.batch_size, epochs=self.epochs,
-            learning_rate=self.learning_rate, clipnorm=self.clipnorm, validation=self.validation, seed=self.seed,
-        )  # fmt: skip
+    def check_together(self) -> None:
+        check_cell(self.cell)
+        if self.window_length < self.bptt:
+            raise ConfigError(f"expected window >= bptt ({self.bptt}), got {self.window_length}")
 
-    def __repr__(self) -> str:
-        return f"LanguageModel(level={self.level!r}, cell={self.cell!r}, units={self.units}, layers={self.layers})"
+    # -- the settings a None leaves to the level ---------------------------------------------------
+    @property
+    def embedding_size(self) -> int:
+        return int(self.embedding) if self.embedding is not None else (32 if self.level == "char" else 64)
 
     @property
-    def fitted(self) -> bool:
-        return self.network is not None and self.vocab is not None
+    def lowercase(self) -> bool:
+        return (self.level == "word") if self.lower is None else bool(self.lower)
 
-    def _require_fitted(self, what: str) -> None:
-        if not self.fitted:
-            raise NotBuiltError(f"{what} needs a trained language model: call fit(...) or load_language_model(path) first")
+    @property
+    def min_token_count(self) -> int:
+        return int(self.min_count) if self.min_count is not None else (1 if self.level == "char" else 2)
+
+    @property
+    def window_length(self) -> int:
+        return int(self.window) if self.window is not None else 4 * int(self.bptt)
+
+    def get_config(self) -> dict[str, Any]:
+        """The settings as JSON values (what a saved model records)."""
+        return self.get_params()
+
+    def _run_settings(self) -> dict[str, Any]:
+        """The settings a checkpoint's run is compared by: the values in effect (a None resolved), not epochs."""
+        settings = self.get_params()
+        del settings["epochs"]
+        settings.update(embedding=self.embedding_size, lower=self.lowercase, min_count=self.min_token_count)
+        settings.update(window=self.window_length)
+        return settings
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> LanguageModel:
+        """A language model saved by ``save`` (the same as ``recurra.load(path)``)."""
+        return load_language_model(path)
 
     # -- data -------------------------------------------------------------------------------------
     @staticmethod
@@ -188,10 +177,10 @@ class LanguageModel:
 
     def _lines(self, docs: list[str]) -> list[list[str]]:
         """Each non-empty line as its tokens."""
-        return [toks for d in docs for line in split_lines(d) if (toks := self.tokenizer.tokenize(line))]
+        return [toks for d in docs for line in split_lines(d) if (toks := self.tokenizer_.tokenize(line))]
 
     def _stream(self, lines: list[list[str]]) -> np.ndarray:
-        v = self.vocab
+        v = self.vocab_
         out: list[int] = []
         for toks in lines:
             out.append(v.start_id)
@@ -224,6 +213,7 @@ class LanguageModel:
         and bits per token (and per character).
         """
         docs = self._gather(texts, files)
+        self.tokenizer_ = make_tokenizer(self.level, self.lowercase)
         lines = self._lines(docs)
         if not lines:
             raise InputValueError("expected some text to train on, got only empty lines")
@@ -233,46 +223,46 @@ class LanguageModel:
                 f"validation={self.validation} of {len(lines)} lines leaves an empty split: give more lines or validation=0"
             )
         train_lines, val_lines = (lines[:-n_val], lines[-n_val:]) if n_val else (lines, [])
-        self.vocab = Vocabulary.build(train_lines, min_count=self.min_count, max_size=self.max_vocab)
+        self.vocab_ = Vocabulary.build(train_lines, min_count=self.min_token_count, max_size=self.max_vocab)
         self._sorted_words = None
         self._cache = None
         stream = self._stream(train_lines)
-        if len(stream) - 1 < self.window:
+        if len(stream) - 1 < self.window_length:
             raise InputValueError(
-                f"expected a corpus of at least {self.window + 1} {self.level} tokens (one training sequence of window="
-                f"{self.window} steps plus its target), got {len(stream)} (with <start>/<end> around each line); "
+                f"expected a corpus of at least {self.window_length + 1} {self.level} tokens (one training sequence of window="
+                f"{self.window_length} steps plus its target), got {len(stream)} (with <start>/<end> around each line); "
                 "give more text or a smaller window="
             )
-        x, y = self._rows(stream, self.window)
+        x, y = self._rows(stream, self.window_length)
         validation_data = None
         if val_lines:
             vs = self._stream(val_lines)
-            xv, yv = self._rows(vs, min(self.window, len(vs) - 1))
+            xv, yv = self._rows(vs, min(self.window_length, len(vs) - 1))
             validation_data = (xv, yv)
         set_seed(self.seed)
-        self.network = LanguageNetwork(
-            len(self.vocab), cell=self.cell, units=self.units, layers=self.layers, embedding=self.embedding,
+        self.network_ = LanguageNetwork(
+            len(self.vocab_), cell=self.cell, units=self.units, layers=self.layers, embedding=self.embedding_size,
             dropout=self.dropout, tie_weights=self.tie_weights,
         )  # fmt: skip
-        trainer = Trainer(self.network)
+        trainer = Trainer(self.network_)
         trainer.compile(
             Adam(learning_rate=self.learning_rate), SparseCategoricalCrossentropy(from_logits=True), clipnorm=self.clipnorm
         )
         history = trainer.fit(
             x, y, batch_size=self.batch_size, epochs=self.epochs if epochs is None else int(epochs), verbose=verbose,
             validation_data=validation_data, shuffle=True, seed=self.seed, tbptt=self.bptt, callbacks=callbacks,
-            checkpoint_dir=checkpoint_dir, resume=resume, settings={k: v for k, v in self.get_config().items() if k != "epochs"},
+            checkpoint_dir=checkpoint_dir, resume=resume, settings=self._run_settings(),
         )  # fmt: skip
-        self.network.eval()
-        self.history = {k: [float(v) for v in vals] for k, vals in history.history.items()}
-        self.metrics = self._score_lines(val_lines) if val_lines else {}
+        self.network_.eval()
+        self.history_ = {k: [float(v) for v in vals] for k, vals in history.history.items()}
+        self.metrics_ = self._score_lines(val_lines) if val_lines else {}
         return self
 
     # -- scoring ----------------------------------------------------------------------------------
     @torch.no_grad()
     def _score_lines(self, lines: list[list[str]], k: int = 3, streams: int = 16, chunk: int = 256) -> dict[str, float]:
         """Exact next-token loss over the stream of ``lines`` with the state carried throughout."""
-        net = self.network
+        net = self.network_
         net.eval()
         s = self._stream(lines)
         n_streams = max(1, min(streams, (len(s) - 1) // max(chunk, 1)))
@@ -285,7 +275,7 @@ class LanguageModel:
             logits, state = net.step(x[:, a : a + chunk], state)  # (S, c, V)
             target = y[:, a : a + chunk].reshape(-1)  # (S * c,)
             nll = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]).double(), target, reduction="none")
-            keep = target != self.vocab.start_id  # <start> follows <end>: structure, not text
+            keep = target != self.vocab_.start_id  # <start> follows <end>: structure, not text
             total += float(nll[keep].sum())
             count += int(keep.sum())
             flat = logits.reshape(-1, logits.shape[-1])[keep]  # (n, V)
@@ -299,7 +289,7 @@ class LanguageModel:
         if self.level == "char":
             out["bits_per_char"] = loss / LN2  # <end> stands for the line break
         else:
-            chars = sum(len(self.tokenizer.detokenize(t)) + 1 for t in lines)  # + the line break
+            chars = sum(len(self.tokenizer_.detokenize(t)) + 1 for t in lines)  # + the line break
             out["bits_per_char"] = total / LN2 / chars
         return out
 
@@ -321,22 +311,22 @@ class LanguageModel:
 
     # -- stepping ---------------------------------------------------------------------------------
     def _encode_prime(self, prime: str, strict: bool) -> list[int]:
-        toks = self.tokenizer.tokenize(prime) if prime else []
-        ids = self.vocab.encode(toks)
+        toks = self.tokenizer_.tokenize(prime) if prime else []
+        ids = self.vocab_.encode(toks)
         if strict:
-            unknown = [t for t, i in zip(toks, ids) if i == self.vocab.unk_id]
+            unknown = [t for t, i in zip(toks, ids) if i == self.vocab_.unk_id]
             if unknown:
                 raise InputValueError(
                     f"the prime holds tokens the vocabulary does not know: {sorted(set(unknown))[:10]} "
                     "(strict=False reads them as <unk>)"
                 )
-        return [self.vocab.start_id] + ids
+        return [self.vocab_.start_id] + ids
 
     @torch.no_grad()
     def _advance(self, ids: Sequence[int], state: State | None) -> tuple[torch.Tensor, State]:
         """Read ``ids`` from ``state``: the logits after the last one ``(V,)`` and the new state."""
         x = torch.tensor([list(ids)], dtype=torch.long)  # (1, T)
-        logits, state = self.network.step(x, state)  # (1, T, V)
+        logits, state = self.network_.step(x, state)  # (1, T, V)
         return logits[0, -1], state
 
     @torch.no_grad()
@@ -356,16 +346,16 @@ class LanguageModel:
         return logits, state
 
     def _banned(self) -> torch.Tensor:
-        v = self.vocab
+        v = self.vocab_
         return torch.tensor([v.pad_id, v.unk_id, v.start_id], dtype=torch.long)
 
     def next_token_probabilities(self, prime: str = "") -> dict[str, float]:
         """The distribution of the next token after ``prime`` (read from the start of a line), as a dict."""
         self._require_fitted("next_token_probabilities()")
-        self.network.eval()
+        self.network_.eval()
         logits, _ = self._advance(self._encode_prime(prime, False), None)
         p = torch.softmax(logits.double(), -1)
-        return {t: float(p[i]) for i, t in enumerate(self.vocab.tokens)}
+        return {t: float(p[i]) for i, t in enumerate(self.vocab_.tokens)}
 
     # -- generation -------------------------------------------------------------------------------
     def generate(
@@ -396,7 +386,7 @@ class LanguageModel:
         if length < 0:
             raise ConfigError(f"expected length >= 0, got {length}")
         check_sampling(temperature, top_k, top_p, strategy, beam_width)
-        self.network.eval()
+        self.network_.eval()
         ids = self._encode_prime(prime, strict)
         logits, state = self._advance(ids, None)
         if strategy == "beam":
@@ -409,21 +399,21 @@ class LanguageModel:
                 logits = logits.clone()
                 logits[banned] = float("-inf")
                 nxt = pick(logits, strategy=strategy, temperature=temperature, top_k=top_k, top_p=top_p, generator=gen)
-                if nxt == self.vocab.end_id:
+                if nxt == self.vocab_.end_id:
                     if stop_at_end:
                         break
                     out.append(nxt)
-                    logits, state = self._advance([nxt, self.vocab.start_id], state)
+                    logits, state = self._advance([nxt, self.vocab_.start_id], state)
                     continue
                 out.append(nxt)
                 logits, state = self._advance([nxt], state)
         return self._render(out, prime)
 
     def _render(self, ids: list[int], prime: str) -> str:
-        toks = ["\n" if i == self.vocab.end_id else self.vocab.tokens[i] for i in ids]
+        toks = ["\n" if i == self.vocab_.end_id else self.vocab_.tokens[i] for i in ids]
         if self.level == "char":
             return "".join(toks)
-        text = self.tokenizer.detokenize(toks)
+        text = self.tokenizer_.detokenize(toks)
         if prime and text and toks[0] != "\n" and toks[0] not in ".,;:!?)]}»”…%" and not prime.endswith((" ", "¿", "¡", "(")):
             text = " " + text
         return text
@@ -431,7 +421,7 @@ class LanguageModel:
     @torch.no_grad()
     def _beam(self, logits: torch.Tensor, state: State, length: int, width: int, stop_at_end: bool) -> list[int]:
         banned = self._banned()
-        end = self.vocab.end_id
+        end = self.vocab_.end_id
         beams: list[tuple[float, list[int]]] = [(0.0, [])]
         states = state
         last = logits[None]  # (1, V)
@@ -456,7 +446,7 @@ class LanguageModel:
                 break
             idx = torch.tensor(parents)
             states = [[s.index_select(0, idx) for s in layer] for layer in states]
-            step_logits, states = self.network.step(torch.tensor(tokens)[:, None], states)  # (N, 1, V)
+            step_logits, states = self.network_.step(torch.tensor(tokens)[:, None], states)  # (N, 1, V)
             last = step_logits[:, -1]
             beams = new_beams
             if finished and len(finished) >= width:
@@ -468,7 +458,7 @@ class LanguageModel:
     # -- the keyboard -----------------------------------------------------------------------------
     def _words_by_prefix(self) -> list[tuple[str, int]]:
         if self._sorted_words is None:
-            words = [(t, i) for i, t in enumerate(self.vocab.tokens) if i >= 4 and WordTokenizer.is_word(t)]
+            words = [(t, i) for i, t in enumerate(self.vocab_.tokens) if i >= 4 and WordTokenizer.is_word(t)]
             self._sorted_words = sorted(words)
         return self._sorted_words
 
@@ -482,11 +472,11 @@ class LanguageModel:
         """
         self._require_fitted("suggest()")
         k = _positive_int("k", k)
-        self.network.eval()
+        self.network_.eval()
         line = text.splitlines()[-1] if text.strip() else ""
         if text.endswith(("\n", "\r")):
             line = ""
-        norm = self.tokenizer.normalize(line)
+        norm = self.tokenizer_.normalize(line)
         partial = ""
         if norm and not norm[-1].isspace():
             m = WordTokenizer.is_word(norm[-1]) and WordTokenizer().tokenize(norm)
@@ -498,7 +488,7 @@ class LanguageModel:
         return self._suggest_chars(norm, partial, k)
 
     def _suggest_words(self, context: str, partial: str, k: int) -> Suggestions:
-        ids = [self.vocab.start_id] + self.vocab.encode(self.tokenizer.tokenize(context))
+        ids = [self.vocab_.start_id] + self.vocab_.encode(self.tokenizer_.tokenize(context))
         logits, state = self._context(ids)
         p = torch.softmax(logits.double(), -1)
         out = Suggestions(partial=partial)
@@ -513,12 +503,12 @@ class LanguageModel:
             cands.sort(key=lambda c: -c[1])
             out.completions = cands[:k]
             if out.completions:
-                best = self.vocab[out.completions[0][0]]
+                best = self.vocab_[out.completions[0][0]]
                 nl, _ = self._advance([best], state)
                 p = torch.softmax(nl.double(), -1)
         order = torch.argsort(p, descending=True).tolist()
         for i in order:
-            t = self.vocab.tokens[i]
+            t = self.vocab_.tokens[i]
             if i >= 4 and WordTokenizer.is_word(t):
                 out.next_words.append((t, float(p[i])))
                 if len(out.next_words) == k:
@@ -526,7 +516,7 @@ class LanguageModel:
         return out
 
     def _suggest_chars(self, context: str, partial: str, k: int) -> Suggestions:
-        ids = [self.vocab.start_id] + self.vocab.encode(self.tokenizer.tokenize(context + partial))
+        ids = [self.vocab_.start_id] + self.vocab_.encode(self.tokenizer_.tokenize(context + partial))
         logits, state = self._context(ids)
         out = Suggestions(partial=partial)
         words = self._char_words(logits, state, k)
@@ -534,7 +524,7 @@ class LanguageModel:
             out.completions = [(partial + w, pr) for w, pr in words]
             if out.completions:
                 best = out.completions[0][0][len(partial) :] + " "
-                logits, state = self._advance(self.vocab.encode(list(best)), state)
+                logits, state = self._advance(self.vocab_.encode(list(best)), state)
         else:
             out.next_words = words
             return out
@@ -545,7 +535,7 @@ class LanguageModel:
     def _char_words(self, logits: torch.Tensor, state: State, k: int, max_len: int = 20) -> list[tuple[str, float]]:
         """The ``k`` most likely ways to finish a word from here (beam search over characters)."""
         width = max(4 * k, 12)
-        v = self.vocab
+        v = self.vocab_
         letter = torch.tensor([i >= 4 and (t.isalnum() or t in "'’-") for i, t in enumerate(v.tokens)])
         beams: list[tuple[float, str]] = [(0.0, "")]
         states, last = state, logits[None]
@@ -571,7 +561,7 @@ class LanguageModel:
                 break
             idx = torch.tensor(parents)
             states = [[s.index_select(0, idx) for s in layer] for layer in states]
-            step, states = self.network.step(torch.tensor(toks)[:, None], states)
+            step, states = self.network_.step(torch.tensor(toks)[:, None], states)
             last = step[:, -1]
             beams = new
         best: dict[str, float] = {}
@@ -586,11 +576,11 @@ class LanguageModel:
         self._require_fitted("save()")
         doc = {
             "config": self.get_config(),
-            "tokenizer": self.tokenizer.get_config(),
-            "metrics": self.metrics,
-            "history": self.history,
+            "tokenizer": self.tokenizer_.get_config(),
+            "metrics": self.metrics_,
+            "history": self.history_,
         }
-        return save_text_directory(path, FORMAT, doc, self.vocab, self.network, what="the language model")
+        return save_text_directory(path, FORMAT, doc, self.vocab_, self.network_, what="the language model")
 
 
 def load_language_model(path: str | os.PathLike) -> LanguageModel:
@@ -602,18 +592,18 @@ def load_language_model(path: str | os.PathLike) -> LanguageModel:
 
     def rebuild() -> LanguageModel:
         lm = LanguageModel(**doc["config"])
-        lm.tokenizer = tokenizer_from_config(doc.get("tokenizer") or {"level": lm.level, "lower": lm.lower})
-        lm.vocab = vocab
-        lm.network = LanguageNetwork(
-            len(vocab), cell=lm.cell, units=lm.units, layers=lm.layers, embedding=lm.embedding, dropout=lm.dropout,
+        lm.tokenizer_ = tokenizer_from_config(doc.get("tokenizer") or {"level": lm.level, "lower": lm.lowercase})
+        lm.vocab_ = vocab
+        lm.network_ = LanguageNetwork(
+            len(vocab), cell=lm.cell, units=lm.units, layers=lm.layers, embedding=lm.embedding_size, dropout=lm.dropout,
             tie_weights=lm.tie_weights,
         )  # fmt: skip
         return lm
 
     lm = build_from_config(directory, rebuild, "a language model")
-    load_module_state(lm.network, state, directory.path / WEIGHTS_FILE)
-    lm.metrics = dict(doc.get("metrics") or {})
-    lm.history = dict(doc.get("history") or {})
+    load_module_state(lm.network_, state, directory.path / WEIGHTS_FILE)
+    lm.metrics_ = dict(doc.get("metrics") or {})
+    lm.history_ = dict(doc.get("history") or {})
     return lm
 
 
