@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from recurra.compare import CELLS, build_model, compare, parameter_count, parse_cells, score, units_for_budget
+from recurra.compare import CELLS, CompareMonitor, build_model, compare, parameter_count, parse_cells, score, units_for_budget
 from recurra.data.tasks import make_task
 from recurra.errors import ConfigError, UnknownNameError
 
@@ -109,7 +109,7 @@ def test_bad_arguments_are_refused_with_the_valid_choices():
         compare("adding", cells="rnn")
     with pytest.raises(UnknownNameError, match="unknown task 'sorting'"):
         compare("sorting", cells="rnn", budget_steps=1)
-    with pytest.raises(ConfigError, match="expected params .* positive integer, got 0"):
+    with pytest.raises(ConfigError, match="expected params to be an integer >= 1, got 0"):
         compare("adding", cells="rnn", budget_steps=1, params=0)
 
 
@@ -124,7 +124,7 @@ def test_the_mlp_has_no_memory_across_samples_and_sees_the_whole_window():
 
 def test_saved_models_are_the_trained_networks(tmp_path):
     from recurra import load_model
-    from recurra.compare import _predict
+    from recurra.compare.runs import _predict
 
     result = compare(
         "adding", cells="lstm,indrnn", length=7, seeds=[3], params=400, budget_steps=4, batch_size=16,
@@ -155,3 +155,39 @@ def test_schedule_and_saving_arguments_are_checked():
         compare("adding", cells="rnn", budget_seconds=1.0, lr_schedule="cosine")
     with pytest.raises(ConfigError, match="save_models=True writes the trained networks under out/models/: give out"):
         compare("adding", cells="rnn", budget_steps=2, save_models=True)
+
+
+# -- results on disk as they come, and resuming -----------------------------------------------------
+
+
+class _Watch(CompareMonitor):
+    """Records what compare reports, and what results.json holds when each run finishes."""
+
+    def __init__(self, results):
+        self.results, self.started, self.steps, self.on_disk = results, [], 0, []
+
+    def run_started(self, index, total, cell, seed):
+        self.started.append((index, total, cell, seed))
+
+    def run_progress(self, steps, seconds, metric):
+        self.steps += 1
+
+    def run_finished(self, run):
+        self.on_disk.append(len(json.loads(self.results.read_text())["runs"]))
+
+
+def test_every_finished_run_is_written_at_once_and_a_resume_skips_it(tmp_path):
+    task = make_task("adding", length=6, n_train=32, n_test=8)
+    watch = _Watch(tmp_path / "results.json")
+    first = compare(task, cells="rnn", seeds=[0, 1], params=200, budget_steps=4, batch_size=8, out=tmp_path, monitor=watch)
+    assert watch.on_disk == [1, 2] and watch.steps == 8
+    assert [s[:2] for s in watch.started] == [(0, 2), (1, 2)]
+    again = _Watch(tmp_path / "results.json")
+    second = compare(task, cells="rnn,gru", seeds=[0, 1], params=200, budget_steps=4, batch_size=8, out=tmp_path,
+                     resume=True, monitor=again)  # fmt: skip
+    assert again.steps == 8  # only the two gru runs trained
+    kept = [(r.cell, r.seed, r.metric, r.train_seconds) for r in second.runs[:2]]
+    assert kept == [(r.cell, r.seed, r.metric, r.train_seconds) for r in first.runs]
+    assert [r.cell for r in second.runs] == ["rnn", "rnn", "gru", "gru"]
+    with pytest.raises(ConfigError, match=r"cannot resume from .*results.json: .*settings.budget_steps: 4 -> 5"):
+        compare(task, cells="rnn", seeds=[0], params=200, budget_steps=5, batch_size=8, out=tmp_path, resume=True)

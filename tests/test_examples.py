@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # each script trains for real
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 # script -> the smallest held-out accuracy it must print
 FLOORS = {"keras_seed_example.py": 0.8, "variable_length_tokens.py": 0.85, "keyboard.py": 0.12, "names.py": 0.2}

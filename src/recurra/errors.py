@@ -54,13 +54,15 @@ class RecurraWarning(UserWarning):
 class TrainingInterrupted(RecurraError):
     """``fit`` stopped on SIGINT/SIGTERM after finishing a step (and writing a checkpoint if it could).
 
-    ``checkpoint``: the checkpoint written, or ``None``; a command line tells its user how to continue
-    (``--resume``), the message tells a Python caller (``fit(..., resume=True)``).
+    ``reason``: what stopped it and where ("training stopped by SIGINT after epoch 2, step 14");
+    ``checkpoint``: the checkpoint written, or ``None``. The message tells a Python caller how to
+    continue (``fit(..., resume=True)``); a command line tells its user (``--resume``).
     """
 
-    def __init__(self, message: str, checkpoint: object = None):
+    def __init__(self, message: str, checkpoint: object = None, reason: str = ""):
         super().__init__(message)
         self.checkpoint = checkpoint
+        self.reason = reason or message
 
 
 class NonFiniteLossError(RecurraError, FloatingPointError):

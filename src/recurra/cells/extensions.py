@@ -6,11 +6,18 @@ machine: torch caches the build in its extensions directory), trying each build 
 (say, with and without OpenMP). When no variant builds (no compiler, no ninja, missing headers), it
 warns once (``RecurraWarning``) and answers ``False`` from then on, so the caller's pure-torch loop
 runs instead. Thread-safe: one build at a time.
+
+A build that compiles (nothing cached for it yet) says so on the ``recurra`` logger at INFO level,
+before and after: "compiling the GRU loop for this machine ...". The command line shows these
+messages; a Python program sees them once it configures logging (``logging.basicConfig(level="INFO")``).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +27,7 @@ import torch
 from ..errors import RecurraWarning
 
 CSRC = Path(__file__).resolve().parent.parent / "csrc"
+log = logging.getLogger("recurra")
 
 # (extension name, compile flags, link flags): one way to build
 BuildVariant = tuple[str, list[str], list[str]]
@@ -34,6 +42,15 @@ def cpu_build_variants(name: str) -> list[BuildVariant]:
     isa = ["-mavx2", "-mfma"] if torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512") else []
     name += "_avx2" if isa else ""
     return [(name, [*base, *isa, "-fopenmp"], ["-fopenmp"]), (name + "_serial", [*base, *isa], [])]
+
+
+def _cached(cpp_extension, name: str) -> bool:
+    """Whether torch's extension cache already holds a built library for ``name`` (then loading is quick)."""
+    try:
+        directory = cpp_extension._get_build_directory(name, verbose=False)
+    except Exception:  # noqa: BLE001 (a private helper of torch's: if it moves, assume a build)
+        return False
+    return os.path.exists(os.path.join(directory, f"{name}.so"))
 
 
 class CompiledExtension:
@@ -77,6 +94,10 @@ class CompiledExtension:
 
         errors = []
         for name, cflags, ldflags in self.variants():
+            compiling = not _cached(cpp_extension, name)
+            if compiling:
+                log.info("compiling the %s for this machine (once; later runs load it at once) ...", self.what)
+            start = time.perf_counter()
             try:
                 cpp_extension.load(
                     name=name,
@@ -89,6 +110,8 @@ class CompiledExtension:
             except Exception as error:  # noqa: BLE001 (no compiler, no ninja, missing headers ...: all mean "not available")
                 errors.append(f"{type(error).__name__}: {error}")
                 continue
+            if compiling:
+                log.info("compiled the %s in %.0f s", self.what, time.perf_counter() - start)
             return self.registered()
         warnings.warn(
             f"recurra could not build its compiled {self.what} ({errors[-1]}); {self.fallback}",

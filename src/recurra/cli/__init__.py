@@ -1,45 +1,54 @@
-"""The ``recurra`` command line (typer). The only module that parses arguments or prints with rich."""
+"""The ``recurra`` command line: a package of thin commands over importable functions.
+
+``console`` (errors, exit codes, interrupts, notes, threads), ``options`` (the options every command
+shares) and ``progress`` (bars over epochs and runs) serve every command; each application has its
+module: ``forecast``, ``text``, ``classify``, ``compare``, and ``demo`` and ``version`` here.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from .._version import __version__
 from ..demo import CELLS, run_demo
-from ..errors import TrainingInterrupted
+from .classify import classify_app
 from .compare import compare_command
+from .console import console, fail, running, show_progress_messages
 from .forecast import forecast_app
-from .text import classify_app, text_app
+from .options import Seed, Verbose
+from .text import text_app
 
 app = typer.Typer(help="recurra: recurrent neural networks on PyTorch.", no_args_is_help=True, add_completion=False)
-console = Console()
+
+
+@app.callback()
+def _every_command() -> None:
+    """recurra: recurrent neural networks on PyTorch."""
+    show_progress_messages()  # e.g. that a compiled kernel is being built for the first time
 
 
 @app.command()
 def demo(
-    cell: str = typer.Option("lstm", help="Recurrent layer: lstm, gru or rnn."),
-    units: int = typer.Option(32, min=1, help="Units of the recurrent layer."),
-    epochs: int = typer.Option(8, min=1, help="Training epochs."),
-    seed: int = typer.Option(0, help="Random seed (the same seed repeats the run)."),
-    verbose: int = typer.Option(1, min=0, max=2, help="0 silent, 1 progress bar, 2 one line per epoch."),
-    checkpoint_dir: str = typer.Option(None, "--checkpoint-dir", help="Checkpoint every epoch into this directory."),
-    resume: bool = typer.Option(False, "--resume", help="Continue from the newest checkpoint in --checkpoint-dir."),
+    cell: Annotated[str, typer.Option(help="Recurrent layer: lstm, gru or rnn.")] = "lstm",
+    units: Annotated[int, typer.Option(min=1, help="Units of the recurrent layer.")] = 32,
+    epochs: Annotated[int, typer.Option(min=1, help="Training epochs.")] = 8,
+    seed: Seed = 0,
+    verbose: Verbose = 1,
+    checkpoint_dir: Annotated[Path | None, typer.Option("--checkpoint-dir", help="Checkpoint every epoch here.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from the newest checkpoint in --checkpoint-dir.")] = False,
 ) -> None:
     """Train a recurrent network on a generated seasonal series and compare it with naive forecasts."""
     if cell not in CELLS:
-        console.print(f"[red]error:[/red] expected --cell in {', '.join(sorted(CELLS))}, got {cell!r}")
-        raise typer.Exit(2)
-    console.print(f"Training {cell.upper()}({units}) to forecast sin(2πt/24) + 0.5·sin(2πt/7) + noise one step ahead")
+        raise fail(f"expected --cell in {', '.join(sorted(CELLS))}, got {cell!r}")
     if resume and checkpoint_dir is None:
-        console.print("[red]error:[/red] --resume needs --checkpoint-dir (where the checkpoints are)")
-        raise typer.Exit(2)
-    try:
+        raise fail("--resume needs --checkpoint-dir (where the checkpoints are)")
+    console.print(f"Training {cell.upper()}({units}) to forecast sin(2πt/24) + 0.5·sin(2πt/7) + noise one step ahead")
+    with running(resume="--resume"):
         r = run_demo(cell, units=units, epochs=epochs, seed=seed, verbose=verbose, checkpoint_dir=checkpoint_dir, resume=resume)
-    except TrainingInterrupted as e:
-        console.print(f"[yellow]{e}[/yellow]")
-        raise typer.Exit(130) from None
     table = Table(title=f"Held-out one-step forecasts ({r.parameters:,} parameters, {r.train_seconds:.1f} s of training)")
     table.add_column("forecaster")
     table.add_column("test MSE", justify="right")
@@ -56,14 +65,11 @@ def version() -> None:
     """Print recurra's version."""
     console.print(__version__)
 
-app.add_typer(text_app, name="text")
-app.add_typer(classify_app, name="classify")
-
-
-app.command("compare")(compare_command)
-
 
 app.add_typer(forecast_app, name="forecast")
+app.add_typer(text_app, name="text")
+app.add_typer(classify_app, name="classify")
+app.command("compare")(compare_command)
 
 
 def main() -> None:

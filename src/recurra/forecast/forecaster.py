@@ -267,7 +267,8 @@ class Forecaster(Estimator):
         or a list (default: the first numeric column); ``series_col`` tells many series apart;
         ``past_covariates`` are known up to the forecast origin only, ``future_covariates`` also over
         the horizon (``predict`` then needs their values: ``future=``). ``checkpoint_dir`` /
-        ``resume``: the engine's checkpoints (``Trainer.fit``); ``callbacks``: the engine's callbacks.
+        ``resume``: the engine's checkpoints (``Trainer.fit``); ``callbacks``: the engine's callbacks, given
+        to each fit (with ``calibrate``, the calibration fit comes first).
         """
         schema = self._schema(data, time_col, target, series_col, past_covariates, future_covariates)
         panel = self._panel(data, schema)
@@ -320,7 +321,7 @@ class Forecaster(Estimator):
             # the first fit is checkpointed too, so a resumed run calibrates with the very same network
             first_dir = None if checkpoint_dir is None else Path(checkpoint_dir) / "calibration"
             fit_x, fit_y = np.concatenate(fit_x).astype(dtype), np.concatenate(fit_y).astype(dtype)
-            self.network_ = self._train(fit_x, fit_y, C, checkpoint_dir=first_dir, resume=resume)[0]
+            self.network_ = self._train(fit_x, fit_y, C, checkpoint_dir=first_dir, resume=resume, callbacks=callbacks)[0]
             self.calibration_ = self._calibrate(np.concatenate(cal_x), np.concatenate(cal_y))
         self.network_, self.history_ = self._train(x, y, C, checkpoint_dir=checkpoint_dir, resume=resume, callbacks=callbacks)
         self.tail_ = panel.tail(L)

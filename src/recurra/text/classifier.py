@@ -238,8 +238,10 @@ class SequenceClassifier(Estimator):
         verbose: int = 0,
         checkpoint_dir: str | os.PathLike | None = None,
         resume: bool = False,
+        callbacks: Sequence[Any] | None = None,
     ) -> SequenceClassifier:
-        """Train on texts (or sequences) ``X`` with labels ``y``; returns ``self``."""
+        """Train on texts (or sequences) ``X`` with labels ``y``; returns ``self``. ``callbacks``: the
+        engine's, beside the early stopping ``patience`` adds."""
         self.kind_ = self._kind_of(X)
         self.tokenizer_ = make_tokenizer(self.level, self.lower)
         X = X.tolist() if isinstance(X, pd.Series) else X
@@ -292,7 +294,7 @@ class SequenceClassifier(Estimator):
         )  # fmt: skip
         trainer = Trainer(self.network_)
         trainer.compile(Adam(learning_rate=self.learning_rate), self._loss(weights), clipnorm=self.clipnorm)
-        callbacks = []
+        callbacks = list(callbacks or [])
         if val is not None and self.patience is not None:
             callbacks.append(EarlyStopping(monitor="val_loss", patience=int(self.patience), restore_best_weights=True))
         history = trainer.fit(

@@ -93,8 +93,13 @@ def check_same_run(saved: dict | None, current: dict, where: Path) -> None:
     """Refuse to resume from the checkpoint ``where`` when its run's fingerprint differs from this one's."""
     if saved is None:
         return  # written before fingerprints existed: nothing to compare
-    order = ("settings", "network", "fit", "data", "weights")  # the user's own options first, the consequences after
-    found = [d for part in order for d in differences(saved.get(part), current.get(part), part)]
+    # the first part that differs, in this order: the user's own options first, their consequences after
+    # (a different cell also changes every weight's shape, which says nothing more)
+    found: list[str] = []
+    for part in ("settings", "network", "fit", "data", "weights"):
+        found = differences(saved.get(part), current.get(part), part)
+        if found:
+            break
     if found:
         listed = "; ".join(found[:MAX_LISTED]) + (f"; and {len(found) - MAX_LISTED} more" if len(found) > MAX_LISTED else "")
         raise ConfigError(

@@ -474,10 +474,8 @@ class Trainer:
                 else "no checkpoint written (fit(..., checkpoint_dir=...) keeps one)"
             )
             loop.callbacks.on_train_end({})
-            raise TrainingInterrupted(
-                f"training stopped by {loop.stop.received} after epoch {run.epoch + 1}, step {index + 1}; {saved}",
-                checkpoint=where,
-            )
+            reason = f"training stopped by {loop.stop.received} after epoch {run.epoch + 1}, step {index + 1}"
+            raise TrainingInterrupted(f"{reason}; {saved}", checkpoint=where, reason=reason)
 
     def _check_stateful(self, train, shuffle: bool) -> None:
         stateful = [m for m in self.module.modules() if getattr(m, "stateful", False) is True]

@@ -1,0 +1,5 @@
+"""``python -m recurra.cli``: the same as the ``recurra`` command."""
+
+from . import main
+
+main()
