@@ -19,7 +19,7 @@ from .errors import ConfigError, NotBuiltError, ShapeError, format_shape
 from .io import save_model
 from .layers.base import Layer
 from .layers.carry import keep_carried_state
-from .layers.core import Input
+from .layers.core import Embedding, Input
 from .layers.wrappers import layer_from_config, layer_to_config
 from .registry import MODELS as MODELS  # re-exported: the model registry lives in recurra.registry
 from .registry import register_model as register_model
@@ -176,7 +176,7 @@ class Sequential(Model):
             shape = getattr(layer, "input_shape", None)
             if shape is not None:
                 self.build_input_shape = tuple(shape)
-                self.build_input_dtype = "int" if type(layer).__name__ == "Embedding" else "float"
+                self.build_input_dtype = "int" if isinstance(layer, Embedding) else "float"
         if self.build_input_shape is not None and not getattr(layer, "built", True):
             self.build()  # as Keras does: with a known input shape every added layer gets its weights at once
 
@@ -219,7 +219,7 @@ class Sequential(Model):
             raise NotBuiltError("Sequential.build needs an input shape: give the first layer input_shape=, or call build((T, F))")
         self.build_input_shape = shape
         dummy_shape = [1] + [2 if d is None else d for d in shape]
-        if self.build_input_dtype == "int" or (self.layers and type(self.layers[0]).__name__ == "Embedding"):
+        if self.build_input_dtype == "int" or (self.layers and isinstance(self.layers[0], Embedding)):
             x = torch.zeros(dummy_shape, dtype=torch.long)
             self.build_input_dtype = "int"
         else:

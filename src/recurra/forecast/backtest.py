@@ -37,11 +37,14 @@ class BacktestResult:
     refit: bool
     time_col: str
     notes: list[str] = field(default_factory=list)
+    target_name: str = "value"  # the target column (the plot's y axis)
 
     def plot(self, path: str | os.PathLike = "backtest.png", *, last: int | None = None, title: str | None = None) -> Path:
         """History, each fold's forecast and interval, to a PNG (``last``: history steps shown before the first fold)."""
         title = title or f"backtest: {self.folds} origin(s), {self.horizon} steps each"
-        return plot_forecast(self.history, self.forecasts, path, time_col=self.time_col, last=last, title=title)
+        ylabel = ", ".join(self.history["target"].unique()) if "target" in self.history else self.target_name
+        return plot_forecast(self.history, self.forecasts, path, time_col=self.time_col, last=last, title=title,
+                             ylabel=ylabel, level=self.level)  # fmt: skip
 
 
 def baselines(history: np.ndarray, horizon: int, season: int) -> dict[str, np.ndarray]:

@@ -578,6 +578,7 @@ class Forecaster(Estimator):
             level=self.level,
             refit=fold_models is not None,
             time_col=self.schema_["time_col"],
+            target_name=", ".join(self.schema_["targets"]),
         )
 
     @property
@@ -683,6 +684,8 @@ class Forecaster(Estimator):
             time_col=self.schema_["time_col"],
             last=last,
             title=f"{self.label} forecast",
+            ylabel=", ".join(self.schema_["targets"]),
+            level=None if self.output == "point" else self.level,
         )
 
     # -- files ------------------------------------------------------------------------------------

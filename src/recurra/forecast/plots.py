@@ -19,12 +19,15 @@ def plot_forecast(
     time_col: str,
     last: int | None = None,
     title: str = "forecast",
+    ylabel: str = "value",
+    level: float | None = None,
 ) -> Path:
     """Draw each series (and target) of ``history`` (its time column and ``actual``) and the rows of
     ``forecasts`` that belong to it (``forecast``, ``lower`` / ``upper`` shaded, one line per ``fold``
     when there is that column). Panels are told apart by the other columns the two tables share (a
     series column, ``target``). ``last``: show only that many history steps before the first forecast.
-    Writes ``path`` (PNG) and returns it.
+    ``ylabel``: what the values are (the target column's name, with its units when it has them);
+    ``level``: the intervals' coverage, named in the legend. Writes ``path`` (PNG) and returns it.
     """
     import matplotlib
 
@@ -51,9 +54,14 @@ def plot_forecast(
             label = "forecast" if fold is None else f"fold {fold}"
             ax.plot(part[time_col], part["forecast"], color=colour, lw=1.5, label=label if i < 8 else None)
             if "lower" in part.columns and np.isfinite(part["lower"].to_numpy(dtype=float)).all():
-                ax.fill_between(part[time_col], part["lower"], part["upper"], color=colour, alpha=0.2, lw=0)
+                band = f"{level:.0%} interval" if level is not None else "interval"
+                band = band if fold is None else f"{band}, fold {fold}"
+                ax.fill_between(part[time_col], part["lower"], part["upper"], color=colour, alpha=0.2, lw=0,
+                                label=band if i < 8 else None)  # fmt: skip
         name = ", ".join(str(v) for v in key)
         ax.set_title(f"{title}{': ' + name if name else ''}", fontsize=10)
+        ax.set_xlabel(time_col)
+        ax.set_ylabel(name if "target" in group_cols and name else ylabel)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()

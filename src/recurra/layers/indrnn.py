@@ -7,7 +7,7 @@ See ``recurra.cells.indrnn`` for the equations and ``recurra.cells.scan`` for th
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 
@@ -96,13 +96,40 @@ class IndRNN(ElementwiseRecurrent):
         *,
         activation: str | None = "relu",
         recurrent_max: float | None = None,
-        recurrent_initializer=None,
-        **kwargs: Any,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        recurrent_initializer: Any = None,
+        bias_initializer: Any = "zeros",
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        implementation: str = "auto",
+        input_shape: Sequence[int | None] | None = None,
+        name: str | None = None,
     ):
         self.recurrent_max = check_recurrent_max(recurrent_max)
         if recurrent_initializer is None:
             recurrent_initializer = default_recurrent_initializer(self.recurrent_max)
-        super().__init__(units, activation=activation, recurrent_initializer=recurrent_initializer, **kwargs)
+        super().__init__(
+            units,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            implementation=implementation,
+            input_shape=input_shape,
+            name=name,
+        )
 
     def cell_kwargs(self):
         return dict(super().cell_kwargs(), recurrent_max=self.recurrent_max)

@@ -24,7 +24,7 @@ Otherwise ``layer.kernel`` is ``"compiled"``, ``"elementwise"`` (the loop in tor
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 from ..cells import MinGRUCell, MinLSTMCell
 from ..cells.minimal import G, canonical_activation
@@ -39,14 +39,31 @@ IMPLEMENTATIONS = ("auto", "fused", "scan", "reference")
 class _MinimalRecurrent(ElementwiseRecurrent):
     """The layer of a minimal cell: no recurrent weights, a log-space scan besides the loops."""
 
-    def __init__(self, units: int, *, activation: str | None = G, implementation: str = "auto", **kwargs: Any):
-        name = type(self).__name__
-        for key in ("recurrent_initializer", "recurrent_dropout"):
-            if key in kwargs and kwargs[key] not in (None, 0, 0.0):
-                raise ConfigError(
-                    f"{name} has no recurrent weights (its gates see only x_t): expected no {key}, got {kwargs[key]!r}"
-                )
-            kwargs.pop(key, None)
+    def __init__(
+        self,
+        units: int,
+        *,
+        activation: str | None = G,
+        implementation: str = "auto",
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        dropout: float = 0.0,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        input_shape: Sequence[int | None] | None = None,
+        name: str | None = None,
+        recurrent_initializer: Any = None,
+        recurrent_dropout: float = 0.0,
+    ):
+        """``recurrent_initializer`` and ``recurrent_dropout`` are accepted only to refuse them (Keras code
+        passes them): a minimal cell has no recurrent weights."""
+        layer = type(self).__name__
+        for key, value in (("recurrent_initializer", recurrent_initializer), ("recurrent_dropout", recurrent_dropout)):
+            if value not in (None, 0, 0.0):
+                raise ConfigError(f"{layer} has no recurrent weights (its gates see only x_t): expected no {key}, got {value!r}")
         if implementation not in IMPLEMENTATIONS:
             raise ConfigError(f"expected implementation in {IMPLEMENTATIONS}, got {implementation!r}")
         candidate = canonical_activation(activation)
@@ -57,7 +74,19 @@ class _MinimalRecurrent(ElementwiseRecurrent):
             )
         self._candidate = candidate  # before the base builds the cell (input_shape=...)
         super().__init__(
-            units, activation="linear", implementation="auto" if implementation == "scan" else implementation, **kwargs
+            units,
+            activation="linear",
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            dropout=dropout,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            implementation="auto" if implementation == "scan" else implementation,
+            input_shape=input_shape,
+            name=name,
         )
         self.activation = candidate
         self.implementation = implementation

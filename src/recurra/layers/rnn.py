@@ -6,7 +6,7 @@ layout: ``[kernel (F, G·H), recurrent_kernel (H, G·H), bias]``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 
@@ -68,14 +68,50 @@ class SimpleRNN(Recurrent):
 
     cell_class = SimpleRNNCell
 
-    def __init__(self, units: int, *, feedback: str = "lateral", output_units: int | None = None, **kwargs: Any):
+    def __init__(
+        self,
+        units: int,
+        *,
+        feedback: str = "lateral",
+        output_units: int | None = None,
+        activation: str | None = "tanh",
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        recurrent_initializer: Any = "orthogonal",
+        bias_initializer: Any = "zeros",
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        implementation: str = "auto",
+        input_shape: Sequence[int | None] | None = None,
+        name: str | None = None,
+    ):
         self.feedback, self.output_units = check_feedback(feedback, output_units)
-        if self.feedback == "indirect" and kwargs.get("recurrent_dropout", 0.0):
+        if self.feedback == "indirect" and recurrent_dropout:
             raise ConfigError(
                 "recurrent_dropout drops h_{t-1} where it enters W_hh h_{t-1}, which feedback='indirect' does not have; "
-                f"expected recurrent_dropout=0.0, got {kwargs['recurrent_dropout']!r}"
+                f"expected recurrent_dropout=0.0, got {recurrent_dropout!r}"
             )
-        super().__init__(units, **kwargs)
+        super().__init__(
+            units,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            implementation=implementation,
+            input_shape=input_shape,
+            name=name,
+        )
 
     @property
     def state_names(self) -> tuple[str, ...]:
@@ -125,10 +161,46 @@ class LSTM(Recurrent):
 
     cell_class = LSTMCell
 
-    def __init__(self, units: int, *, recurrent_activation: str | None = "sigmoid", unit_forget_bias: bool = True, **kwargs: Any):
+    def __init__(
+        self,
+        units: int,
+        *,
+        activation: str | None = "tanh",
+        recurrent_activation: str | None = "sigmoid",
+        unit_forget_bias: bool = True,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        recurrent_initializer: Any = "orthogonal",
+        bias_initializer: Any = "zeros",
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        implementation: str = "auto",
+        input_shape: Sequence[int | None] | None = None,
+        name: str | None = None,
+    ):
         self.recurrent_activation = activations.canonical(recurrent_activation)
         self.unit_forget_bias = bool(unit_forget_bias)
-        super().__init__(units, **kwargs)
+        super().__init__(
+            units,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            implementation=implementation,
+            input_shape=input_shape,
+            name=name,
+        )
 
     def cell_kwargs(self):
         return dict(super().cell_kwargs(), recurrent_activation=self.recurrent_activation, unit_forget_bias=self.unit_forget_bias)
@@ -175,10 +247,46 @@ class GRU(Recurrent):
 
     cell_class = GRUCell
 
-    def __init__(self, units: int, *, recurrent_activation: str | None = "sigmoid", reset_after: bool = True, **kwargs: Any):
+    def __init__(
+        self,
+        units: int,
+        *,
+        activation: str | None = "tanh",
+        recurrent_activation: str | None = "sigmoid",
+        reset_after: bool = True,
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        recurrent_initializer: Any = "orthogonal",
+        bias_initializer: Any = "zeros",
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        implementation: str = "auto",
+        input_shape: Sequence[int | None] | None = None,
+        name: str | None = None,
+    ):
         self.recurrent_activation = activations.canonical(recurrent_activation)
         self.reset_after = bool(reset_after)
-        super().__init__(units, **kwargs)
+        super().__init__(
+            units,
+            activation=activation,
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            return_sequences=return_sequences,
+            return_state=return_state,
+            go_backwards=go_backwards,
+            stateful=stateful,
+            implementation=implementation,
+            input_shape=input_shape,
+            name=name,
+        )
 
     def cell_kwargs(self):
         return dict(super().cell_kwargs(), recurrent_activation=self.recurrent_activation, reset_after=self.reset_after)

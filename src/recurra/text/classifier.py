@@ -145,6 +145,21 @@ class SequenceClassifier(Estimator):
             config["class_weight"] = None
         return config
 
+    def _network(self) -> ClassifierNetwork:
+        """The network these settings and the learned classes, vocabulary or feature count describe."""
+        return ClassifierNetwork(
+            classes=len(self.classes_),
+            cell=self.cell,
+            units=self.units,
+            layers=self.layers,
+            bidirectional=self.bidirectional,
+            pooling=self.pooling,
+            dropout=self.dropout,
+            vocab_size=len(self.vocab_) if self.vocab_ is not None else None,
+            embedding=self.embedding,
+            features=self.features_,
+        )
+
     # -- inputs -----------------------------------------------------------------------------------
     @staticmethod
     def _kind_of(X: Any) -> str:
@@ -287,11 +302,7 @@ class SequenceClassifier(Estimator):
             val = (x_all[torch.from_numpy(val_idx)], torch.from_numpy(y_ids[val_idx]))
         weights = self._class_weights(y_ids[idx])
         set_seed(self.seed)
-        self.network_ = ClassifierNetwork(
-            classes=len(classes), cell=self.cell, units=self.units, layers=self.layers, bidirectional=self.bidirectional,
-            pooling=self.pooling, dropout=self.dropout, vocab_size=len(self.vocab_) if self.vocab_ is not None else None,
-            embedding=self.embedding, features=self.features_,
-        )  # fmt: skip
+        self.network_ = self._network()
         trainer = Trainer(self.network_)
         trainer.compile(Adam(learning_rate=self.learning_rate), self._loss(weights), clipnorm=self.clipnorm)
         callbacks = list(callbacks or [])
@@ -381,11 +392,7 @@ def load_classifier(path: str | os.PathLike) -> SequenceClassifier:
         clf.features_ = doc.get("features")
         clf.weights_ = doc.get("class_weights")
         clf.history_ = dict(doc.get("history") or {})
-        clf.network_ = ClassifierNetwork(
-            classes=len(clf.classes_), cell=clf.cell, units=clf.units, layers=clf.layers, bidirectional=clf.bidirectional,
-            pooling=clf.pooling, dropout=clf.dropout, vocab_size=len(vocab) if vocab is not None else None,
-            embedding=clf.embedding, features=clf.features_,
-        )  # fmt: skip
+        clf.network_ = clf._network()
         return clf
 
     clf = build_from_config(directory, rebuild, "a classifier")

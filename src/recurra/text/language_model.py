@@ -139,6 +139,18 @@ class LanguageModel(Estimator):
     def window_length(self) -> int:
         return int(self.window) if self.window is not None else 4 * int(self.bptt)
 
+    def _network(self) -> LanguageNetwork:
+        """The network these settings and the learned vocabulary describe."""
+        return LanguageNetwork(
+            len(self.vocab_),
+            cell=self.cell,
+            units=self.units,
+            layers=self.layers,
+            embedding=self.embedding_size,
+            dropout=self.dropout,
+            tie_weights=self.tie_weights,
+        )
+
     def get_config(self) -> dict[str, Any]:
         """The settings as JSON values (what a saved model records)."""
         return self.get_params()
@@ -240,10 +252,7 @@ class LanguageModel(Estimator):
             xv, yv = self._rows(vs, min(self.window_length, len(vs) - 1))
             validation_data = (xv, yv)
         set_seed(self.seed)
-        self.network_ = LanguageNetwork(
-            len(self.vocab_), cell=self.cell, units=self.units, layers=self.layers, embedding=self.embedding_size,
-            dropout=self.dropout, tie_weights=self.tie_weights,
-        )  # fmt: skip
+        self.network_ = self._network()
         trainer = Trainer(self.network_)
         trainer.compile(
             Adam(learning_rate=self.learning_rate), SparseCategoricalCrossentropy(from_logits=True), clipnorm=self.clipnorm
@@ -594,10 +603,7 @@ def load_language_model(path: str | os.PathLike) -> LanguageModel:
         lm = LanguageModel(**doc["config"])
         lm.tokenizer_ = tokenizer_from_config(doc.get("tokenizer") or {"level": lm.level, "lower": lm.lowercase})
         lm.vocab_ = vocab
-        lm.network_ = LanguageNetwork(
-            len(vocab), cell=lm.cell, units=lm.units, layers=lm.layers, embedding=lm.embedding_size, dropout=lm.dropout,
-            tie_weights=lm.tie_weights,
-        )  # fmt: skip
+        lm.network_ = lm._network()
         return lm
 
     lm = build_from_config(directory, rebuild, "a language model")
