@@ -218,3 +218,15 @@ def test_load_refuses_an_unknown_format(tmp_path):
     write_model_directory(tmp_path / "d", {"config.json": b'{"format": "keras"}'})
     with pytest.raises(ModelFileError, match="has format 'keras'; recurra.load opens .*recurra.forecaster"):
         recurra.load(tmp_path / "d")
+
+
+@pytest.mark.parametrize("name", ["config.json", "scaler.json", "weights.safetensors", "manifest.json"])
+def test_flipped_bytes_in_any_file_of_a_forecaster_are_refused(tmp_path, name):
+    Forecaster("gru", 4, lookback=4, horizon=2, epochs=0).fit(_series(), time_col="t").save(tmp_path / "f")
+    path = tmp_path / "f" / name
+    data = bytearray(path.read_bytes())
+    for i in random.Random(1).sample(range(len(data)), min(100, len(data))):
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match=name.replace(".", r"\.")):
+        recurra.load(tmp_path / "f")

@@ -363,3 +363,14 @@ def test_unusable_compile_settings_are_a_model_file_error(tmp_path):
     rewrite_model_file(tmp_path / "m", "config.json", json.dumps(doc).encode())
     with pytest.raises(ModelFileError, match="compile settings recurra cannot use: unknown optimizer 'no_such_optimizer'"):
         recurra.load_model(tmp_path / "m")
+
+
+def test_huge_or_mistyped_config_values_are_refused_before_allocating(saved):
+    """``units: 1000000`` in a config.json once tried to allocate terabytes; a string once gave a traceback."""
+    path = _copy(saved, "huge")
+    _edit_config(path, lambda d: d["config"]["layers"][0]["config"].update(units=1_000_000))
+    with pytest.raises(ModelFileError, match=r"cannot build: expected units to be at most 65,536 .*got 1000000"):
+        load_model(path)
+    _edit_config(path, lambda d: d["config"]["layers"][0]["config"].update(units="4"))
+    with pytest.raises(ModelFileError, match=r"cannot build: expected units to be a positive integer, got '4'"):
+        load_model(path)

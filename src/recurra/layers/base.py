@@ -20,9 +20,12 @@ from ..registry import LAYERS as LAYERS  # re-exported: the layer registry lives
 from ..registry import register_layer as register  # noqa: F401 (the decorator every layer module imports from here)
 
 
-def check_positive_int(name: str, value: Any) -> int:
+def check_positive_int(name: str, value: Any, maximum: int | None = None) -> int:
+    """``value`` as an int when it is a positive integer (at most ``maximum``); a ``ConfigError`` otherwise."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ConfigError(f"expected {name} to be a positive integer, got {value!r}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"expected {name} to be at most {maximum:,} (recurra.limits), got {value!r}")
     return int(value)
 
 

@@ -11,6 +11,7 @@ from torch import nn
 
 from .. import activations, initializers
 from ..errors import InputValueError, ShapeError, format_shape
+from ..limits import MAX_FEATURES
 from .base import Layer, check_positive_int, check_rate, register
 
 
@@ -61,7 +62,7 @@ class Dense(Layer):
         name: str | None = None,
     ):
         super().__init__(input_shape=input_shape, name=name)
-        self.units = check_positive_int("units", units)
+        self.units = check_positive_int("units", units, MAX_FEATURES)
         self.activation = activations.canonical(activation)
         self.act = activations.get(activation)
         self.use_bias = bool(use_bias)
@@ -139,8 +140,8 @@ class Embedding(Layer):
         if input_shape is None and input_length is not None:
             input_shape = (input_length,)
         super().__init__(input_shape=input_shape, name=name)
-        self.input_dim = check_positive_int("input_dim", input_dim)
-        self.output_dim = check_positive_int("output_dim", output_dim)
+        self.input_dim = check_positive_int("input_dim", input_dim, MAX_FEATURES)
+        self.output_dim = check_positive_int("output_dim", output_dim, MAX_FEATURES)
         self.embeddings_initializer = initializers.serialize(embeddings_initializer)
         self.mask_zero = bool(mask_zero)
         self.build_weights(self.input_shape or (None,))  # the table's shape does not depend on the input

@@ -21,6 +21,7 @@ from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_
 
 from .. import activations, initializers
 from ..errors import ConfigError, InputValueError, ShapeError, format_shape
+from ..limits import MAX_UNITS
 from .base import Layer, check_positive_int, check_rate
 from .masking import compaction_order, is_right_padded, resolve_mask
 
@@ -117,7 +118,7 @@ class Recurrent(Layer):
         name: str | None = None,
     ):
         super().__init__(input_shape=input_shape, name=name)
-        self.units = check_positive_int("units", units)
+        self.units = check_positive_int("units", units, MAX_UNITS)
         self.activation = activations.canonical(activation)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.serialize(kernel_initializer)
