@@ -180,11 +180,11 @@ def test_summary_unbuilt_without_shape_raises():
 def test_summary_does_not_disturb_stateful_layers():
     model = Sequential([SimpleRNN(4, stateful=True, input_shape=(None, 3)), Dense(1)])
     model.summary(print_fn=None)
-    assert model.layers[0]._carried_state is None
+    assert model.layers[0].carried_state is None
     model.compile("sgd", "mse")
     x, y = _data(n=8)
     model.fit(x, y, batch_size=4, shuffle=False, verbose=0)  # batch 4 after a summary's batch of 1
-    assert model.layers[0]._carried_state.h.shape == (4, 4)
+    assert model.layers[0].carried_state.h.shape == (4, 4)
 
 
 # -- subclassing Model ------------------------------------------------------------------------------

@@ -19,8 +19,8 @@ from safetensors.torch import load_file
 import recurra
 from recurra import GRU, LSTM, Bidirectional, Dense, LambdaCallback, Sequential, SimpleRNN, TimeDistributed
 from recurra.errors import ConfigError, NonFiniteLossError, RecurraWarning, UnknownNameError
+from recurra.layers.carry import carried_states
 from recurra.train.checkpoint import CheckpointManager
-from recurra.train.trainer import carried_states
 
 HERE = Path(__file__).resolve().parent
 RUN = HERE / "engine_run.py"
@@ -74,7 +74,7 @@ def test_carrying_state_over_chunks_equals_the_whole_sequence_forward():
     with carried_states(layer):
         chunks = torch.cat([layer(x[:, s : s + 6]) for s in range(0, 20, 6)], 1)
     torch.testing.assert_close(chunks, whole, rtol=0, atol=1e-12)
-    assert layer._carried_state is None and not layer._carry  # nothing leaks out of the block
+    assert layer.carried_state is None and not layer.carrying  # nothing leaks out of the block
 
 
 def test_tbptt_many_to_one_backpropagates_only_through_the_last_chunk():
@@ -126,7 +126,7 @@ def test_stateful_fit_needs_order_and_equal_batches():
     with pytest.raises(ConfigError, match=r"number of samples \(30\) to be a multiple of batch_size \(8\)"):
         m.fit(x, y, batch_size=8, shuffle=False, verbose=0)
     m.fit(x, y, batch_size=10, shuffle=False, verbose=0)
-    assert m.layers[0]._carried_state is not None and m.layers[0]._carried_state.h.shape == (10, 4)
+    assert m.layers[0].carried_state is not None and m.layers[0].carried_state.h.shape == (10, 4)
 
 
 # -- gradients ----------------------------------------------------------------------------------------

@@ -218,6 +218,7 @@ def backtest(
     out: Annotated[Path | None, typer.Option("--out", help="CSV of every forecast point.")] = None,
     plot: Plot = Path("backtest.png"),
     seed: Seed = 0,
+    verbose: Verbose = 1,
     threads: Threads = 1,
 ) -> None:
     """Rolling-origin backtest: MAE, RMSE, sMAPE, MASE and interval coverage next to the naive baselines."""
@@ -229,8 +230,10 @@ def backtest(
         fc = _forecaster(data, {**options, "calendar": calendar, "seed": seed})
         console.print(f"Backtesting {fc.label}: {folds} origins, {fc.horizon} steps each, {'refit' if refit else 'fitted once'}")
         columns = _columns(data, time_col, target, series_col, past, future)
+        bar = [EpochBar(fc.epochs, f"fitting {fc.label}")] if verbose else None
         start = time.perf_counter()
-        result = fc.backtest(data if data is not None else load_airline(), folds=folds, step=step, refit=refit, **columns)
+        table_data = data if data is not None else load_airline()
+        result = fc.backtest(table_data, folds=folds, step=step, refit=refit, callbacks=bar, **columns)
         seconds = time.perf_counter() - start
         result.plot(plot, last=4 * fc.horizon)
         if out is not None:

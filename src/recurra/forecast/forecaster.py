@@ -630,6 +630,7 @@ class Forecaster(Estimator):
         series_col: str | None = None,
         past_covariates: Sequence[str] = (),
         future_covariates: Sequence[str] = (),
+        callbacks: Sequence[Any] | None = None,
     ) -> BacktestResult:
         """Rolling-origin evaluation: ``folds`` origins ``step`` steps apart (default ``horizon``), the
         last one ``horizon`` steps before each series' end; the ``horizon`` steps after each origin are
@@ -637,7 +638,8 @@ class Forecaster(Estimator):
 
         ``refit=True``: a fresh forecaster (these settings) is fitted on the data before each origin;
         ``False``: one, fitted on the data before the first origin, forecasts from every origin. This
-        forecaster is left as it is. The columns default to those of the last ``fit``.
+        forecaster is left as it is. The columns default to those of the last ``fit``. ``callbacks``: the
+        engine's callbacks, given to every fit.
         """
         folds = _positive_int("folds", folds)
         step = self.horizon if step is None else _positive_int("step", step)
@@ -663,7 +665,7 @@ class Forecaster(Estimator):
         for k in range(folds if refit else 1):
             train = panel.head({sid: origins[sid][k] for sid in panel.ids})
             m = self.clone().set_params(verbose=0)
-            m._fit_panel(train, schema)
+            m._fit_panel(train, schema, callbacks=callbacks)
             models.append(m)
         scorer = models[0]
         return scorer._score(panel, origins, models if refit else [models[0]] * folds)

@@ -27,13 +27,14 @@ any other cell            every tensor of its ``State``, from its ``step``
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
 import torch
 
-from ..errors import ConfigError, ShapeError, format_shape
+from ..errors import ConfigError, RecurraWarning, ShapeError, format_shape
 from ..layers.masking import resolve_mask
 from ..layers.recurrent import Recurrent, check_sequence_input
 from . import _plot
@@ -207,6 +208,23 @@ def plot_trace(
     axes[-1].set_xlabel("step t" + (" (reversed: go_backwards)" if tr.go_backwards else ""))
     _plot.save(fig, path)
     return fig
+
+
+def __getattr__(name: str) -> Any:
+    """``DESCRIPTIONS`` and ``GATES``, deprecated: each cell declares its ``quantities`` and ``gates`` now."""
+    if name in ("DESCRIPTIONS", "GATES"):
+        warnings.warn(
+            f"recurra.inspect.traces.{name} is deprecated; each cell declares its own: cell.quantities and cell.gates",
+            RecurraWarning,
+            stacklevel=2,
+        )
+        from ..cells import GRUCell, IndRNNCell, LSTMCell, MinGRUCell, MinLSTMCell, ReservoirCell
+
+        cells = (LSTMCell, GRUCell, IndRNNCell, MinGRUCell, MinLSTMCell, ReservoirCell)
+        if name == "DESCRIPTIONS":
+            return {cls: dict(cls.quantities) for cls in cells}
+        return set().union(*(cls.gates for cls in cells))
+    raise AttributeError(f"module 'recurra.inspect.traces' has no attribute {name!r}")
 
 
 __all__ = ["Trace", "descriptions_of", "plot_trace", "trace", "trace_cell"]
