@@ -136,8 +136,8 @@ def train(
     with running():
         options = given(horizon=horizon, lookback=lookback, cell=cell, units=units, layers=layers, strategy=strategy,
                         output=output, scaler=scaler, transform=transform, fill=_fill(fill), epochs=epochs,
-                        batch_size=batch_size, learning_rate=learning_rate)  # fmt: skip
-        fc = _forecaster(data, {**options, "calendar": calendar, "seed": seed, "verbose": 2 if verbose == 2 else 0})
+                        batch_size=batch_size, learning_rate=learning_rate, calendar=calendar, seed=seed)  # fmt: skip
+        fc = _forecaster(data, {**options, "verbose": 2 if verbose == 2 else 0})
         held = holdout if holdout is not None else (AIRLINE_COLUMNS["holdout"] if data is None else 2 * fc.horizon)
         where = str(data) if data is not None else "the bundled airline passengers (monthly, 1949-1960)"
         console.print(f"Training {fc.label} ({fc.strategy}, {fc.output}) on {where}; last {held} steps held out")
@@ -226,8 +226,8 @@ def backtest(
     with running(resume=None):
         options = given(horizon=horizon, lookback=lookback, cell=cell, units=units, layers=layers, strategy=strategy,
                         output=output, scaler=scaler, transform=transform, fill=_fill(fill), epochs=epochs,
-                        batch_size=batch_size, learning_rate=learning_rate)  # fmt: skip
-        fc = _forecaster(data, {**options, "calendar": calendar, "seed": seed})
+                        batch_size=batch_size, learning_rate=learning_rate, calendar=calendar, seed=seed)  # fmt: skip
+        fc = _forecaster(data, options)
         console.print(f"Backtesting {fc.label}: {folds} origins, {fc.horizon} steps each, {'refit' if refit else 'fitted once'}")
         columns = _columns(data, time_col, target, series_col, past, future)
         bar = [EpochBar(fc.epochs, f"fitting {fc.label}")] if verbose else None

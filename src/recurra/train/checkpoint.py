@@ -29,6 +29,8 @@ import torch
 from safetensors.torch import load_file
 
 from ..errors import RecurraWarning
+from ..io.files import fsync_dir as _fsync_dir
+from ..io.files import sha256_of as _sha256
 
 PREFIX = "ckpt-"
 STATE_FILE = "state.safetensors"
@@ -80,27 +82,6 @@ class Snapshot:
     def chunks(self) -> tuple[bytes, Any]:
         """The file's bytes in two buffers: header, then data."""
         return self.prefix, self.data.numpy()
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _jsonable(value: Any) -> Any:
