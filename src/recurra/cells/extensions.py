@@ -7,15 +7,17 @@ machine: torch caches the build in its extensions directory), trying each build 
 warns once (``RecurraWarning``) and answers ``False`` from then on, so the caller's pure-torch loop
 runs instead. Thread-safe: one build at a time.
 
-A build that compiles (nothing cached for it yet) says so on the ``recurra`` logger at INFO level,
-before and after: "compiling the GRU loop for this machine ...". The command line shows these
-messages; a Python program sees them once it configures logging (``logging.basicConfig(level="INFO")``).
+A build that compiles (nothing cached for it yet) says so, before and after ("compiling the GRU loop
+for this machine ..."): on the ``recurra`` logger at INFO level, which the command line shows, and on
+stderr when nothing handles that logger (a script or a notebook that configured no logging), so that
+a first call that takes 15-40 s never looks stuck.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 import warnings
@@ -42,6 +44,13 @@ def cpu_build_variants(name: str) -> list[BuildVariant]:
     isa = ["-mavx2", "-mfma"] if torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512") else []
     name += "_avx2" if isa else ""
     return [(name, [*base, *isa, "-fopenmp"], ["-fopenmp"]), (name + "_serial", [*base, *isa], [])]
+
+
+def _say(message: str) -> None:
+    """Log ``message`` at INFO on the ``recurra`` logger; print it to stderr when no handler would show it."""
+    log.info(message)
+    if not log.hasHandlers():
+        print(f"recurra: {message}", file=sys.stderr, flush=True)
 
 
 def _cached(cpp_extension, name: str) -> bool:
@@ -96,7 +105,7 @@ class CompiledExtension:
         for name, cflags, ldflags in self.variants():
             compiling = not _cached(cpp_extension, name)
             if compiling:
-                log.info("compiling the %s for this machine (once; later runs load it at once) ...", self.what)
+                _say(f"compiling the {self.what} for this machine (once; later runs load it at once) ...")
             start = time.perf_counter()
             try:
                 cpp_extension.load(
@@ -111,7 +120,7 @@ class CompiledExtension:
                 errors.append(f"{type(error).__name__}: {error}")
                 continue
             if compiling:
-                log.info("compiled the %s in %.0f s", self.what, time.perf_counter() - start)
+                _say(f"compiled the {self.what} in {time.perf_counter() - start:.0f} s")
             return self.registered()
         warnings.warn(
             f"recurra could not build its compiled {self.what} ({errors[-1]}); {self.fallback}",
