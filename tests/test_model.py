@@ -231,3 +231,16 @@ def test_get_set_weights_round_trip():
     np.testing.assert_array_equal(a.predict(x), b.predict(x))
     with pytest.raises(ShapeError, match="expected"):
         b.set_weights(a.get_weights()[:-1])
+
+
+def test_sequential_weights_speak_keras_layout_layer_by_layer():
+    """``Sequential.get_weights`` once walked the module list in torch's layout: Keras-layout weights from
+    another model loaded transposed, with no error, when features equal units."""
+    torch.manual_seed(0)
+    a = Sequential([SimpleRNN(3, return_sequences=True, input_shape=(None, 3)), LSTM(3), Dense(2)])
+    b = Sequential([SimpleRNN(3, return_sequences=True, input_shape=(None, 3)), LSTM(3), Dense(2)])
+    keras_layout = [w for layer in a.layers for w in layer.get_weights()]
+    assert all(np.array_equal(x, y) for x, y in zip(a.get_weights(), keras_layout))
+    b.set_weights(a.get_weights())
+    x = torch.randn(2, 4, 3)
+    assert torch.equal(a(x), b(x))

@@ -122,9 +122,10 @@ class Model(nn.Module):
         raise NotImplementedError(f"{type(self).__name__} does not define get_config(); it cannot be saved as a model")
 
     def get_weights(self) -> list[np.ndarray]:
-        """All weights in Keras layout, layer by layer."""
+        """All weights in Keras layout, layer by layer (what ``keras_model.get_weights()`` gives for the
+        same layers); plain torch modules contribute their parameters as they are."""
         out: list[np.ndarray] = []
-        for m in self.children():
+        for m in _weight_owners(self):
             if isinstance(m, Layer):
                 out.extend(m.get_weights())
             else:
@@ -132,9 +133,10 @@ class Model(nn.Module):
         return out
 
     def set_weights(self, weights: Sequence[Any]) -> None:
+        """Load weights in Keras layout (``get_weights()``'s order), layer by layer."""
         weights = list(weights)
         i = 0
-        for m in self.children():
+        for m in _weight_owners(self):
             if isinstance(m, Layer):
                 n = len(m.keras_weights()) if m.built else 0
                 m.set_weights(weights[i : i + n])
@@ -146,6 +148,16 @@ class Model(nn.Module):
             i += n
         if i != len(weights):
             raise ShapeError(f"set_weights expected {i} arrays, got {len(weights)}")
+
+
+def _weight_owners(module: nn.Module):
+    """The layers (and plain modules) that hold ``module``'s weights, in order: containers such as
+    ``nn.ModuleList`` are looked into, recurra layers answer for their own sub-modules."""
+    for m in module.children():
+        if isinstance(m, (nn.ModuleList, nn.ModuleDict, nn.Sequential)):
+            yield from _weight_owners(m)
+        else:
+            yield m
 
 
 @register_model
