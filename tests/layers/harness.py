@@ -33,7 +33,7 @@ from recurra.layers import (
     Embedding,
     Flatten,
     IndRNN,
-    Input,
+    InputLayer,
     Masking,
     MinGRU,
     MinLSTM,
@@ -103,7 +103,7 @@ CORE_CASES = [
     Case("masking", lambda: Masking(0.0), _with_padding(2, 5, 3), (2, 5, 3), 0),
     Case("flatten", lambda: Flatten(), _floats(2, 5, 3), (2, 15), 0),
     Case("activation_softmax", lambda: Activation("softmax"), _floats(2, 5, 3), (2, 5, 3), 0),
-    Case("input", lambda: Input(shape=(None, 3)), _floats(2, 5, 3), (2, 5, 3), 0),
+    Case("input", lambda: InputLayer(shape=(None, 3)), _floats(2, 5, 3), (2, 5, 3), 0),
 ]
 
 RECURRENT_CASES = [

@@ -9,7 +9,7 @@ from torch.testing import assert_close
 
 from recurra import LSTM, Activation, Dense, Dropout, Embedding, Flatten, Input, Masking, initializers
 from recurra.errors import ConfigError, InputValueError, NotBuiltError, ShapeError, UnknownNameError
-from recurra.layers import LAYERS, layer_from_config, layer_to_config
+from recurra.layers import LAYERS, InputLayer, layer_from_config, layer_to_config
 from tests.layers.harness import ALL_CASES, CHECKS, CORE_CASES
 
 
@@ -216,17 +216,26 @@ def test_activation_unknown_name():
         Activation("swishy")
 
 
-def test_input_checks_shape():
-    layer = Input(shape=(None, 3))
+def test_input_layer_checks_shape():
+    layer = InputLayer(shape=(None, 3))
     x = torch.zeros(2, 7, 3)
     assert layer(x) is x
-    assert layer.get_config() == {"shape": [None, 3], "name": None, "dtype": None}
+    assert layer.get_config() == {"shape": [None, 3], "batch_size": None, "name": None, "dtype": None}
     with pytest.raises(ShapeError, match=r"expected input of shape \(batch, None, 3\), got \(2, 7, 4\)"):
         layer(torch.zeros(2, 7, 4))
     with pytest.raises(ShapeError, match=r"expected input of shape \(batch, 5, 3\), got \(2, 3\)"):
-        Input(shape=(5, 3))(torch.zeros(2, 3))
+        InputLayer(shape=(5, 3))(torch.zeros(2, 3))
     with pytest.raises(ConfigError, match=r"expected input_shape with positive sizes, got \(0, 3\)"):
         Input(shape=(0, 3))
+
+
+def test_input_makes_a_symbolic_tensor_of_its_layer():
+    x = Input(shape=(None, 3), batch_size=4, dtype="float64", name="series")
+    assert x.shape == (4, None, 3) and x.dtype == torch.float64 and x.name == "series"
+    assert isinstance(x.input_layer, InputLayer) and x.input_layer.output is x
+    assert Input(batch_shape=(2, 5)).shape == (2, 5)
+    with pytest.raises(ConfigError, match="expected dtype in float32"):
+        Input(shape=(3,), dtype="complex")
 
 
 def test_get_weights_needs_a_built_layer():

@@ -1,7 +1,7 @@
 """Keras-like ``torch.nn.Module`` layers built on recurra's cells."""
 
 from .base import LAYERS, Layer, register
-from .core import Activation, Dense, Dropout, Embedding, Flatten, Input, Masking
+from .core import Activation, Dense, Dropout, Embedding, Flatten, Input, InputLayer, Masking
 from .indrnn import IndRNN
 from .minimal import MinGRU, MinLSTM
 from .recurrent import Recurrent
@@ -30,6 +30,7 @@ __all__ = [
     "Flatten",
     "Activation",
     "Input",
+    "InputLayer",
     "layer_from_config",
     "layer_to_config",
 ]

@@ -18,6 +18,7 @@ from torch import nn
 from ..errors import ConfigError, NotBuiltError, ShapeError, format_shape
 from ..registry import LAYERS as LAYERS  # re-exported: the layer registry lives in recurra.registry
 from ..registry import register_layer as register  # noqa: F401 (the decorator every layer module imports from here)
+from .symbolic import call_symbolically, has_symbolic
 
 
 def check_positive_int(name: str, value: Any, maximum: int | None = None) -> int:
@@ -89,6 +90,13 @@ class Layer(nn.Module):
         self.name = name
         self.built = False
         self._drawn: DrawnWeights | None = None  # how build_weights drew the weights, for redraw_initial_weights
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the layer; on symbolic tensors (Keras's functional API) record the call and return
+        symbolic outputs instead (``recurra.layers.symbolic``)."""
+        if has_symbolic(args, kwargs):
+            return call_symbolically(self, args, kwargs)
+        return super().__call__(*args, **kwargs)
 
     # -- building ---------------------------------------------------------------------------------
     def build(self, input_shape: tuple, *, dtype: torch.dtype | None = None, device=None) -> None:

@@ -10,20 +10,44 @@ import torch
 from torch import nn
 
 from .. import activations, initializers
-from ..errors import InputValueError, ShapeError, format_shape
+from ..errors import ConfigError, InputValueError, ShapeError, format_shape
 from ..limits import MAX_FEATURES
-from .base import Layer, check_positive_int, check_rate, register
+from .base import LAYERS, Layer, check_positive_int, check_rate, register
+from .symbolic import SymbolicTensor
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16, "bfloat16": torch.bfloat16,
+          "int64": torch.int64, "int32": torch.int32, "int16": torch.int16, "int8": torch.int8, "uint8": torch.uint8,
+          "bool": torch.bool}  # fmt: skip
+
+
+def dtype_of(name: str | torch.dtype | None) -> torch.dtype:
+    """A dtype from its name (``"float32"``, ``"int64"`` ...), a torch dtype, or ``None`` (the default float)."""
+    if name is None:
+        return torch.get_default_dtype()
+    if isinstance(name, torch.dtype):
+        return name
+    if name not in DTYPES:
+        raise ConfigError(f"expected dtype in {', '.join(DTYPES)}, got {name!r}")
+    return DTYPES[name]
 
 
 @register
-class Input(Layer):
-    """A placeholder that states the input shape of a ``Sequential`` (``Input(shape=(T, F))``)."""
+class InputLayer(Layer):
+    """The entry of a model: states the shape of its inputs (``(batch, *shape)``) and checks them.
+
+    ``Input(shape)`` makes one and returns its symbolic tensor (the functional API); as the first
+    layer of a ``Sequential`` it states the model's input shape. ``batch_size`` fixes the batch axis.
+    """
 
     supports_masking = True
 
-    def __init__(self, shape: Sequence[int | None], *, name: str | None = None, dtype: str | None = None):
+    def __init__(self, shape: Sequence[int | None], *, batch_size: int | None = None, name: str | None = None,
+                 dtype: str | None = None):  # fmt: skip
         super().__init__(input_shape=shape, name=name)
-        self.dtype_name = dtype
+        self.batch_size = None if batch_size is None else check_positive_int("batch_size", batch_size)
+        self.dtype_name = None if dtype is None else str(dtype).removeprefix("torch.")
+        self.output = SymbolicTensor((self.batch_size, *self.input_shape), dtype_of(self.dtype_name), name=name,
+                                     input_layer=self)  # fmt: skip
         self.built = True
 
     def forward(self, x, mask=None):
@@ -34,7 +58,33 @@ class Input(Layer):
         return x
 
     def get_config(self):
-        return {"shape": list(self.input_shape), "name": self.name, "dtype": self.dtype_name}
+        return {"shape": list(self.input_shape), "batch_size": self.batch_size, "name": self.name, "dtype": self.dtype_name}
+
+
+LAYERS["Input"] = InputLayer  # the name configs written before the functional API give it
+
+
+def Input(
+    shape: Sequence[int | None] | None = None,
+    batch_size: int | None = None,
+    dtype: str | torch.dtype | None = None,
+    name: str | None = None,
+    *,
+    batch_shape: Sequence[int | None] | None = None,
+) -> SymbolicTensor:
+    """A symbolic input of a functional model, ``(batch, *shape)`` (Keras's ``keras.Input``): call layers
+    on it, then ``Model(inputs, outputs)``. As the first entry of a ``Sequential`` it states the input
+    shape. ``batch_shape=(B, *shape)`` is ``shape`` and ``batch_size`` at once.
+
+    >>> x = Input(shape=(None, 3))
+    >>> x.shape
+    (None, None, 3)
+    """
+    if batch_shape is not None:
+        batch_size, shape = batch_shape[0], tuple(batch_shape[1:])
+    if shape is None:
+        raise ConfigError("Input expected shape=(...) (the shape of one sample) or batch_shape=(batch, ...), got neither")
+    return InputLayer(shape, batch_size=batch_size, name=name, dtype=dtype).output
 
 
 @register

@@ -2,6 +2,10 @@
 
 Checks at the boundary, once per array: NaN or inf, empty arrays, ``x`` and ``y`` of different
 lengths. Floating arrays take the model's dtype; integer arrays stay integer (token ids, class ids).
+
+A model with several inputs (or outputs) takes ``x`` (or ``y``) as a list or tuple of arrays, or a dict
+of them, as in Keras: each array is checked on its own, all must hold the same number of samples, and
+every batch has the same structure.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import numpy as np
 import torch
 
 from ..errors import InputValueError, ShapeError, format_shape
+from ..tree import flatten, map_structure
 
 
 def to_tensor(a: Any, name: str, float_dtype: torch.dtype) -> torch.Tensor:
@@ -43,6 +48,39 @@ def to_tensor(a: Any, name: str, float_dtype: torch.dtype) -> torch.Tensor:
     return t
 
 
+def is_several(data: Any) -> bool:
+    """Whether ``data`` holds several arrays (a model's several inputs or targets): a dict, or a list or
+    tuple of arrays or tensors (a list of numbers is one array)."""
+    if isinstance(data, dict):
+        return True
+    return isinstance(data, (list, tuple)) and len(data) > 0 and all(
+        isinstance(a, (np.ndarray, torch.Tensor, dict)) or is_several(a) for a in data
+    )
+
+
+def to_tensors(data: Any, name: str, float_dtype: torch.dtype) -> Any:
+    """``to_tensor`` on every array of ``data``: one array, or several (``is_several``), named by place."""
+    if not is_several(data):
+        return to_tensor(data, name, float_dtype)
+    if isinstance(data, dict):
+        return {k: to_tensors(v, f"{name}[{k!r}]", float_dtype) for k, v in data.items()}
+    return type(data)(to_tensors(v, f"{name}[{i}]", float_dtype) for i, v in enumerate(data))
+
+
+def n_samples(data: Any) -> int:
+    """The number of samples in ``data`` (the first axis of its first array)."""
+    return int(flatten(data)[0].shape[0])
+
+
+def take(data: Any, index: Any) -> Any:
+    """The samples ``index`` of every array of ``data``."""
+    return map_structure(lambda t: t[index], data)
+
+
+def to_device(data: Any, device: torch.device) -> Any:
+    return map_structure(lambda t: t.to(device, non_blocking=True), data)
+
+
 def check_finite(t: torch.Tensor, name: str) -> None:
     # a finite sum proves every element finite (NaN and inf propagate); only then skip the full pass
     if t.is_floating_point() and not bool(torch.isfinite(t.sum(dtype=torch.float64))) and not bool(torch.isfinite(t).all()):
@@ -67,12 +105,17 @@ def check_range(converted: torch.Tensor, original: torch.Tensor, name: str) -> N
     )
 
 
-def check_pair(x: torch.Tensor, y: torch.Tensor | None, what: str = "") -> None:
-    if y is not None and x.shape[0] != y.shape[0]:
-        raise ShapeError(
-            f"expected x and y{what} with the same number of samples, got {x.shape[0]} (x {format_shape(x.shape)}) "
-            f"and {y.shape[0]} (y {format_shape(y.shape)})"
-        )
+def check_pair(x: Any, y: Any, what: str = "") -> None:
+    """Refuse arrays of ``x`` and ``y`` (one or several each) that hold different numbers of samples."""
+    arrays = [("x", t) for t in flatten(x)] + ([("y", t) for t in flatten(y)] if y is not None else [])
+    n = arrays[0][1].shape[0]
+    for which, t in arrays:
+        if t.shape[0] != n:
+            x0 = flatten(x)[0]
+            raise ShapeError(
+                f"expected x and y{what} with the same number of samples, got {n} (x {format_shape(x0.shape)}) "
+                f"and {t.shape[0]} ({which} {format_shape(t.shape)})"
+            )
 
 
 class TensorBatches:
@@ -80,12 +123,11 @@ class TensorBatches:
 
     ``iterate(skip, shard)`` yields one epoch: the permutation is drawn from ``generator`` when the
     epoch starts, so saving the generator's state then lets a resumed run rebuild the same order and
-    skip the batches already done. ``shard`` picks one process's rows of each global batch.
+    skip the batches already done. ``shard`` picks one process's rows of each global batch. ``x`` and
+    ``y`` are tensors, or structures of them (several inputs or targets); batches keep their structure.
     """
 
-    def __init__(
-        self, x: torch.Tensor, y: torch.Tensor | None, batch_size: int, shuffle: bool, generator: torch.Generator | None = None
-    ):
+    def __init__(self, x: Any, y: Any, batch_size: int, shuffle: bool, generator: torch.Generator | None = None):
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size <= 0:
             raise InputValueError(f"expected batch_size to be a positive integer, got {batch_size!r}")
         self.x, self.y, self.batch_size, self.shuffle = x, y, batch_size, shuffle
@@ -93,20 +135,28 @@ class TensorBatches:
             generator if generator is not None else torch.Generator().manual_seed(int(torch.randint(2**62, ()).item()))
         )
 
-    def __len__(self) -> int:
-        return (self.x.shape[0] + self.batch_size - 1) // self.batch_size
+    @property
+    def n_samples(self) -> int:
+        return n_samples(self.x)
 
-    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+    def first_rows(self, k: int) -> Any:
+        """The first ``k`` samples of ``x`` (what building a model needs; draws nothing)."""
+        return take(self.x, slice(0, k))
+
+    def __len__(self) -> int:
+        return (self.n_samples + self.batch_size - 1) // self.batch_size
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
         return self.iterate()
 
-    def iterate(self, skip: int = 0, shard=None) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
-        n = self.x.shape[0]
+    def iterate(self, skip: int = 0, shard=None) -> Iterator[tuple[Any, Any]]:
+        n = self.n_samples
         order = torch.randperm(n, generator=self.generator) if self.shuffle else None
         for i in range(skip * self.batch_size, n, self.batch_size):
             idx = order[i : i + self.batch_size] if order is not None else slice(i, i + self.batch_size)
             if shard is not None:
                 idx = shard(torch.arange(n)[idx] if order is None else idx)
-            yield self.x[idx], (self.y[idx] if self.y is not None else None)
+            yield take(self.x, idx), (take(self.y, idx) if self.y is not None else None)
 
 
 class LoaderBatches:
@@ -138,11 +188,11 @@ class LoaderBatches:
                 xb, yb = batch, None
             if self.needs_y and yb is None:
                 raise InputValueError(f"expected DataLoader batch {i} to hold targets (x, y), got x only")
-            xb = to_tensor(xb, f"x (batch {i})", self.float_dtype)
-            yb = None if yb is None else to_tensor(yb, f"y (batch {i})", self.float_dtype)
+            xb = to_tensors(xb, f"x (batch {i})", self.float_dtype)
+            yb = None if yb is None else to_tensors(yb, f"y (batch {i})", self.float_dtype)
             check_pair(xb, yb, f" (batch {i})")
             if shard is not None:
-                xb, yb = shard(xb), (shard(yb) if yb is not None else None)
+                xb, yb = map_structure(shard, xb), (map_structure(shard, yb) if yb is not None else None)
             yield xb, yb
 
 

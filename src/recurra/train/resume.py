@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from ..errors import ConfigError
+from ..tree import flatten
 from .checkpoint import CheckpointManager, _jsonable, join_optimizer_state, split_optimizer_state
 from .inputs import TensorBatches
 
@@ -47,10 +48,11 @@ def data_fingerprint(train: Any) -> dict[str, Any] | None:
     if not isinstance(train, TensorBatches):
         return None
     digest = hashlib.sha256()
-    for t in (train.x, train.y):
-        if t is not None:
-            digest.update(t.detach().cpu().contiguous().numpy().tobytes())
-    return {"samples": int(train.x.shape[0]), "shape": list(train.x.shape[1:]), "sha256": digest.hexdigest()[:16]}
+    arrays = flatten(train.x) + (flatten(train.y) if train.y is not None else [])
+    for t in arrays:
+        digest.update(t.detach().cpu().contiguous().numpy().tobytes())
+    shapes = [list(t.shape[1:]) for t in flatten(train.x)]
+    return {"samples": train.n_samples, "shape": shapes[0] if len(shapes) == 1 else shapes, "sha256": digest.hexdigest()[:16]}
 
 
 def fingerprint(module: nn.Module, train: Any, *, tbptt: int | None, settings: dict[str, Any] | None) -> dict:

@@ -22,17 +22,18 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import ConfigError, InputValueError, NonFiniteLossError, NotBuiltError, TrainingInterrupted
+from ..errors import ConfigError, InputValueError, NonFiniteLossError, NotBuiltError, ShapeError, TrainingInterrupted
 from ..io import save_model
 from ..layers.carry import carried_states, check_can_carry, keep_carried_state
 from ..layers.initial import redraw_initial_weights
+from ..tree import flatten, map_structure
 from . import distributed
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optimizers as optimizers_mod
 from . import schedules as schedules_mod
 from .callbacks import Callback, CallbackList, History
-from .inputs import LoaderBatches, TensorBatches, check_pair, is_loader, to_tensor
+from .inputs import LoaderBatches, TensorBatches, check_pair, is_loader, is_several, n_samples, take, to_device, to_tensors
 from .progress import ProgressBar
 from .resume import RunCheckpoints, RunState, fingerprint
 from .signals import GracefulStop
@@ -170,12 +171,18 @@ class Trainer:
         clipnorm: float | None = None,
         clipvalue: float | None = None,
         lr_schedule: schedules_mod.ScheduleLike = None,
+        loss_weights: Sequence[float] | dict[str, float] | None = None,
     ) -> Trainer:
+        """Choose the optimiser, the loss (one, or one per output of a model with several: a list, or a
+        dict by output name), ``loss_weights`` (the weight of each output's loss in their sum), metrics
+        (of the first output), gradient clipping and a learning-rate schedule."""
         if loss is None:
             raise ConfigError("compile expected a loss (a name such as 'mse' or a callable), got None")
         self.optimizer_spec = optimizers_mod.resolve(optimizer)
-        self.loss = losses_mod.get(loss)
-        loss_name = getattr(self.loss, "name", None)
+        self.loss = _resolve_losses(loss, self.module)
+        self.loss_weights = _resolve_loss_weights(loss_weights, self.module)
+        first = self.loss[0] if isinstance(self.loss, list) else self.loss
+        loss_name = getattr(first, "name", None)
         if metrics is not None and not isinstance(metrics, (list, tuple)):
             metrics = [metrics]
         self.metrics = [metrics_mod.get(m, loss_name) for m in (metrics or [])]
@@ -196,7 +203,11 @@ class Trainer:
         if not self.compiled:
             return None
         opt = optimizers_mod.serialize(self.optimizer_spec)
-        loss = self.loss.serialize()
+        if isinstance(self.loss, list):
+            loss = [one.serialize() for one in self.loss]
+            loss = None if any(one is None for one in loss) else loss
+        else:
+            loss = self.loss.serialize()
         metrics = [m.name for m in self.metrics]
         if opt is None or loss is None or any(not isinstance(m, str) for m in metrics):
             return None
@@ -236,8 +247,8 @@ class Trainer:
             return LoaderBatches(x, dtype, needs_y)
         if x is None:
             raise InputValueError("expected x (an array, a tensor or a DataLoader), got None")
-        xt = to_tensor(x, "x", dtype)
-        yt = None if y is None else to_tensor(y, "y", dtype)
+        xt = to_tensors(x, "x", dtype)
+        yt = None if y is None else to_tensors(y, "y", dtype)
         if needs_y and yt is None:
             raise InputValueError("expected targets y, got None")
         check_pair(xt, yt)
@@ -249,14 +260,14 @@ class Trainer:
         if not _is_unbuilt(self.module):
             return
         if isinstance(batches, TensorBatches):
-            xb = batches.x[:1]
+            xb = batches.first_rows(1)
         else:
             with torch.random.fork_rng(devices=[]):  # a shuffling DataLoader draws its order here
                 xb, _ = next(iter(batches))
         was_training = self.module.training
         self.module.eval()
         with torch.no_grad(), keep_carried_state(self.module):
-            self.module(xb.to(self.device()))
+            self.module(to_device(xb, self.device()))
         self.module.train(was_training)
         if not any(True for _ in self.module.parameters()):
             raise ConfigError(f"{type(self.module).__name__} has no trainable parameters")
@@ -330,6 +341,8 @@ class Trainer:
         self._check_stateful(train, shuffle)
         if tbptt is not None:
             check_can_carry(self.module, "tbptt")
+            if isinstance(train, TensorBatches) and is_several(train.x):
+                raise ConfigError("tbptt cuts one input sequence into chunks: expected one input array, got several")
         self._ensure_built(train)
         optimizer = self._make_optimizer()
         steps_per_epoch = len(train) if len(train) is not None else None
@@ -385,13 +398,14 @@ class Trainer:
             dtype = self.float_dtype()
             if y is None:
                 raise InputValueError("expected targets y, got None")
-            xt, yt = to_tensor(x, "x", dtype), to_tensor(y, "y", dtype)
+            xt, yt = to_tensors(x, "x", dtype), to_tensors(y, "y", dtype)
             check_pair(xt, yt)
-            n_val = int(xt.shape[0] * validation_split)
-            if n_val == 0 or n_val == xt.shape[0]:
-                raise InputValueError(f"validation_split={validation_split} of {xt.shape[0]} samples leaves an empty split")
-            validation_data = (xt[-n_val:], yt[-n_val:])
-            x, y = xt[:-n_val], yt[:-n_val]
+            n = n_samples(xt)
+            n_val = int(n * validation_split)
+            if n_val == 0 or n_val == n:
+                raise InputValueError(f"validation_split={validation_split} of {n} samples leaves an empty split")
+            validation_data = (take(xt, slice(n - n_val, n)), take(yt, slice(n - n_val, n)))
+            x, y = take(xt, slice(0, n - n_val)), take(yt, slice(0, n - n_val))
         train = self._batches(x, y, batch_size, shuffle, True, generator)
         if validation_data is None:
             return train, None
@@ -422,13 +436,13 @@ class Trainer:
         index = skip - 1
         shard = (lambda t: distributed.shard(t, loop.ctx)) if loop.ctx.active else None
         for index, (xb, yb) in enumerate(loop.train.iterate(skip, shard), start=skip):
-            xb, yb = xb.to(device, non_blocking=True), yb.to(device, non_blocking=True)
+            xb, yb = to_device(xb, device), to_device(yb, device)
             loop.step.epoch, loop.step.index = epoch, index
             for cb in loop.batch_hooks:
                 cb.on_train_batch_begin(index, {})
             loss, y_pred, grad_norm = self._train_batch(loop.step, xb, yb)
             norms.add(grad_norm)
-            self._after_batch(loop, run, bar, index, xb.shape[0], loss, y_pred, yb)
+            self._after_batch(loop, run, bar, index, n_samples(xb), loss, y_pred, flatten(yb)[0])
             if self.host.stop_training:
                 break
         run.batch = 0
@@ -486,17 +500,40 @@ class Trainer:
                 "stateful layers carry the state of batch i into batch i of the next step: fit(..., shuffle=False) "
                 "keeps the order that makes this meaningful"
             )
-        if isinstance(train, TensorBatches) and train.x.shape[0] % train.batch_size:
+        if isinstance(train, TensorBatches) and train.n_samples % train.batch_size:
             raise ConfigError(
                 f"stateful layers need every batch the same size: expected the number of samples "
-                f"({train.x.shape[0]}) to be a multiple of batch_size ({train.batch_size})"
+                f"({train.n_samples}) to be a multiple of batch_size ({train.batch_size})"
             )
 
-    def _update(self, step: Step, xb: torch.Tensor, yb: torch.Tensor):
+    def _loss_value(self, outputs: Any, yb: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The loss of a batch, and the prediction and target the metrics see (the first output's).
+
+        One target: the compiled loss on the (first) output. Several targets (a list, tuple or dict of
+        arrays, one per output): each output's loss (the one loss for all, or compile's list), weighted
+        by ``loss_weights`` and summed.
+        """
+        if not is_several(yb):
+            if isinstance(self.loss, list):
+                n = len(self.loss)
+                raise ShapeError(f"compile gave {n} losses, one per output; expected {n} targets in y, got one array")
+            y_pred = _first(outputs)
+            return self.loss(y_pred, yb), y_pred, yb
+        preds, targets = flatten(outputs), flatten(yb)
+        if len(preds) != len(targets):
+            found = f"the model gives {len(preds)} outputs, y holds {len(targets)} arrays"
+            raise ShapeError(f"expected one target per output: {found}")
+        losses = self.loss if isinstance(self.loss, list) else [self.loss] * len(targets)
+        if len(losses) != len(targets):
+            raise ShapeError(f"compile gave {len(losses)} losses for {len(targets)} outputs")
+        weights = self.loss_weights or [1.0] * len(targets)
+        total = sum(w * fn(p, t) for w, fn, p, t in zip(weights, losses, preds, targets))
+        return total, preds[0], targets[0]
+
+    def _update(self, step: Step, xb: Any, yb: Any):
         """One optimiser step on a batch: returns (detached loss, detached predictions, grad norm)."""
         step.optimizer.zero_grad(set_to_none=True)
-        y_pred = _first(step.net(xb))
-        loss = self.loss(y_pred, yb)
+        loss, y_pred, _ = self._loss_value(step.net(xb), yb)
         if step.stop_on_nan and not bool(torch.isfinite(loss.detach())):
             raise NonFiniteLossError(
                 f"the loss became {float(loss.detach())} at epoch {step.epoch + 1}, step {step.index + 1}; the weights are "
@@ -515,10 +552,12 @@ class Trainer:
 
     def _train_batch(self, step: Step, xb: torch.Tensor, yb: torch.Tensor):
         """The optimiser step(s) of one batch: one, or with ``tbptt`` one per chunk of aligned targets."""
+        k = step.tbptt
+        if k is None:  # tbptt is refused for several inputs (fit), so xb is one tensor below
+            return self._update(step, xb, yb)
         # sequences: (B, T, F) features, or (B, T) token ids (integers, before an Embedding)
         is_sequence = xb.dim() >= 3 or (xb.dim() == 2 and not xb.is_floating_point())
-        k = step.tbptt
-        if k is None or not is_sequence or xb.shape[1] <= k:
+        if not is_sequence or xb.shape[1] <= k:
             return self._update(step, xb, yb)
         T = xb.shape[1]
         aligned = yb.dim() >= 2 and yb.shape[1] == T  # one target per step
@@ -570,12 +609,13 @@ class Trainer:
         device = self.device()
         loss_sum, n_seen = torch.zeros((), dtype=torch.float64, device=device), 0
         for xb, yb in batches:
-            xb, yb = xb.to(device), yb.to(device)
-            y_pred = _first(self.module(xb))
-            loss_sum += self.loss(y_pred, yb).double() * xb.shape[0]
-            n_seen += xb.shape[0]
+            xb, yb = to_device(xb, device), to_device(yb, device)
+            loss, y_pred, y_true = self._loss_value(self.module(xb), yb)
+            n = n_samples(xb)
+            loss_sum += loss.double() * n
+            n_seen += n
             for m in self.metrics:
-                m.update(y_pred, yb)
+                m.update(y_pred, y_true)
         return self._logs(loss_sum, n_seen)
 
     def evaluate(
@@ -595,17 +635,44 @@ class Trainer:
 
     @torch.no_grad()
     def predict(self, x: Any, batch_size: int | None = None, verbose: int = 0):
-        """Outputs for ``x`` as numpy arrays (a tuple of them when the module returns several)."""
+        """Outputs for ``x`` as numpy arrays, in the structure the module returns (a list, tuple or dict of
+        arrays when it returns several)."""
         batches = self._batches(x, None, batch_size, False, False)
         self._ensure_built(batches)
         self.module.eval()
         device = self.device()
         outs: list[Any] = []
         for xb, _ in batches:
-            outs.append(self.module(xb.to(device)))
-        if isinstance(outs[0], (tuple, list)):
-            return tuple(torch.cat([o[i] for o in outs]).cpu().numpy() for i in range(len(outs[0])))
-        return torch.cat(outs).cpu().numpy()
+            outs.append(self.module(to_device(xb, device)))
+        return map_structure(lambda *parts: torch.cat(parts).cpu().numpy(), outs[0], *outs[1:])
+
+
+def _resolve_losses(loss: Any, module: nn.Module) -> Any:
+    """One loss, or a list of them (one per output; a dict is ordered by the module's ``output_names``; a
+    dict with ``class_name`` is one loss, as ``serialize`` writes it)."""
+    if isinstance(loss, dict) and "class_name" not in loss:
+        names = getattr(module, "output_names", None)
+        if names is None:
+            raise ConfigError("a dict of losses names the outputs: this model has no named outputs; give a list")
+        unknown = sorted(set(loss) - set(names))
+        if unknown:
+            raise ConfigError(f"compile named losses for {unknown}, which are not outputs of the model: {names}")
+        return [losses_mod.get(loss[name]) if name in loss else None for name in names]
+    if isinstance(loss, (list, tuple)):
+        return [losses_mod.get(one) for one in loss]
+    return losses_mod.get(loss)
+
+
+def _resolve_loss_weights(weights: Any, module: nn.Module) -> list[float] | None:
+    if weights is None:
+        return None
+    if isinstance(weights, dict):
+        names = getattr(module, "output_names", None) or []
+        unknown = sorted(set(weights) - set(names))
+        if unknown:
+            raise ConfigError(f"loss_weights names {unknown}, which are not outputs of the model: {names}")
+        return [float(weights.get(name, 1.0)) for name in names]
+    return [float(w) for w in weights]
 
 
 def _total_norm(params: list[torch.Tensor]) -> torch.Tensor:

@@ -1,0 +1,177 @@
+"""``Model``: Keras's workflow (``compile`` / ``fit`` / ``evaluate`` / ``predict`` / ``save``) on any
+``nn.Module`` subclass; ``Model(inputs, outputs)`` makes a functional model (``recurra.model.functional``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import NotBuiltError, ShapeError
+from ..io import load_weights, save_model, save_weights
+from ..layers.base import Layer
+from ..registry import MODELS as MODELS  # re-exported: the model registry lives in recurra.registry
+from ..registry import register_model as register_model
+from ..train.callbacks import Callback, History
+from ..train.losses import LossLike
+from ..train.metrics import MetricLike
+from ..train.optimizers import OptimizerLike
+from ..train.schedules import ScheduleLike
+from ..train.trainer import Trainer
+
+
+class Model(nn.Module):
+    """An ``nn.Module`` with Keras's ``compile`` / ``fit`` / ``evaluate`` / ``predict``.
+
+    Subclass it instead of ``nn.Module``, write ``forward``, and train with ``fit``. Everything runs
+    through ``recurra.train.Trainer``, which also serves plain modules.
+    """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Model:
+        # Keras's two ways in: Model(inputs, outputs) is a functional model; a subclass is written by hand
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            return super().__new__(MODELS["Functional"])
+        return super().__new__(cls)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stop_training = False
+        self._trainer: Trainer | None = None
+
+    def _get_trainer(self) -> Trainer:
+        if self._trainer is None:
+            raise NotBuiltError("this model is not compiled: call compile(optimizer=..., loss=...) first")
+        return self._trainer
+
+    def compile(
+        self,
+        optimizer: OptimizerLike = "rmsprop",
+        loss: LossLike | None = None,
+        metrics: Sequence[MetricLike] | None = None,
+        *,
+        loss_weights: Sequence[float] | dict[str, float] | None = None,
+        clipnorm: float | None = None,
+        clipvalue: float | None = None,
+        lr_schedule: ScheduleLike = None,
+        run_eagerly: bool | None = None,
+        jit_compile: bool | str | None = None,
+    ) -> None:
+        """Choose the optimiser, the loss (one per output for a model with several: a list, or a dict
+        by output name, weighted by ``loss_weights``), metrics, gradient clipping and an optional
+        learning-rate schedule (``"step"``, ``"cosine"``, ``"onecycle"``, ``"plateau"`` or a torch
+        scheduler). ``run_eagerly`` and ``jit_compile`` are accepted for Keras code: recurra always runs
+        eagerly (its kernels are compiled ahead: the C++ loops, torch's fused RNNs)."""
+        # stored outside nn.Module's registry: the trainer refers back to this model
+        object.__setattr__(self, "_trainer", Trainer(self, host=self))
+        self._trainer.compile(optimizer, loss, metrics, clipnorm=clipnorm, clipvalue=clipvalue, lr_schedule=lr_schedule,
+                              loss_weights=loss_weights)  # fmt: skip
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer | None:
+        return self._trainer.optimizer if self._trainer is not None else None
+
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: int | str = "auto",
+        callbacks: Sequence[Callback] | None = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool = True,
+        initial_epoch: int = 0,
+        seed: int | None = None,
+        *,
+        tbptt: int | None = None,
+        checkpoint_dir: str | os.PathLike | None = None,
+        checkpoint_every: int | None = None,
+        keep_checkpoints: int = 3,
+        resume: bool = False,
+        stop_on_nan: bool = False,
+        settings: dict[str, Any] | None = None,
+    ) -> History:
+        """Train; returns a ``History``. Keras's arguments, plus truncated BPTT (``tbptt``), checkpoints
+        and resume, and ``seed``; each is described in ``recurra.train.Trainer.fit``."""
+        return self._get_trainer().fit(
+            x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, shuffle, initial_epoch, seed,
+            tbptt=tbptt, checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints,
+            resume=resume, stop_on_nan=stop_on_nan, settings=settings,
+        )  # fmt: skip
+
+    def evaluate(
+        self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: int | str = "auto", return_dict: bool = False
+    ) -> Any:
+        """Loss and metrics; see ``recurra.train.Trainer.evaluate``."""
+        return self._get_trainer().evaluate(x, y, batch_size=batch_size, verbose=verbose, return_dict=return_dict)
+
+    def predict(self, x: Any, batch_size: int | None = None, verbose: int = 0) -> np.ndarray:
+        """Outputs as numpy arrays; works without ``compile``."""
+        trainer = self._trainer if self._trainer is not None else Trainer(self, host=self)
+        return trainer.predict(x, batch_size=batch_size, verbose=verbose)
+
+    def compile_config(self) -> dict[str, Any] | None:
+        """The JSON form of the ``compile`` arguments (``None`` before ``compile`` or when not serialisable)."""
+        return self._trainer.compile_config() if self._trainer is not None else None
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write ``path/config.json``, ``path/weights.safetensors`` and ``path/manifest.json``
+        (as one unit: a crash leaves the previous model or this one; no pickle)."""
+        save_model(self, path)
+
+    def save_weights(self, path: str | os.PathLike) -> None:
+        """Write the weights alone to one ``.safetensors`` file (atomically; no pickle)."""
+        save_weights(self, path)
+
+    def load_weights(self, path: str | os.PathLike) -> None:
+        """Load weights written by ``save_weights`` into this model (every name and shape checked)."""
+        load_weights(self, path)
+
+    def get_config(self) -> dict[str, Any]:
+        raise NotImplementedError(f"{type(self).__name__} does not define get_config(); it cannot be saved as a model")
+
+    def get_weights(self) -> list[np.ndarray]:
+        """All weights in Keras layout, layer by layer (what ``keras_model.get_weights()`` gives for the
+        same layers); plain torch modules contribute their parameters as they are."""
+        out: list[np.ndarray] = []
+        for m in _weight_owners(self):
+            if isinstance(m, Layer):
+                out.extend(m.get_weights())
+            else:
+                out.extend(p.detach().cpu().numpy().copy() for p in m.parameters())
+        return out
+
+    def set_weights(self, weights: Sequence[Any]) -> None:
+        """Load weights in Keras layout (``get_weights()``'s order), layer by layer."""
+        weights = list(weights)
+        i = 0
+        for m in _weight_owners(self):
+            if isinstance(m, Layer):
+                n = len(m.keras_weights()) if m.built else 0
+                m.set_weights(weights[i : i + n])
+            else:
+                n = len(list(m.parameters()))
+                with torch.no_grad():
+                    for p, w in zip(m.parameters(), weights[i : i + n]):
+                        p.copy_(torch.as_tensor(np.asarray(w)))
+            i += n
+        if i != len(weights):
+            raise ShapeError(f"set_weights expected {i} arrays, got {len(weights)}")
+
+
+def _weight_owners(module: nn.Module):
+    """The layers (and plain modules) that hold ``module``'s weights, in order: containers such as
+    ``nn.ModuleList`` are looked into, recurra layers answer for their own sub-modules."""
+    for m in module.children():
+        if isinstance(m, (nn.ModuleList, nn.ModuleDict, nn.Sequential)):
+            yield from _weight_owners(m)
+        else:
+            yield m
+
+
+__all__ = ["Model", "register_model", "MODELS"]
