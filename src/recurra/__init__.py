@@ -5,7 +5,25 @@ cell with a reference implementation of its equations and a fused fast path, and
 ``Sequential`` model with ``compile`` / ``fit`` / ``evaluate`` / ``predict`` / ``save``.
 """
 
-from . import activations, cells, errors, initializers, inspect, layers, registry, train
+from . import (  # Keras's namespaces
+    activations,
+    callbacks,
+    cells,
+    errors,
+    initializers,
+    inspect,
+    layers,
+    losses,
+    metrics,
+    models,
+    ops,
+    optimizers,
+    registry,
+    saving,
+    train,
+    tree,
+    utils,
+)
 from ._version import __version__ as __version__
 from .esn import EchoStateNetwork
 from .forecast import BacktestResult, Forecaster, load_forecaster
@@ -21,6 +39,7 @@ from .layers import (
     Flatten,
     IndRNN,
     Input,
+    InputLayer,
     Layer,
     Masking,
     MinGRU,
@@ -29,7 +48,7 @@ from .layers import (
     SimpleRNN,
     TimeDistributed,
 )
-from .model import Model, Sequential
+from .model import Functional, Model, Sequential
 from .registry import register_model
 from .text import LanguageModel, SequenceClassifier, load_classifier, load_language_model
 from .train import (
@@ -66,10 +85,21 @@ __all__ = [
     "Flatten",
     "Activation",
     "Input",
+    "InputLayer",
     "Layer",
     "train",
     "Model",
+    "Functional",
     "Sequential",
+    "tree",
+    "callbacks",
+    "losses",
+    "metrics",
+    "models",
+    "ops",
+    "optimizers",
+    "saving",
+    "utils",
     "register_model",
     "EchoStateNetwork",
     "Trainer",

@@ -9,6 +9,7 @@ from typing import Any
 from .. import registry
 from ..errors import ModelFileError
 from .directory import CONFIG_FILE, open_model_directory
+from .keras_file import is_single_file, read_single_file
 
 
 def load(path: str | os.PathLike) -> Any:
@@ -17,6 +18,8 @@ def load(path: str | os.PathLike) -> Any:
 
     The directory is checked against its manifest first; an unknown format is refused by name.
     """
+    if is_single_file(path):
+        return read_single_file(path, load)
     document = open_model_directory(path).document
     fmt = document.get("format") if isinstance(document, dict) else None
     if fmt not in registry.FORMATS:

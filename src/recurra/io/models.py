@@ -23,6 +23,7 @@ from ..errors import ConfigError, InputValueError, ModelFileError, RecurraError,
 from ..registry import register_format
 from .directory import CONFIG_FILE, ModelDirectory, check_finite, open_model_directory, tensor_bytes, write_model_directory
 from .files import atomic_write_bytes, dump_json, read_json
+from .keras_file import is_single_file, read_single_file, write_single_file
 
 FORMAT = "recurra.model"
 FORMAT_VERSION = 1
@@ -47,7 +48,8 @@ def save_directory(path: str | os.PathLike, document: dict[str, Any], tensors: d
 
 
 def save_model(model: nn.Module, path: str | os.PathLike) -> Path:
-    """Save a ``Sequential`` (or a model registered with ``register_model``) to the directory ``path``."""
+    """Save a ``Sequential``, a functional model or a registered ``Model`` subclass to the directory
+    ``path``, or, when ``path`` ends in ``.keras``, to one zip file holding the same files (``keras_file``)."""
     if type(model).__name__ not in registry.MODELS or not hasattr(model, "get_config"):
         raise ConfigError(
             f"cannot save {type(model).__name__} as a model directory: only Sequential and models registered "
@@ -64,7 +66,10 @@ def save_model(model: nn.Module, path: str | os.PathLike) -> Path:
         "config": config,
         "compile_config": compile_config,
     }
-    return save_directory(path, document, module_tensors(model), what=f"the {type(model).__name__}")
+    what = f"the {type(model).__name__}"
+    if is_single_file(path):
+        return write_single_file(path, lambda d: save_directory(d, document, module_tensors(model), what=what))
+    return save_directory(path, document, module_tensors(model), what=what)
 
 
 def read_document(
@@ -107,7 +112,10 @@ def build_from_config(directory: ModelDirectory, make: Any, what: str) -> Any:
 
 
 def load_model(path: str | os.PathLike, *, compile: bool = True) -> nn.Module:
-    """Rebuild a saved model: from its config, then its weights; compiled again if it was."""
+    """Rebuild a saved model (a directory, or a ``.keras`` file): from its config, then its weights;
+    compiled again if it was."""
+    if is_single_file(path):
+        return read_single_file(path, lambda d: load_model(d, compile=compile))
     directory = open_model_directory(path, FORMAT)
     document = directory.document
     if not isinstance(document.get("config"), dict):

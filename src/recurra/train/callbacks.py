@@ -146,10 +146,12 @@ class EarlyStopping(Callback):
 
 
 class ModelCheckpoint(Callback):
-    """Save the model (a directory) or its weights (``.safetensors``) at the end of each epoch (rank 0 only).
+    """Save the model at the end of each epoch (rank 0 only): a model directory, or one ``.keras`` file
+    when ``filepath`` ends so; with ``save_weights_only``, the weights alone, in a ``.safetensors`` file.
 
-    ``filepath`` may hold ``{epoch}`` and logged names (``"ckpt-{epoch:02d}-{val_loss:.3f}"``).
-    Every write is atomic: a crash never leaves a half-written file.
+    ``filepath`` may hold ``{epoch}`` and logged names (``"ckpt-{epoch:02d}-{val_loss:.3f}"``). Every
+    write is atomic: a crash never leaves a half-written file. A suffix naming another format
+    (``.h5``, ``.hdf5``) is refused at once: recurra never writes one format under another's name.
     """
 
     def __init__(
@@ -163,6 +165,13 @@ class ModelCheckpoint(Callback):
     ):
         self.rank_zero_only = True  # in a distributed run only the first process writes
         self.filepath = os.fspath(filepath)
+        suffix = os.path.splitext(self.filepath)[1].lower()
+        if suffix in (".h5", ".hdf5"):
+            kept = "a .safetensors file (save_weights_only=True)" if save_weights_only else "a .keras file or a directory"
+            raise ConfigError(f"ModelCheckpoint({self.filepath!r}): recurra does not write HDF5 ({suffix}); name {kept} instead")
+        if save_weights_only and suffix not in ("", ".safetensors"):
+            raise ConfigError(f"ModelCheckpoint({self.filepath!r}, save_weights_only=True) writes safetensors: expected a "
+                              f".safetensors name, got {suffix}")  # fmt: skip
         self._m = _Monitor(monitor, mode, 0.0)
         self.verbose, self.save_best_only, self.save_weights_only = verbose, save_best_only, save_weights_only
 

@@ -1,0 +1,145 @@
+"""Keras's namespaces on recurra: ``import recurra as keras`` then ``keras.layers``, ``keras.optimizers``,
+``keras.callbacks``, ``keras.utils``, ``keras.ops``, ``keras.saving``, ``keras.models``; one-file ``.keras``
+models; a checkpoint never writes one format under another's name."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import recurra as keras
+from recurra import layers
+from recurra.errors import ConfigError, ModelFileError
+
+
+def test_the_namespaces_hold_keras_names():
+    assert keras.optimizers.Adam(learning_rate=1e-2).serialize() == {"class_name": "adam", "config": {"learning_rate": 0.01}}
+    assert keras.losses.MeanSquaredError()(torch.ones(2, 1), torch.zeros(2, 1)).item() == 1.0
+    assert keras.metrics.BinaryAccuracy is not None and keras.callbacks.EarlyStopping is not None
+    assert keras.models.Sequential is keras.Sequential and keras.models.load_model is keras.load_model
+    assert layers.LSTM is keras.LSTM and keras.layers.Input is keras.Input
+
+
+# -- utils ------------------------------------------------------------------------------------------
+
+
+def test_pad_sequences_pads_and_truncates_as_keras_does():
+    seqs = [[1, 2, 3, 4], [5], []]
+    assert keras.utils.pad_sequences(seqs, maxlen=3).tolist() == [[2, 3, 4], [0, 0, 5], [0, 0, 0]]
+    post = keras.utils.pad_sequences(seqs, maxlen=3, padding="post", truncating="post", value=-1)
+    assert post.tolist() == [[1, 2, 3], [5, -1, -1], [-1, -1, -1]]
+    assert keras.utils.pad_sequences(seqs).shape == (3, 4)
+    vectors = keras.utils.pad_sequences([np.ones((2, 3)), np.ones((1, 3))], dtype="float32")
+    assert vectors.shape == (2, 2, 3) and vectors[1, 0].tolist() == [0, 0, 0]
+    with pytest.raises(ConfigError, match="expected padding 'pre' or 'post', got 'middle'"):
+        keras.utils.pad_sequences(seqs, padding="middle")
+
+
+def test_to_categorical():
+    out = keras.utils.to_categorical(np.array([[2], [0]]))
+    assert out.dtype == np.float32 and out.tolist() == [[0, 0, 1], [1, 0, 0]]
+    with pytest.raises(keras.errors.InputValueError, match=r"class ids in \[0, 1\], got values from 0 to 3"):
+        keras.utils.to_categorical([0, 3], num_classes=2)
+
+
+def test_timeseries_dataset_from_array_windows_like_keras():
+    data = np.arange(10, dtype=np.float32)[:, None]
+    targets = np.arange(10, dtype=np.float32) * 10
+    ds = keras.utils.timeseries_dataset_from_array(data, targets, sequence_length=3, sequence_stride=2, batch_size=2)
+    batches = list(ds)
+    assert [x.shape for x, _ in batches] == [(2, 3, 1), (2, 3, 1)]
+    assert batches[0][0][1, :, 0].tolist() == [2, 3, 4] and batches[0][1].tolist() == [0, 20]
+    sampled = keras.utils.timeseries_dataset_from_array(data, None, sequence_length=3, sampling_rate=2, batch_size=8)
+    assert next(iter(sampled))[0, :, 0].tolist() == [0, 2, 4]
+    model = keras.Sequential([keras.Input(shape=(3, 1)), layers.LSTM(4), layers.Dense(1)])
+    model.compile("adam", "mse")
+    history = model.fit(ds, validation_data=ds, epochs=2, verbose=0)
+    assert len(history.history["val_loss"]) == 2
+
+
+# -- ops and tree ------------------------------------------------------------------------------------
+
+
+def test_ops_take_keras_arguments():
+    x = keras.ops.convert_to_tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert keras.ops.sum(x, axis=0).tolist() == [4.0, 6.0]
+    assert keras.ops.mean(x, axis=-1, keepdims=True).shape == (2, 1)
+    assert keras.ops.argmax(x, axis=-1).tolist() == [1, 1]
+    assert keras.ops.concatenate([x, x], axis=1).shape == (2, 4)
+    assert keras.ops.expand_dims(x, 0).shape == (1, 2, 2)
+    assert keras.ops.matmul(x, x).tolist() == [[7.0, 10.0], [15.0, 22.0]]
+    assert keras.ops.einsum("ij,jk->ik", x, x).tolist() == [[7.0, 10.0], [15.0, 22.0]]
+    assert keras.ops.transpose(x).tolist() == [[1.0, 3.0], [2.0, 4.0]]
+    assert keras.ops.cast(x, "int64").dtype == torch.int64
+    assert keras.tree.map_structure(lambda v: v + 1, {"a": [1, 2]}) == {"a": [2, 3]}
+
+
+# -- files -------------------------------------------------------------------------------------------
+
+
+def _model() -> keras.Sequential:
+    torch.manual_seed(0)
+    return keras.Sequential([keras.Input(shape=(None, 2)), layers.GRU(3), layers.Dense(1)])
+
+
+def test_a_keras_file_is_one_zip_that_loads_back(tmp_path):
+    model = _model()
+    model.save(tmp_path / "m.keras")
+    assert (tmp_path / "m.keras").is_file()
+    x = torch.randn(2, 4, 2)
+    assert torch.equal(keras.models.load_model(tmp_path / "m.keras")(x), model(x))
+    assert torch.equal(keras.load(tmp_path / "m.keras")(x), model(x))
+    data = bytearray((tmp_path / "m.keras").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (tmp_path / "bad.keras").write_bytes(bytes(data))
+    with pytest.raises(ModelFileError):
+        keras.models.load_model(tmp_path / "bad.keras")
+    (tmp_path / "text.keras").write_text("not a zip")
+    with pytest.raises(ModelFileError, match="not a .keras model file"):
+        keras.models.load_model(tmp_path / "text.keras")
+
+
+def test_weights_alone_round_trip(tmp_path):
+    a, b = _model(), _model()
+    with torch.no_grad():
+        for p in b.parameters():
+            p.add_(1.0)
+    a.save_weights(tmp_path / "w.safetensors")
+    b.load_weights(tmp_path / "w.safetensors")
+    x = torch.randn(2, 4, 2)
+    assert torch.equal(a(x), b(x))
+
+
+def test_checkpoints_honour_or_refuse_their_suffix(tmp_path):
+    with pytest.raises(ConfigError, match=r"does not write HDF5 \(\.h5\); name a \.keras file or a directory"):
+        keras.callbacks.ModelCheckpoint(tmp_path / "best.h5")
+    with pytest.raises(ConfigError, match="writes safetensors: expected a .safetensors name, got .keras"):
+        keras.callbacks.ModelCheckpoint(tmp_path / "w.keras", save_weights_only=True)
+    model = _model()
+    model.compile("adam", "mse")
+    x, y = np.random.default_rng(0).normal(size=(8, 4, 2)).astype(np.float32), np.zeros((8, 1), np.float32)
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[keras.callbacks.ModelCheckpoint(tmp_path / "best.keras", monitor="loss")])
+    assert (tmp_path / "best.keras").is_file()
+
+
+def test_register_keras_serializable_makes_a_users_layer_loadable(tmp_path):
+    @keras.saving.register_keras_serializable(package="test")
+    class Scale(keras.layers.Layer):
+        def __init__(self, factor: float = 2.0, **kwargs):
+            super().__init__(**kwargs)
+            self.factor = factor
+            self.built = True
+
+        def forward(self, x, mask=None):
+            return x * self.factor
+
+        def get_config(self):
+            return {**super().get_config(), "factor": self.factor}
+
+    x_in = keras.Input(shape=(3,))
+    model = keras.Model(x_in, layers.Dense(2)(Scale(3.0)(x_in)))
+    model.save(tmp_path / "m.keras")
+    again = keras.models.load_model(tmp_path / "m.keras")
+    x = torch.randn(4, 3)
+    assert torch.equal(again(x), model(x)) and keras.saving.get_registered_object("Scale") is Scale
