@@ -137,11 +137,28 @@ def check_fused_matches_reference(
             assert_close(s.grad, s_ref.grad, atol=1e-10, rtol=0)
 
 
+def assert_masked_outputs(layer, y_run: torch.Tensor, mask_run: torch.Tensor) -> None:
+    """Keras's outputs at the masked steps of one sequence, ``y_run (T, H)`` and ``mask_run (T,)`` in the
+    order the layer ran: zeros with ``zero_output_for_mask=True``, else the last real output before each
+    masked step (zeros before any)."""
+    if getattr(layer, "zero_output_for_mask", True):
+        assert torch.count_nonzero(y_run[~mask_run]) == 0
+        return
+    previous = torch.zeros_like(y_run[0])
+    for t in range(y_run.shape[0]):
+        if mask_run[t]:
+            previous = y_run[t]
+        else:
+            assert torch.equal(y_run[t], previous), f"masked step {t}"
+
+
 def check_each_sequence_alone(layer, x: torch.Tensor, mask: torch.Tensor, call_kwargs: dict, *, reversed_output: bool) -> None:
     """A padded batch gives every sequence exactly what it gets alone, unpadded.
 
     ``layer`` has ``return_sequences=True`` and ``return_state=True``; ``reversed_output`` says the
-    outputs come in reversed time order (``go_backwards``). Padded steps must output exact zeros.
+    outputs come in reversed time order (``go_backwards``). Padded steps must output what Keras outputs
+    there: exact zeros with ``zero_output_for_mask=True``, else the last real output before them (in the
+    order the layer ran), zeros before any.
     """
     y, *states = as_tuple(layer(x, **call_kwargs))
     assert y.shape[:2] == mask.shape
@@ -152,7 +169,7 @@ def check_each_sequence_alone(layer, x: torch.Tensor, mask: torch.Tensor, call_k
         yb = y[b].flip(0) if reversed_output else y[b]  # in input time order
         ya = y_alone[0].flip(0) if reversed_output else y_alone[0]
         assert_close(yb[m], ya, atol=1e-12, rtol=0)
-        assert torch.count_nonzero(yb[~m]) == 0
+        assert_masked_outputs(layer, y[b], m.flip(0) if reversed_output else m)
         assert len(states) == len(states_alone)
         for s, sa in zip(states, states_alone):
             assert_close(s[b], sa[0], atol=1e-12, rtol=0)

@@ -320,7 +320,149 @@ NEIGHBOUR_CASES = [  # merging, reshaping, convolution, pooling, normalisation: 
     ),
 ]
 
-ALL_CASES = CORE_CASES + RECURRENT_CASES + WRAPPER_CASES + ELEMENTWISE_CASES + RESERVOIR_CASES + NEIGHBOUR_CASES
+from recurra.layers import Conv2D, Conv3D, ConvLSTM1D, ConvLSTM2D, ConvLSTM3D  # noqa: E402 (added with these cases)
+
+CONV_CASES = [  # Conv2D, Conv3D, ConvLSTM1D/2D/3D: run by tests/layers/test_convolutional.py and test_conv_lstm.py
+    Case("conv2d", lambda: Conv2D(4, 3), _floats(2, 6, 5, 3), (2, 4, 3, 4), 3 * 3 * 3 * 4 + 4),
+    Case(
+        "conv2d_same_strided_groups_built",
+        lambda: Conv2D(4, (3, 2), strides=2, padding="same", groups=2, activation="tanh", input_shape=(None, None, 4)),
+        _floats(2, 7, 5, 4),
+        (2, 4, 3, 4),
+        3 * 2 * 2 * 4 + 4,
+    ),
+    Case(
+        "conv3d_dilated_nobias",
+        lambda: Conv3D(3, 2, dilation_rate=(1, 2, 1), use_bias=False),
+        _floats(2, 4, 5, 4, 2),
+        (2, 3, 3, 3, 3),
+        2 * 2 * 2 * 2 * 3,
+    ),
+    Case(
+        "conv3d_same_sigmoid",
+        lambda: Conv3D(2, 3, padding="same", activation="sigmoid"),
+        _floats(2, 3, 4, 4, 2),
+        (2, 3, 4, 4, 2),
+        27 * 2 * 2 + 2,
+    ),
+    Case("conv_lstm1d", lambda: ConvLSTM1D(3, 3), _floats(2, 4, 6, 2), (2, 4, 3), 4 * 3 * (3 * 2 + 3 * 3) + 4 * 3),
+    Case(
+        "conv_lstm2d_seq_same_masked",
+        lambda: ConvLSTM2D(3, 2, padding="same", return_sequences=True),
+        _floats(2, 4, 5, 5, 2),
+        (2, 4, 5, 5, 3),
+        4 * 3 * (4 * 2 + 4 * 3) + 4 * 3,
+        {"mask": torch.tensor([[1, 0, 1, 1], [1, 1, 1, 0]], dtype=torch.bool)},
+    ),
+    Case(
+        "conv_lstm2d_strided_dropout_built",
+        lambda: ConvLSTM2D(2, 3, strides=2, padding="same", dropout=0.2, recurrent_dropout=0.2, input_shape=(None, 6, 6, 1)),
+        _floats(2, 3, 6, 6, 1),
+        (2, 3, 3, 2),
+        4 * 2 * (9 * 1 + 9 * 2) + 4 * 2,
+    ),
+    Case(
+        "conv_lstm3d_backwards_state",
+        lambda: ConvLSTM3D(2, 2, return_state=True, go_backwards=True),
+        _floats(2, 3, 3, 4, 3, 1),
+        (2, 2, 3, 2, 2),
+        4 * 2 * (8 * 1 + 8 * 2) + 4 * 2,
+    ),
+]
+
+from recurra.layers import AdditiveAttention, Attention, MultiHeadAttention  # noqa: E402 (added with these cases)
+
+_QUERY_MASK = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], dtype=torch.bool)
+_VALUE_MASK = torch.tensor([[1, 1, 0, 0], [1, 0, 1, 1]], dtype=torch.bool)
+
+ATTENTION_CASES = [  # Attention, AdditiveAttention, MultiHeadAttention: run by tests/layers/test_attention.py
+    Case("attention_dot", lambda: Attention(), _several((2, 5, 3), (2, 4, 3)), (2, 5, 3), 0),
+    Case(
+        "attention_scaled_masked_key",
+        lambda: Attention(use_scale=True),
+        _several((2, 5, 3), (2, 4, 2), (2, 4, 3)),
+        (2, 5, 2),
+        1,
+        {"mask": [_QUERY_MASK, _VALUE_MASK]},
+        drawn=False,
+    ),
+    Case(
+        "attention_concat_causal_scores_dropout",
+        lambda: Attention(use_scale=True, score_mode="concat", dropout=0.2, seed=3),
+        _several((2, 5, 3), (2, 5, 3)),
+        (2, 5, 3),
+        2,
+        {"use_causal_mask": True, "return_attention_scores": True},
+        drawn=False,
+    ),
+    Case("additive_attention", lambda: AdditiveAttention(), _several((2, 5, 3), (2, 4, 3)), (2, 5, 3), 3),
+    Case(
+        "additive_attention_unscaled_masked_dropout",
+        lambda: AdditiveAttention(use_scale=False, dropout=0.1),
+        _several((2, 5, 3), (2, 4, 3)),
+        (2, 5, 3),
+        0,
+        {"mask": [None, _VALUE_MASK]},
+    ),
+    Case(
+        "multi_head_attention",
+        lambda: MultiHeadAttention(num_heads=2, key_dim=3),
+        _floats(2, 5, 4),
+        (2, 5, 4),
+        (4 * 2 * 3 + 2 * 3) + (6 * 2 * 3 + 2 * 3) + (6 * 2 * 3 + 2 * 3) + (2 * 3 * 4 + 4),
+        {"value": _floats(2, 4, 6)()},
+    ),
+    Case(
+        "multi_head_attention_key_masked_causal_scores",
+        lambda: MultiHeadAttention(num_heads=3, key_dim=2, value_dim=4, output_shape=5, dropout=0.2),
+        _floats(2, 5, 4),
+        (2, 5, 5),
+        (4 * 3 * 2 + 3 * 2) + (3 * 3 * 2 + 3 * 2) + (6 * 3 * 4 + 3 * 4) + (3 * 4 * 5 + 5),
+        {"value": _floats(2, 5, 6)(), "key": _floats(2, 5, 3)(), "query_mask": _QUERY_MASK, "value_mask": _QUERY_MASK,
+         "use_causal_mask": True, "return_attention_scores": True},  # fmt: skip
+    ),
+    Case(
+        "multi_head_attention_nobias_output_shape_2d",
+        lambda: MultiHeadAttention(num_heads=1, key_dim=4, use_bias=False, output_shape=(2, 3)),
+        _floats(2, 5, 3),
+        (2, 5, 2, 3),
+        3 * (3 * 1 * 4) + 1 * 4 * 2 * 3,
+        {"value": _floats(2, 4, 3)()},
+    ),
+]
+
+from recurra.layers import RNN, GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells  # noqa: E402
+
+
+def _states(*sizes: int, batch: int = 2) -> list[torch.Tensor]:
+    g = torch.Generator().manual_seed(5)
+    return [torch.randn(batch, n, generator=g) for n in sizes]
+
+
+CELL_CASES = [  # Keras's cell layers and RNN(cell): run by tests/layers/test_generic.py
+    Case("simple_rnn_cell", lambda: SimpleRNNCell(4), _floats(2, 3), (2, 4), 3 * 4 + 4 * 4 + 4, {"states": _states(4)}),
+    Case("lstm_cell", lambda: LSTMCell(4), _floats(2, 3), (2, 4), _lstm_params(3, 4), {"states": _states(4, 4)}),
+    Case("gru_cell_reset_before", lambda: GRUCell(4, reset_after=False), _floats(2, 3), (2, 4), _gru_params(3, 4, False),
+         {"states": _states(4)}),  # fmt: skip
+    Case("stacked_cells", lambda: StackedRNNCells([LSTMCell(4), SimpleRNNCell(3)]), _floats(2, 3), (2, 3),
+         _lstm_params(3, 4) + 4 * 3 + 3 * 3 + 3, {"states": [_states(4, 4), _states(3)[0]]}),  # fmt: skip
+    Case("rnn_lstm_cell", lambda: RNN(LSTMCell(4)), _floats(2, 5, 3), (2, 4), _lstm_params(3, 4)),
+    Case(
+        "rnn_gru_cell_seq_backwards_masked_dropout",
+        lambda: RNN(GRUCell(4, dropout=0.2, recurrent_dropout=0.2), return_sequences=True, go_backwards=True),
+        _floats(2, 5, 3),
+        (2, 5, 4),
+        _gru_params(3, 4),
+        {"lengths": torch.tensor([5, 3])},
+    ),
+    Case("rnn_stacked_built", lambda: RNN([SimpleRNNCell(4), LSTMCell(2)], input_shape=(None, 3)), _floats(2, 5, 3), (2, 2),
+         3 * 4 + 4 * 4 + 4 + _lstm_params(4, 2)),  # fmt: skip
+]
+
+ALL_CASES = (
+    CORE_CASES + RECURRENT_CASES + WRAPPER_CASES + ELEMENTWISE_CASES + RESERVOIR_CASES + NEIGHBOUR_CASES + CONV_CASES
+    + ATTENTION_CASES + CELL_CASES
+)
 
 
 # -- running a case --------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Conv1D: the harness, Keras 3's numbers for every padding, stride, dilation and groups, torch's own
-convolution, causality, and the errors."""
+"""Conv1D, Conv2D, Conv3D: the harness, Keras 3's numbers for every padding, stride, dilation and groups,
+torch's own convolution, causality, and the errors."""
 
 from __future__ import annotations
 
@@ -8,16 +8,23 @@ import torch
 from torch.testing import assert_close
 
 from recurra import layers
-from recurra.errors import ConfigError, ShapeError
+from recurra.errors import ConfigError, InputValueError, ShapeError
 from tests.keras3 import TOLERANCE, keras, same_as_keras
-from tests.layers.harness import CHECKS, NEIGHBOUR_CASES
+from tests.layers.harness import CHECKS, CONV_CASES, NEIGHBOUR_CASES
 
 CASES = [c for c in NEIGHBOUR_CASES if type(c.make()).__name__ == "Conv1D"]
+ND_CASES = [c for c in CONV_CASES if type(c.make()).__name__ in ("Conv2D", "Conv3D")]
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__.removeprefix("check_"))
 @pytest.mark.parametrize("case", CASES, ids=repr)
 def test_harness(case, check):
+    check(case)
+
+
+@pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__.removeprefix("check_"))
+@pytest.mark.parametrize("case", ND_CASES, ids=repr)
+def test_harness_2d_3d(case, check):
     check(case)
 
 
@@ -118,3 +125,92 @@ def test_a_conv_lstm_stack_trains_saves_and_loads_equal(tmp_path):
     model.eval()
     loaded.eval()
     assert torch.equal(model(x), loaded(x))
+
+
+# -- Conv2D, Conv3D --------------------------------------------------------------------------------
+
+CONV2D_CONFIGS = [
+    {"filters": 5, "kernel_size": 3},
+    {"filters": 5, "kernel_size": (3, 2), "padding": "same", "activation": "relu"},
+    {"filters": 5, "kernel_size": 4, "padding": "same", "strides": 2},
+    {"filters": 5, "kernel_size": (2, 3), "padding": "same", "strides": (3, 2)},
+    {"filters": 5, "kernel_size": 3, "padding": "valid", "strides": (2, 1)},
+    {"filters": 5, "kernel_size": 3, "padding": "same", "dilation_rate": (2, 3)},
+    {"filters": 4, "kernel_size": 3, "groups": 2, "use_bias": False, "activation": "tanh"},
+    {"filters": 8, "kernel_size": 2, "groups": 4, "padding": "same", "strides": 2},
+]
+CONV3D_CONFIGS = [
+    {"filters": 3, "kernel_size": 2},
+    {"filters": 3, "kernel_size": (3, 2, 2), "padding": "same", "activation": "sigmoid"},
+    {"filters": 3, "kernel_size": 2, "padding": "same", "strides": (1, 2, 3)},
+    {"filters": 3, "kernel_size": 2, "dilation_rate": (2, 1, 2), "padding": "same"},
+    {"filters": 4, "kernel_size": (1, 2, 3), "groups": 2, "use_bias": False},
+]
+
+
+@pytest.mark.parametrize("config", CONV2D_CONFIGS, ids=str)
+def test_conv2d_equals_keras(rng, config):
+    x = rng.normal(size=(2, 9, 8, 4))
+    assert same_as_keras(layers.Conv2D(**config), keras.layers.Conv2D(**config, dtype="float64"), x) <= TOLERANCE
+
+
+@pytest.mark.parametrize("config", CONV3D_CONFIGS, ids=str)
+def test_conv3d_equals_keras(rng, config):
+    x = rng.normal(size=(2, 5, 7, 6, 4))
+    assert same_as_keras(layers.Conv3D(**config), keras.layers.Conv3D(**config, dtype="float64"), x) <= TOLERANCE
+
+
+def test_strides_with_dilation_equal_torch(rng):
+    """Keras refuses strides > 1 with dilation > 1; recurra runs them, as torch does (odd "same" padding after)."""
+    x = torch.tensor(rng.normal(size=(2, 9, 8, 3)))
+    ours = layers.Conv2D(4, 3, strides=2, dilation_rate=2, padding="same")
+    ours(x)
+    theirs = torch.nn.Conv2d(3, 4, 3, stride=2, dilation=2, dtype=torch.float64)
+    ours.set_weights([theirs.weight.detach().permute(2, 3, 1, 0).numpy(), theirs.bias.detach().numpy()])
+    # rows: 9 -> 5 outputs, total padding (5 - 1) * 2 + 5 - 9 = 4: 2 and 2; cols: 8 -> 4, total 3: 1 before, 2 after
+    want = theirs(torch.nn.functional.pad(x.movedim(-1, 1), (1, 2, 2, 2))).movedim(1, -1)
+    assert_close(ours(x), want, rtol=0, atol=1e-12)
+
+
+def test_2d_3d_kernels_are_in_keras_layout():
+    conv2d = layers.Conv2D(6, (3, 2), groups=2, input_shape=(None, None, 4))
+    assert [w.shape for w in conv2d.get_weights()] == [(3, 2, 2, 6), (6,)]
+    conv3d = layers.Conv3D(5, (1, 2, 3), use_bias=False, input_shape=(4, 5, 6, 3))
+    assert [w.shape for w in conv3d.get_weights()] == [(1, 2, 3, 3, 5)]
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda: layers.Conv2D(4, 3, padding="causal"), ConfigError, r"expected padding in \('valid', 'same'\), got 'causal'"),
+        (
+            lambda: layers.Conv2D(4, (3, 3, 3)),
+            ConfigError,
+            r"expected kernel_size as a positive integer or a tuple of 2, got \(3, 3, 3\)",
+        ),
+        (lambda: layers.Conv3D(4, 3, strides=(1, 0, 1)), ConfigError, r"expected strides to be a positive integer, got 0"),
+        (lambda: layers.Conv3D(6, 3, groups=4), ConfigError, r"expected filters \(6\) divisible by groups \(4\)"),
+        (lambda: layers.Conv2D(4, 3, data_format="channels_first"), ConfigError, r"expected data_format='channels_last'"),
+        (lambda: layers.Conv2D(4, 3, input_shape=(5, 3)), ConfigError, r"Conv2D expected input_shape=\(rows, cols, channels\)"),
+    ],
+)
+def test_2d_3d_bad_settings_are_named(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_2d_3d_bad_inputs_are_named():
+    with pytest.raises(ShapeError, match=r"Conv2D expected input of shape \(batch, rows, cols, channels\), got \(2, 3, 4\)"):
+        layers.Conv2D(4, 3)(torch.zeros(2, 3, 4))
+    with pytest.raises(
+        ShapeError, match=r"Conv3D expected input of shape \(batch, depth, rows, cols, channels\), got \(2, 3, 4, 5\)"
+    ):
+        layers.Conv3D(4, 3)(torch.zeros(2, 3, 4, 5))
+    with pytest.raises(ShapeError, match=r"Conv2D with padding='valid' expected spatial sizes of at least \(3, 5\)"):
+        layers.Conv2D(4, 3, dilation_rate=(1, 2))(torch.zeros(2, 6, 4, 1))
+    conv = layers.Conv2D(4, 3)
+    conv(torch.zeros(2, 6, 6, 3))
+    with pytest.raises(ShapeError, match=r"Conv2D expected 3 channels, got input \(2, 6, 6, 5\)"):
+        conv(torch.zeros(2, 6, 6, 5))
+    with pytest.raises(InputValueError, match=r"Conv2D expected input of dtype torch.float32 \(its weights\), got torch.float64"):
+        conv(torch.zeros(2, 6, 6, 3, dtype=torch.float64))

@@ -1,9 +1,13 @@
 """Keras-like ``torch.nn.Module`` layers built on recurra's cells."""
 
+from .attention import AdditiveAttention, Attention, MultiHeadAttention
 from .base import LAYERS, Layer, register
-from .convolutional import Conv1D
+from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
+from .convolutional import Conv1D, Conv2D, Conv3D
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Input, InputLayer, Masking
+from .generic import RNN
 from .indrnn import IndRNN
+from .keras_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from .merging import Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract
 from .minimal import MinGRU, MinLSTM
 from .normalization import BatchNormalization, LayerNormalization
@@ -19,6 +23,11 @@ __all__ = [
     "Layer",
     "register",
     "Recurrent",
+    "RNN",
+    "SimpleRNNCell",
+    "LSTMCell",
+    "GRUCell",
+    "StackedRNNCells",
     "SimpleRNN",
     "LSTM",
     "GRU",
@@ -49,12 +58,20 @@ __all__ = [
     "Permute",
     "Lambda",
     "Conv1D",
+    "Conv2D",
+    "Conv3D",
+    "ConvLSTM1D",
+    "ConvLSTM2D",
+    "ConvLSTM3D",
     "GlobalAveragePooling1D",
     "GlobalMaxPooling1D",
     "MaxPooling1D",
     "AveragePooling1D",
     "LayerNormalization",
     "BatchNormalization",
+    "Attention",
+    "AdditiveAttention",
+    "MultiHeadAttention",
     "layer_from_config",
     "layer_to_config",
 ]

@@ -107,6 +107,7 @@ class IndRNN(ElementwiseRecurrent):
         go_backwards: bool = False,
         stateful: bool = False,
         implementation: str = "auto",
+        zero_output_for_mask: bool = False,
         input_shape: Sequence[int | None] | None = None,
         name: str | None = None,
     ):
@@ -127,6 +128,7 @@ class IndRNN(ElementwiseRecurrent):
             go_backwards=go_backwards,
             stateful=stateful,
             implementation=implementation,
+            zero_output_for_mask=zero_output_for_mask,
             input_shape=input_shape,
             name=name,
         )

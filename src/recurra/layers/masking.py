@@ -59,3 +59,13 @@ def reverse_padded(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     t = torch.arange(T, device=x.device)[None, :]  # (1, T)
     idx = torch.where(t < lengths[:, None], lengths[:, None] - 1 - t, t)  # (B, T)
     return x.gather(1, idx.view(*idx.shape, *([1] * (x.dim() - 2))).expand_as(x))
+
+
+def hold_last_output(y: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Keras's outputs at masked steps: each masked step repeats the output of the last real step
+    before it, zeros before the first. ``y (B, T, H)``, ``mask (B, T)`` bool (both in processing order)."""
+    T = y.shape[1]
+    steps = torch.arange(T, device=y.device).expand_as(mask)  # (B, T)
+    last_real = torch.where(mask, steps, torch.full_like(steps, -1)).cummax(1).values  # (B, T), -1: none yet
+    held = y.gather(1, last_real.clamp_min(0).unsqueeze(-1).expand_as(y))  # (B, T, H)
+    return torch.where((last_real >= 0).unsqueeze(-1), held, torch.zeros_like(y))

@@ -53,6 +53,7 @@ class _MinimalRecurrent(ElementwiseRecurrent):
         return_state: bool = False,
         go_backwards: bool = False,
         stateful: bool = False,
+        zero_output_for_mask: bool = False,
         input_shape: Sequence[int | None] | None = None,
         name: str | None = None,
         recurrent_initializer: Any = None,
@@ -85,6 +86,7 @@ class _MinimalRecurrent(ElementwiseRecurrent):
             go_backwards=go_backwards,
             stateful=stateful,
             implementation="auto" if implementation == "scan" else implementation,
+            zero_output_for_mask=zero_output_for_mask,
             input_shape=input_shape,
             name=name,
         )

@@ -19,13 +19,14 @@ from typing import Any, Sequence
 import torch
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
-from .. import activations, initializers
+from .. import activations, constraints, initializers, regularizers
 from ..errors import ConfigError, InputValueError, ShapeError, format_shape
 from ..limits import MAX_UNITS
 from .base import Layer, check_positive_int, check_rate
-from .masking import compaction_order, is_right_padded, resolve_mask
+from .masking import compaction_order, hold_last_output, is_right_padded, resolve_mask
 
 IMPLEMENTATIONS = ("auto", "fused", "reference")
+USE_CUDNN = ("auto", True, False)
 
 
 def check_sequence_input(layer: Layer, x: Any, features: int | None) -> torch.Tensor:
@@ -87,12 +88,21 @@ class Recurrent(Layer):
     recurrent products), ``return_sequences``, ``return_state``, ``go_backwards``, ``stateful``,
     ``input_shape=(timesteps, features)`` (``timesteps=None``: any length).
 
+    Keras's other arguments, with Keras's meaning: ``zero_output_for_mask`` (``False``, Keras's default:
+    a masked step repeats the output of the last real step before it, zeros before any; ``True``: zeros,
+    which ``Bidirectional`` asks of its layers), ``seed`` (the dropout masks are drawn from a generator
+    seeded with it), ``kernel_regularizer``, ``recurrent_regularizer``, ``bias_regularizer``,
+    ``activity_regularizer`` (added to the loss ``fit`` minimises; ``layer.losses``),
+    ``kernel_constraint``, ``recurrent_constraint``, ``bias_constraint`` (applied after every optimiser
+    step), and ``unroll``, ``use_cudnn``, accepted for Keras code and without effect: the kernel is chosen
+    by ``implementation`` and computes the same numbers.
+
     Call: ``layer(x, mask=None, lengths=None, initial_state=None, training=None)``.
 
     Shapes:
         x: ``(B, T, F)``; mask: ``(B, T)`` bool; lengths: ``(B,)``.
-        output: ``(B, T, H)`` with ``return_sequences`` (zero at masked steps, and in reversed time
-        order with ``go_backwards``, as in Keras), else ``(B, H)``.
+        output: ``(B, T, H)`` with ``return_sequences`` (in reversed time order with ``go_backwards``,
+        as in Keras), else ``(B, H)``.
         With ``return_state``: ``(output, *state)``, each state tensor ``(B, H)``.
     """
 
@@ -114,10 +124,23 @@ class Recurrent(Layer):
         go_backwards: bool = False,
         stateful: bool = False,
         implementation: str = "auto",
+        zero_output_for_mask: bool = False,
+        seed: int | None = None,
+        kernel_regularizer: Any = None,
+        recurrent_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        recurrent_constraint: Any = None,
+        bias_constraint: Any = None,
+        unroll: bool = False,
+        use_cudnn: str | bool = "auto",
         input_shape: Sequence[int | None] | None = None,
         name: str | None = None,
+        dtype: Any = None,
+        trainable: bool = True,
     ):
-        super().__init__(input_shape=input_shape, name=name)
+        super().__init__(input_shape=input_shape, name=name, dtype=dtype, trainable=trainable)
         self.units = check_positive_int("units", units, MAX_UNITS)
         self.activation = activations.canonical(activation)
         self.use_bias = bool(use_bias)
@@ -133,6 +156,25 @@ class Recurrent(Layer):
         if implementation not in IMPLEMENTATIONS:
             raise ConfigError(f"expected implementation in {IMPLEMENTATIONS}, got {implementation!r}")
         self.implementation = implementation
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+            raise ConfigError(f"expected seed to be an int or None, got {seed!r}")
+        self.seed = seed
+        self._generator: torch.Generator | None = None  # drawn from seed at the first dropout mask
+        self.regularizers = {
+            "kernel": regularizers.get(kernel_regularizer),
+            "recurrent_kernel": regularizers.get(recurrent_regularizer),
+            "bias": regularizers.get(bias_regularizer),
+        }
+        self.activity_regularizer = regularizers.get(activity_regularizer)
+        self.constraints = {
+            "kernel": constraints.get(kernel_constraint),
+            "recurrent_kernel": constraints.get(recurrent_constraint),
+            "bias": constraints.get(bias_constraint),
+        }
+        if use_cudnn not in USE_CUDNN:
+            raise ConfigError(f"expected use_cudnn in ('auto', True, False), got {use_cudnn!r}")
+        self.unroll, self.use_cudnn = bool(unroll), use_cudnn
         self.kernel: str | None = None  # the kernel of the last call
         self.cell = None
         self._carried_state = None  # stateful layers: the state after the last batch
@@ -258,11 +300,11 @@ class Recurrent(Layer):
 
         if training and self.dropout > 0:
             keep = 1.0 - self.dropout
-            x = x * (torch.bernoulli(x.new_full((B, 1, F), keep)) / keep)  # one mask per sequence
+            x = x * (self._bernoulli(x.new_full((B, 1, F), keep)) / keep)  # one mask per sequence
         recurrent_mask = None
         if training and self.recurrent_dropout > 0:
             keep = 1.0 - self.recurrent_dropout
-            recurrent_mask = torch.bernoulli(x.new_full((B, self.units), keep)) / keep
+            recurrent_mask = self._bernoulli(x.new_full((B, self.units), keep)) / keep
 
         if self.go_backwards:
             x = x.flip(1)
@@ -280,6 +322,8 @@ class Recurrent(Layer):
             self.kernel = "reference"
             y, state = self._run_reference(x, mask, state, recurrent_mask)
 
+        if self.return_sequences and y is not None and mask is not None and not self.zero_output_for_mask:
+            y = hold_last_output(y, mask)  # Keras: a masked step repeats the last real output
         if self.carrying:
             self._carried_state = self.cell.State(*[s.detach() for s in state])
         # the last real step's output is in the state: field h, or the one the cell names in output_state
@@ -287,6 +331,35 @@ class Recurrent(Layer):
         if self.return_state:
             return (output, *state)
         return output
+
+    def _bernoulli(self, probabilities: torch.Tensor) -> torch.Tensor:
+        """A dropout mask: from the layer's own generator when it has a ``seed``, else torch's."""
+        if self.seed is None:
+            return torch.bernoulli(probabilities)
+        if self._generator is None or self._generator.device != probabilities.device:
+            self._generator = torch.Generator(device=probabilities.device).manual_seed(self.seed)
+        return torch.bernoulli(probabilities, generator=self._generator)
+
+    def reversed_copy(self) -> Recurrent:
+        """A new layer with these settings, fresh weights and the other direction (``Bidirectional``'s
+        backward layer); built like this one when this one is built."""
+        config = self.get_config()
+        config.update(go_backwards=not self.go_backwards, name=None)
+        copy = type(self).from_config(config)
+        weight = next(self.parameters(), None)
+        if weight is not None:  # a built layer: the copy takes its dtype and device (it was built in the default)
+            copy = copy.to(device=weight.device, dtype=weight.dtype)
+        return copy
+
+    @property
+    def states(self) -> list[torch.Tensor] | None:
+        """Keras's ``layer.states``: the state a ``stateful`` layer carries into its next call, as a list
+        (``[h]``, ``[h, c]``), or ``None`` before its first call and after ``reset_states()``."""
+        return None if self._carried_state is None else list(self._carried_state)
+
+    def keras_weight_roles(self) -> list[str]:
+        names = ("kernel", "recurrent_kernel", "bias")
+        return list(names[: len(self.keras_weights())])
 
     def fused_reason(self, mask, recurrent_mask) -> str | None:
         """Why the fused kernel cannot run this call, or ``None`` when it can."""
@@ -366,7 +439,23 @@ class Recurrent(Layer):
             stateful=self.stateful,
             implementation=self.implementation,
         )
+        config["zero_output_for_mask"] = self.zero_output_for_mask
         return config
+
+    def keras_options(self) -> dict[str, Any]:
+        """The Keras arguments of Keras's own recurrent layers, as their ``get_config`` writes them."""
+        return dict(
+            seed=self.seed,
+            kernel_regularizer=regularizers.serialize(self.regularizers["kernel"]),
+            recurrent_regularizer=regularizers.serialize(self.regularizers["recurrent_kernel"]),
+            bias_regularizer=regularizers.serialize(self.regularizers["bias"]),
+            activity_regularizer=regularizers.serialize(self.activity_regularizer),
+            kernel_constraint=constraints.serialize(self.constraints["kernel"]),
+            recurrent_constraint=constraints.serialize(self.constraints["recurrent_kernel"]),
+            bias_constraint=constraints.serialize(self.constraints["bias"]),
+            unroll=self.unroll,
+            use_cudnn=self.use_cudnn,
+        )
 
     def extra_repr(self) -> str:
         return f"units={self.units}, return_sequences={self.return_sequences}"

@@ -63,6 +63,7 @@ class Reservoir(Recurrent):
         go_backwards: bool = False,
         stateful: bool = False,
         implementation: str = "auto",
+        zero_output_for_mask: bool = False,
         input_shape: Sequence[int | None] | None = None,
         name: str | None = None,
     ):
@@ -82,6 +83,7 @@ class Reservoir(Recurrent):
             go_backwards=go_backwards,
             stateful=stateful,
             implementation=implementation,
+            zero_output_for_mask=zero_output_for_mask,
             name=name,
         )
         self.spectral_radius, self.leak_rate, self.density = args["spectral_radius"], args["leak_rate"], args["density"]

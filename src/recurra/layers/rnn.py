@@ -27,6 +27,39 @@ def _kernel_weights(cell, bias_list: list[torch.Tensor]) -> list[torch.Tensor]:
     return [cell.weight_ih.T, cell.weight_hh.T, *bias_list]
 
 
+def lstm_keras_weights(cell) -> list[torch.Tensor]:
+    """An LSTM cell's weights in Keras's layout: ``[kernel (F, 4H), recurrent_kernel (H, 4H), bias (4H,)]``."""
+    return _kernel_weights(cell, [cell.bias] if cell.bias is not None else [])
+
+
+def load_lstm_keras_weights(cell, arrays: list[torch.Tensor]) -> None:
+    cell.weight_ih.copy_(arrays[0].T)
+    cell.weight_hh.copy_(arrays[1].T)
+    if cell.bias is not None:
+        cell.bias.copy_(arrays[2])
+
+
+def gru_keras_weights(cell, reset_after: bool) -> list[torch.Tensor]:
+    """A GRU cell's weights in Keras's layout and gate order ``z, r, h``: ``[kernel (F, 3H), recurrent_kernel
+    (H, 3H), bias]``, ``bias`` ``(2, 3H)`` when ``reset_after`` else ``(3H,)``."""
+    weights = [_rzh_to_zrh(cell.weight_ih, 0).T, _rzh_to_zrh(cell.weight_hh, 0).T]
+    if cell.bias is not None:
+        b = _rzh_to_zrh(cell.bias, 0)
+        weights.append(torch.stack([b, _rzh_to_zrh(cell.recurrent_bias, 0)]) if reset_after else b)
+    return weights
+
+
+def load_gru_keras_weights(cell, reset_after: bool, arrays: list[torch.Tensor]) -> None:
+    cell.weight_ih.copy_(_zrh_to_rzh(arrays[0].T, 0))
+    cell.weight_hh.copy_(_zrh_to_rzh(arrays[1].T, 0))
+    if cell.bias is not None:
+        if reset_after:
+            cell.bias.copy_(_zrh_to_rzh(arrays[2][0], 0))
+            cell.recurrent_bias.copy_(_zrh_to_rzh(arrays[2][1], 0))
+        else:
+            cell.bias.copy_(_zrh_to_rzh(arrays[2], 0))
+
+
 @register
 class SimpleRNN(Recurrent):
     """Simple recurrent layer with one of four kinds of ``feedback`` (see ``recurra.cells.elman``).
@@ -86,8 +119,21 @@ class SimpleRNN(Recurrent):
         go_backwards: bool = False,
         stateful: bool = False,
         implementation: str = "auto",
+        zero_output_for_mask: bool = False,
+        seed: int | None = None,
+        kernel_regularizer: Any = None,
+        recurrent_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        recurrent_constraint: Any = None,
+        bias_constraint: Any = None,
+        unroll: bool = False,
+        use_cudnn: str | bool = "auto",
         input_shape: Sequence[int | None] | None = None,
         name: str | None = None,
+        dtype: Any = None,
+        trainable: bool = True,
     ):
         self.feedback, self.output_units = check_feedback(feedback, output_units)
         if self.feedback == "indirect" and recurrent_dropout:
@@ -109,8 +155,21 @@ class SimpleRNN(Recurrent):
             go_backwards=go_backwards,
             stateful=stateful,
             implementation=implementation,
+            zero_output_for_mask=zero_output_for_mask,
+            seed=seed,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            unroll=unroll,
+            use_cudnn=use_cudnn,
             input_shape=input_shape,
             name=name,
+            dtype=dtype,
+            trainable=trainable,
         )
 
     @property
@@ -121,7 +180,12 @@ class SimpleRNN(Recurrent):
         return dict(super().cell_kwargs(), feedback=self.feedback, output_units=self.output_units)
 
     def get_config(self):
-        return dict(super().get_config(), feedback=self.feedback, output_units=self.output_units)
+        return dict(super().get_config(), feedback=self.feedback, output_units=self.output_units, **self.keras_options())
+
+    def keras_weight_roles(self) -> list[str]:
+        roles = {"weight_ih": "kernel", "weight_hh": "recurrent_kernel", "weight_yh": "recurrent_kernel",
+                 "bias": "bias", "weight_hy": "kernel", "output_bias": "bias"}  # fmt: skip
+        return [roles[n] for n in self._keras_names()]
 
     def _keras_names(self) -> list[str]:
         """The cell's parameters in Keras order (``None`` entries skipped)."""
@@ -179,8 +243,21 @@ class LSTM(Recurrent):
         go_backwards: bool = False,
         stateful: bool = False,
         implementation: str = "auto",
+        zero_output_for_mask: bool = False,
+        seed: int | None = None,
+        kernel_regularizer: Any = None,
+        recurrent_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        recurrent_constraint: Any = None,
+        bias_constraint: Any = None,
+        unroll: bool = False,
+        use_cudnn: str | bool = "auto",
         input_shape: Sequence[int | None] | None = None,
         name: str | None = None,
+        dtype: Any = None,
+        trainable: bool = True,
     ):
         self.recurrent_activation = activations.canonical(recurrent_activation)
         self.unit_forget_bias = bool(unit_forget_bias)
@@ -198,27 +275,36 @@ class LSTM(Recurrent):
             go_backwards=go_backwards,
             stateful=stateful,
             implementation=implementation,
+            zero_output_for_mask=zero_output_for_mask,
+            seed=seed,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            unroll=unroll,
+            use_cudnn=use_cudnn,
             input_shape=input_shape,
             name=name,
+            dtype=dtype,
+            trainable=trainable,
         )
 
     def cell_kwargs(self):
         return dict(super().cell_kwargs(), recurrent_activation=self.recurrent_activation, unit_forget_bias=self.unit_forget_bias)
 
     def get_config(self):
-        return dict(super().get_config(), recurrent_activation=self.recurrent_activation, unit_forget_bias=self.unit_forget_bias)
+        own = dict(recurrent_activation=self.recurrent_activation, unit_forget_bias=self.unit_forget_bias)
+        return dict(super().get_config(), **own, **self.keras_options())
 
     def keras_weights(self):
         self._require_built("get_weights()")
-        c = self.cell
-        return _kernel_weights(c, [c.bias] if c.bias is not None else [])
+        return lstm_keras_weights(self.cell)
 
     def load_keras_weights(self, arrays):
-        c = self.cell
-        c.weight_ih.copy_(arrays[0].T)
-        c.weight_hh.copy_(arrays[1].T)
-        if c.bias is not None:
-            c.bias.copy_(arrays[2])
+        load_lstm_keras_weights(self.cell, arrays)
 
 
 def _rzh_to_zrh(w: torch.Tensor, dim: int) -> torch.Tensor:
@@ -265,8 +351,21 @@ class GRU(Recurrent):
         go_backwards: bool = False,
         stateful: bool = False,
         implementation: str = "auto",
+        zero_output_for_mask: bool = False,
+        seed: int | None = None,
+        kernel_regularizer: Any = None,
+        recurrent_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        kernel_constraint: Any = None,
+        recurrent_constraint: Any = None,
+        bias_constraint: Any = None,
+        unroll: bool = False,
+        use_cudnn: str | bool = "auto",
         input_shape: Sequence[int | None] | None = None,
         name: str | None = None,
+        dtype: Any = None,
+        trainable: bool = True,
     ):
         self.recurrent_activation = activations.canonical(recurrent_activation)
         self.reset_after = bool(reset_after)
@@ -284,32 +383,33 @@ class GRU(Recurrent):
             go_backwards=go_backwards,
             stateful=stateful,
             implementation=implementation,
+            zero_output_for_mask=zero_output_for_mask,
+            seed=seed,
+            kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer,
+            bias_regularizer=bias_regularizer,
+            activity_regularizer=activity_regularizer,
+            kernel_constraint=kernel_constraint,
+            recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint,
+            unroll=unroll,
+            use_cudnn=use_cudnn,
             input_shape=input_shape,
             name=name,
+            dtype=dtype,
+            trainable=trainable,
         )
 
     def cell_kwargs(self):
         return dict(super().cell_kwargs(), recurrent_activation=self.recurrent_activation, reset_after=self.reset_after)
 
     def get_config(self):
-        return dict(super().get_config(), recurrent_activation=self.recurrent_activation, reset_after=self.reset_after)
+        own = dict(recurrent_activation=self.recurrent_activation, reset_after=self.reset_after)
+        return dict(super().get_config(), **own, **self.keras_options())
 
     def keras_weights(self):
         self._require_built("get_weights()")
-        c = self.cell
-        weights = [_rzh_to_zrh(c.weight_ih, 0).T, _rzh_to_zrh(c.weight_hh, 0).T]
-        if c.bias is not None:
-            b = _rzh_to_zrh(c.bias, 0)
-            weights.append(torch.stack([b, _rzh_to_zrh(c.recurrent_bias, 0)]) if self.reset_after else b)
-        return weights
+        return gru_keras_weights(self.cell, self.reset_after)
 
     def load_keras_weights(self, arrays):
-        c = self.cell
-        c.weight_ih.copy_(_zrh_to_rzh(arrays[0].T, 0))
-        c.weight_hh.copy_(_zrh_to_rzh(arrays[1].T, 0))
-        if c.bias is not None:
-            if self.reset_after:
-                c.bias.copy_(_zrh_to_rzh(arrays[2][0], 0))
-                c.recurrent_bias.copy_(_zrh_to_rzh(arrays[2][1], 0))
-            else:
-                c.bias.copy_(_zrh_to_rzh(arrays[2], 0))
+        load_gru_keras_weights(self.cell, self.reset_after, arrays)

@@ -62,12 +62,7 @@ class Bidirectional(Layer):
         input_shape = input_shape if input_shape is not None else layer.input_shape
         super().__init__(input_shape=input_shape, name=name)
         if backward_layer is None:
-            config = layer.get_config()
-            config.update(go_backwards=not layer.go_backwards, name=None)
-            backward_layer = type(layer).from_config(config)
-            weight = next(layer.parameters(), None)
-            if weight is not None:  # a built layer: the copy takes its dtype and device (it was built in the default)
-                backward_layer = backward_layer.to(device=weight.device, dtype=weight.dtype)
+            backward_layer = layer.reversed_copy()
         elif backward_layer.go_backwards == layer.go_backwards:
             raise ConfigError(
                 "Bidirectional expected backward_layer.go_backwards to differ from layer.go_backwards, both are "
@@ -75,6 +70,8 @@ class Bidirectional(Layer):
             )
         if backward_layer.return_sequences != layer.return_sequences or backward_layer.return_state != layer.return_state:
             raise ConfigError("Bidirectional expected layer and backward_layer to agree on return_sequences and return_state")
+        for lay in (layer, backward_layer):  # as Keras: under a mask, zeros where a sequence has no step
+            lay.zero_output_for_mask = lay.return_sequences
         self.forward_layer = layer
         self.backward_layer = backward_layer
         self.merge_mode = merge_mode

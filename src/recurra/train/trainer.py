@@ -26,6 +26,7 @@ from ..errors import ConfigError, InputValueError, NonFiniteLossError, NotBuiltE
 from ..io import save_model
 from ..layers.carry import carried_states, check_can_carry, keep_carried_state
 from ..layers.initial import redraw_initial_weights
+from ..layers.penalties import apply_constraints, clear_activity, total_penalty
 from ..tree import flatten, map_structure
 from . import distributed
 from . import losses as losses_mod
@@ -533,7 +534,11 @@ class Trainer:
     def _update(self, step: Step, xb: Any, yb: Any):
         """One optimiser step on a batch: returns (detached loss, detached predictions, grad norm)."""
         step.optimizer.zero_grad(set_to_none=True)
+        clear_activity(self.module)
         loss, y_pred, _ = self._loss_value(step.net(xb), yb)
+        penalty = total_penalty(self.module)  # the layers' regularizers, as Keras adds them
+        if penalty is not None:
+            loss = loss + penalty.to(loss.dtype)
         if step.stop_on_nan and not bool(torch.isfinite(loss.detach())):
             raise NonFiniteLossError(
                 f"the loss became {float(loss.detach())} at epoch {step.epoch + 1}, step {step.index + 1}; the weights are "
@@ -548,6 +553,7 @@ class Trainer:
         elif self.clipnorm is not None:
             nn.utils.clip_grads_with_norm_(step.params, self.clipnorm, grad_norm)
         step.optimizer.step()
+        apply_constraints(self.module)
         return loss.detach(), y_pred.detach(), grad_norm.to(loss.device, torch.float64)
 
     def _train_batch(self, step: Step, xb: torch.Tensor, yb: torch.Tensor):
