@@ -32,7 +32,8 @@ def map_structure(fn: Callable[..., Any], structure: Any, *others: Any) -> Any:
     if isinstance(structure, list):
         return [map_structure(fn, *items) for items in zip(structure, *others)]
     if isinstance(structure, tuple):
-        return tuple(map_structure(fn, *items) for items in zip(structure, *others))
+        mapped = [map_structure(fn, *items) for items in zip(structure, *others)]
+        return type(structure)(*mapped) if hasattr(structure, "_fields") else tuple(mapped)  # named tuples keep their type
     if isinstance(structure, dict):
         return {key: map_structure(fn, structure[key], *(o[key] for o in others)) for key in structure}
     return fn(structure, *others)

@@ -144,11 +144,13 @@ class Layer(nn.Module):
         if has_symbolic(args, kwargs):
             return call_symbolically(self, args, kwargs)
         out = super().__call__(*args, **kwargs)
-        if self.activity_regularizer is not None:
+        if self.activity_regularizer is not None:  # the penalty of this call's outputs (the last call's only)
+            terms = []
             for y in (out if isinstance(out, (list, tuple)) else [out]):
                 if isinstance(y, torch.Tensor) and y.is_floating_point():
                     term = self.activity_regularizer(y)
-                    self._activity_losses.append(term / y.shape[0] if y.dim() else term)  # per sample, as Keras
+                    terms.append(term / y.shape[0] if y.dim() else term)  # per sample, as Keras
+            self._activity_losses = terms
         return out
 
     # -- building ---------------------------------------------------------------------------------
@@ -287,7 +289,7 @@ class Layer(nn.Module):
     @property
     def losses(self) -> list[torch.Tensor]:
         """This layer's penalties (Keras's ``layer.losses``): its weights' regularizers, and its activity
-        regularizer on the outputs of the calls since the model's last training step began."""
+        regularizer on the outputs of its last call."""
         terms = [reg(w) for w, reg in self._penalties]
         if self.regularizers and self.built:
             for role, w in zip(self.keras_weight_roles(), self.keras_weights()):

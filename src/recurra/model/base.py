@@ -14,6 +14,7 @@ from torch import nn
 from ..errors import NotBuiltError, ShapeError
 from ..io import load_weights, save_model, save_weights
 from ..layers.base import Layer
+from ..layers.penalties import model_losses
 from ..registry import MODELS as MODELS  # re-exported: the model registry lives in recurra.registry
 from ..registry import register_model as register_model
 from ..train.callbacks import Callback, History
@@ -71,6 +72,11 @@ class Model(nn.Module):
                               loss_weights=loss_weights)  # fmt: skip
 
     @property
+    def losses(self) -> list[torch.Tensor]:
+        """The layers' penalties (regularizers), as Keras's ``model.losses``; ``fit`` adds their sum to the loss."""
+        return model_losses(self)
+
+    @property
     def optimizer(self) -> torch.optim.Optimizer | None:
         return self._trainer.optimizer if self._trainer is not None else None
 
@@ -88,6 +94,11 @@ class Model(nn.Module):
         initial_epoch: int = 0,
         seed: int | None = None,
         *,
+        class_weight: dict[int, float] | None = None,
+        sample_weight: Any = None,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_freq: int = 1,
         tbptt: int | None = None,
         checkpoint_dir: str | os.PathLike | None = None,
         checkpoint_every: int | None = None,
@@ -100,8 +111,10 @@ class Model(nn.Module):
         and resume, and ``seed``; each is described in ``recurra.train.Trainer.fit``."""
         return self._get_trainer().fit(
             x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, shuffle, initial_epoch, seed,
-            tbptt=tbptt, checkpoint_dir=checkpoint_dir, checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints,
-            resume=resume, stop_on_nan=stop_on_nan, settings=settings,
+            class_weight=class_weight, sample_weight=sample_weight, steps_per_epoch=steps_per_epoch,
+            validation_steps=validation_steps, validation_freq=validation_freq, tbptt=tbptt, checkpoint_dir=checkpoint_dir,
+            checkpoint_every=checkpoint_every, keep_checkpoints=keep_checkpoints, resume=resume, stop_on_nan=stop_on_nan,
+            settings=settings,
         )  # fmt: skip
 
     def evaluate(

@@ -10,7 +10,7 @@ every batch has the same structure.
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 import numpy as np
 import torch
@@ -48,6 +48,61 @@ def to_tensor(a: Any, name: str, float_dtype: torch.dtype) -> torch.Tensor:
     return t
 
 
+class Weighted(NamedTuple):
+    """Targets with a weight per sample (or per step): ``fit(sample_weight=...)`` or ``class_weight``. Batches
+    carry the two together, so every shuffle and split keeps each weight with its sample."""
+
+    y: Any
+    w: Any
+
+
+def class_weights_for(y: Any, class_weight: dict) -> torch.Tensor:
+    """Keras's ``class_weight``: each target's weight by its class — integer ids ``(B,)`` / ``(B, 1)``,
+    one-hot rows ``(B, K)`` (by their argmax), or ids per step ``(B, T)`` (a weight per step)."""
+    if not isinstance(class_weight, dict) or not class_weight:
+        raise InputValueError(f"expected class_weight as a dict {{class id: weight}}, got {class_weight!r}")
+    if is_several(y):
+        raise InputValueError("class_weight weighs the classes of one target; this model has several (use sample_weight)")
+    t = y if isinstance(y, torch.Tensor) else torch.as_tensor(np.asarray(y))
+    if t.is_floating_point() and t.dim() >= 2 and t.shape[-1] > 1:
+        ids = t.argmax(-1)  # one-hot rows
+    else:
+        if t.is_floating_point() and not bool((t == t.round()).all()):
+            raise InputValueError("class_weight expected class ids (whole numbers) or one-hot targets, got other values")
+        ids = t.long()
+        if ids.dim() >= 2 and ids.shape[-1] == 1:
+            ids = ids.squeeze(-1)
+    found = sorted(int(c) for c in ids.unique())
+    missing = [c for c in found if c not in class_weight]
+    if missing:
+        given = sorted(class_weight)
+        raise InputValueError(f"class_weight has no weight for the class(es) {missing} found in y; it gives {given}")
+    table = torch.zeros(max(found) + 1, dtype=torch.float64)
+    for c in found:
+        table[c] = float(class_weight[c])
+    return table[ids]
+
+
+def weigh_targets(y: Any, sample_weight: Any, class_weight: dict | None) -> Any:
+    """``y``, or ``Weighted(y, w)``: the product of ``sample_weight`` and the class weights, checked."""
+    if sample_weight is None and class_weight is None:
+        return y
+    if y is None:
+        raise InputValueError("sample_weight and class_weight need targets y, got None")
+    n = n_samples(y) if is_several(y) else len(y)
+    w = None
+    if sample_weight is not None:
+        w = to_tensor(sample_weight, "sample_weight", torch.float64)
+        if w.shape[0] != n:
+            raise ShapeError(f"expected sample_weight with one weight per sample ({n}), got shape {format_shape(w.shape)}")
+    if class_weight is not None:
+        cw = class_weights_for(y, class_weight)
+        w = cw if w is None else (w.reshape(w.shape + (1,) * (cw.dim() - w.dim())) * cw)
+    if bool((w < 0).any()):
+        raise InputValueError("expected sample weights >= 0, got negative ones")
+    return Weighted(y, w)
+
+
 def is_several(data: Any) -> bool:
     """Whether ``data`` holds several arrays (a model's several inputs or targets): a dict, or a list or
     tuple of arrays or tensors (a list of numbers is one array)."""
@@ -64,6 +119,8 @@ def to_tensors(data: Any, name: str, float_dtype: torch.dtype) -> Any:
         return to_tensor(data, name, float_dtype)
     if isinstance(data, dict):
         return {k: to_tensors(v, f"{name}[{k!r}]", float_dtype) for k, v in data.items()}
+    if isinstance(data, Weighted):
+        return Weighted(to_tensors(data.y, name, float_dtype), to_tensor(data.w, "sample_weight", float_dtype))
     return type(data)(to_tensors(v, f"{name}[{i}]", float_dtype) for i, v in enumerate(data))
 
 

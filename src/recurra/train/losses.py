@@ -12,7 +12,7 @@ from typing import Any, Callable, Union
 import torch
 import torch.nn.functional as F
 
-from ..errors import ShapeError, format_shape, unknown_name
+from ..errors import ConfigError, ShapeError, format_shape, unknown_name
 
 EPSILON = 1e-7
 
@@ -30,13 +30,37 @@ def _match(y_pred: torch.Tensor, y_true: torch.Tensor, name: str) -> torch.Tenso
     )
 
 
+def _last_axis_mean(v: torch.Tensor) -> torch.Tensor:
+    return v.mean(-1) if v.dim() >= 2 else v
+
+
 class Loss:
-    """Base class: ``loss(y_pred, y_true) -> scalar``; ``get_config()`` for saving."""
+    """Base class: ``loss(y_pred, y_true) -> scalar``; ``get_config()`` for saving.
+
+    ``values(y_pred, y_true)``: the loss of each sample (and step), the feature axis reduced as Keras
+    reduces it; ``weighted(y_pred, y_true, w)``: ``Σ values · w / n`` over the ``n`` values (Keras's
+    ``sum_over_batch_size``), for ``fit(sample_weight=..., class_weight=...)``.
+    """
 
     name = "loss"
 
     def __call__(self, y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
+
+    def values(self, y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:
+        raise ConfigError(
+            f"the loss {self.name} gives one number per batch; sample_weight and class_weight need per-sample "
+            "losses: use one of recurra's losses (or subclass recurra.losses.Loss with values())"
+        )
+
+    def weighted(self, y_pred: torch.Tensor, y_true: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        v = self.values(y_pred, y_true)  # (B, ...)
+        w = w.to(v.dtype)
+        if w.dim() > v.dim() or tuple(w.shape) != tuple(v.shape[: w.dim()]):
+            found = f"sample weights of shape {format_shape(w.shape)}"
+            raise ShapeError(f"{found} do not fit losses of shape {format_shape(v.shape)}")
+        w = w.reshape(w.shape + (1,) * (v.dim() - w.dim()))
+        return (v * w).sum() / max(v.numel(), 1)
 
     def get_config(self) -> dict[str, Any]:
         return {}
@@ -52,12 +76,18 @@ class MeanSquaredError(Loss):
     def __call__(self, y_pred, y_true):
         return F.mse_loss(y_pred, _match(y_pred, y_true, self.name).to(y_pred.dtype))
 
+    def values(self, y_pred, y_true):
+        return _last_axis_mean((y_pred - _match(y_pred, y_true, self.name).to(y_pred.dtype)).square())
+
 
 class MeanAbsoluteError(Loss):
     name = "mae"
 
     def __call__(self, y_pred, y_true):
         return F.l1_loss(y_pred, _match(y_pred, y_true, self.name).to(y_pred.dtype))
+
+    def values(self, y_pred, y_true):
+        return _last_axis_mean((y_pred - _match(y_pred, y_true, self.name).to(y_pred.dtype)).abs())
 
 
 class Huber(Loss):
@@ -68,6 +98,10 @@ class Huber(Loss):
 
     def __call__(self, y_pred, y_true):
         return F.huber_loss(y_pred, _match(y_pred, y_true, self.name).to(y_pred.dtype), delta=self.delta)
+
+    def values(self, y_pred, y_true):
+        y = _match(y_pred, y_true, self.name).to(y_pred.dtype)
+        return _last_axis_mean(F.huber_loss(y_pred, y, delta=self.delta, reduction="none"))
 
     def get_config(self):
         return {"delta": self.delta}
@@ -88,6 +122,13 @@ class BinaryCrossentropy(Loss):
         p = y_pred.clamp(EPSILON, 1.0 - EPSILON)
         return -(y * torch.log(p) + (1 - y) * torch.log1p(-p)).mean()
 
+    def values(self, y_pred, y_true):
+        y = _match(y_pred, y_true, self.name).to(y_pred.dtype)
+        if self.from_logits:
+            return _last_axis_mean(F.binary_cross_entropy_with_logits(y_pred, y, reduction="none"))
+        p = y_pred.clamp(EPSILON, 1.0 - EPSILON)
+        return _last_axis_mean(-(y * torch.log(p) + (1 - y) * torch.log1p(-p)))
+
     def get_config(self):
         return {"from_logits": self.from_logits} if self.from_logits else {}
 
@@ -101,6 +142,9 @@ class CategoricalCrossentropy(Loss):
         self.from_logits = bool(from_logits)
 
     def __call__(self, y_pred, y_true):
+        return self.values(y_pred, y_true).mean()
+
+    def values(self, y_pred, y_true):
         if y_true.shape != y_pred.shape:
             raise ShapeError(
                 f"{self.name} expected one-hot targets of shape {format_shape(y_pred.shape)}, got {format_shape(y_true.shape)} "
@@ -112,7 +156,7 @@ class CategoricalCrossentropy(Loss):
         else:
             p = y_pred / y_pred.sum(-1, keepdim=True)
             log_p = torch.log(p.clamp(EPSILON, 1.0 - EPSILON))
-        return -(y * log_p).sum(-1).mean()
+        return -(y * log_p).sum(-1)
 
     def get_config(self):
         return {"from_logits": self.from_logits} if self.from_logits else {}
@@ -128,6 +172,18 @@ class SparseCategoricalCrossentropy(Loss):
         self.ignore_index = ignore_index
 
     def __call__(self, y_pred, y_true):
+        ids, log_p = self._ids_and_log_p(y_pred, y_true)
+        K = y_pred.shape[-1]
+        kw = {} if self.ignore_index is None else {"ignore_index": self.ignore_index}
+        return F.nll_loss(log_p.reshape(-1, K), ids.reshape(-1), **kw)
+
+    def values(self, y_pred, y_true):
+        ids, log_p = self._ids_and_log_p(y_pred, y_true)
+        K = y_pred.shape[-1]
+        kw = {} if self.ignore_index is None else {"ignore_index": self.ignore_index}
+        return F.nll_loss(log_p.reshape(-1, K), ids.reshape(-1), reduction="none", **kw).reshape(ids.shape)
+
+    def _ids_and_log_p(self, y_pred, y_true):
         ids = y_true
         if ids.dim() == y_pred.dim() and ids.shape[-1] == 1:
             ids = ids.squeeze(-1)
@@ -145,8 +201,7 @@ class SparseCategoricalCrossentropy(Loss):
                 f"{self.name} expected class ids in [0, {K - 1}], got values from {int(ids.min())} to {int(ids.max())}"
             )
         log_p = torch.log_softmax(y_pred, -1) if self.from_logits else torch.log(y_pred.clamp(EPSILON, 1.0 - EPSILON))
-        kw = {} if self.ignore_index is None else {"ignore_index": self.ignore_index}
-        return F.nll_loss(log_p.reshape(-1, K), ids.reshape(-1), **kw)
+        return ids, log_p
 
     def get_config(self):
         config: dict[str, Any] = {}

@@ -34,7 +34,19 @@ from . import metrics as metrics_mod
 from . import optimizers as optimizers_mod
 from . import schedules as schedules_mod
 from .callbacks import Callback, CallbackList, History
-from .inputs import LoaderBatches, TensorBatches, check_pair, is_loader, is_several, n_samples, take, to_device, to_tensors
+from .inputs import (
+    LoaderBatches,
+    TensorBatches,
+    Weighted,
+    check_pair,
+    is_loader,
+    is_several,
+    n_samples,
+    take,
+    to_device,
+    to_tensors,
+    weigh_targets,
+)
 from .progress import ProgressBar
 from .resume import RunCheckpoints, RunState, fingerprint
 from .signals import GracefulStop
@@ -95,6 +107,9 @@ class _Loop:
     ctx: Any
     stop: GracefulStop | None = None
     batch_hooks: list[Callback] = field(default_factory=list)
+    steps_per_epoch: int | None = None
+    validation_steps: int | None = None
+    validation_freq: int = 1
 
     def __post_init__(self) -> None:
         hooks = ("on_train_batch_end", "on_train_batch_begin")
@@ -116,6 +131,15 @@ class _GradNorms:
 
     def logs(self) -> dict[str, float]:
         return {"grad_norm": float(self.sum) / self.n, "grad_norm_max": float(self.max)} if self.n else {}
+
+
+def _check_steps(steps_per_epoch: int | None, validation_steps: int | None, validation_freq: int) -> None:
+    for name, value in (("steps_per_epoch", steps_per_epoch), ("validation_steps", validation_steps)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+            raise ConfigError(f"expected {name} to be a positive integer or None, got {value!r}")
+    if isinstance(validation_freq, bool) or not isinstance(validation_freq, int) or validation_freq <= 0:
+        expected = "expected validation_freq to be a positive integer (validate every that many epochs)"
+        raise ConfigError(f"{expected}, got {validation_freq!r}")
 
 
 def _check_fit_options(
@@ -304,6 +328,11 @@ class Trainer:
         initial_epoch: int = 0,
         seed: int | None = None,
         *,
+        class_weight: dict[int, float] | None = None,
+        sample_weight: Any = None,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_freq: int = 1,
         tbptt: int | None = None,
         checkpoint_dir: str | os.PathLike | None = None,
         checkpoint_every: int | None = None,
@@ -313,6 +342,12 @@ class Trainer:
         settings: dict[str, Any] | None = None,
     ) -> History:
         """Train for ``epochs`` epochs; returns a ``History`` (``history.history["loss"]`` ...).
+
+        Keras's ``sample_weight`` (one weight per sample, or per step ``(B, T)``) and ``class_weight``
+        (``{class id: weight}``, from integer or one-hot targets) weigh each sample's loss:
+        ``Σ loss_i · w_i / n``; ``steps_per_epoch`` ends each epoch after that many batches,
+        ``validation_steps`` validates on that many batches, ``validation_freq`` validates every that
+        many epochs.
 
         ``seed``: seeds Python's, numpy's and torch's generators and the shuffle order, and draws again
         from it the weights of layers built before ``fit`` and not changed since (so a layer given
@@ -338,6 +373,10 @@ class Trainer:
                 f"expected batch_size (the global batch) divisible by the {ctx.world_size} processes, got {batch_size}"
             )
         generator = self._seed(seed)
+        _check_steps(steps_per_epoch, validation_steps, validation_freq)
+        if (sample_weight is not None or class_weight is not None) and is_loader(x):
+            raise InputValueError("sample_weight and class_weight take arrays; with a DataLoader, put the weights in its batches")
+        y = weigh_targets(y, sample_weight, class_weight)
         train, val = self._fit_data(x, y, batch_size, shuffle, generator, validation_split, validation_data)
         self._check_stateful(train, shuffle)
         if tbptt is not None:
@@ -346,8 +385,10 @@ class Trainer:
                 raise ConfigError("tbptt cuts one input sequence into chunks: expected one input array, got several")
         self._ensure_built(train)
         optimizer = self._make_optimizer()
-        steps_per_epoch = len(train) if len(train) is not None else None
-        schedule = schedules_mod.build(self.schedule_spec, optimizer, epochs=epochs, steps_per_epoch=steps_per_epoch)
+        schedule_steps = len(train) if len(train) is not None else steps_per_epoch
+        if steps_per_epoch is not None and schedule_steps is not None:
+            schedule_steps = min(schedule_steps, steps_per_epoch)
+        schedule = schedules_mod.build(self.schedule_spec, optimizer, epochs=epochs, steps_per_epoch=schedule_steps)
         history = History()
         run = RunState(epoch=initial_epoch)
         checkpoints = None
@@ -367,7 +408,9 @@ class Trainer:
         params = [p for g in optimizer.param_groups for p in g["params"]]
         step = Step(distributed.wrap(self.module, ctx), optimizer, params, tbptt=tbptt, stop_on_nan=stop_on_nan)
         loop = _Loop(train=train, val=val, step=step, callbacks=cbs, schedule=schedule, checkpoints=checkpoints,
-                     checkpoint_every=checkpoint_every, epochs=epochs, verbose=verbose, ctx=ctx)  # fmt: skip
+                     checkpoint_every=checkpoint_every, epochs=epochs, verbose=verbose, ctx=ctx,
+                     steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
+                     validation_freq=validation_freq)  # fmt: skip
         self.host.stop_training = False
         logs: dict[str, float] = {}
         cbs.on_train_begin({})
@@ -432,7 +475,10 @@ class Trainer:
         loop.callbacks.on_epoch_begin(epoch, {})
         if loop.verbose:
             print(f"Epoch {epoch + 1}/{loop.epochs}")
-        bar = ProgressBar(len(loop.train), loop.verbose)
+        steps = len(loop.train)
+        if loop.steps_per_epoch is not None:
+            steps = loop.steps_per_epoch if steps is None else min(steps, loop.steps_per_epoch)
+        bar = ProgressBar(steps, loop.verbose)
         norms = _GradNorms(device)
         index = skip - 1
         shard = (lambda t: distributed.shard(t, loop.ctx)) if loop.ctx.active else None
@@ -444,12 +490,12 @@ class Trainer:
             loss, y_pred, grad_norm = self._train_batch(loop.step, xb, yb)
             norms.add(grad_norm)
             self._after_batch(loop, run, bar, index, n_samples(xb), loss, y_pred, flatten(yb)[0])
-            if self.host.stop_training:
+            if self.host.stop_training or (loop.steps_per_epoch is not None and index + 1 >= loop.steps_per_epoch):
                 break
         run.batch = 0
         logs = self._epoch_logs(run, loop.ctx)
-        if loop.val is not None:
-            logs.update({f"val_{k}": v for k, v in self._evaluate_batches(loop.val).items()})
+        if loop.val is not None and (epoch + 1) % loop.validation_freq == 0:
+            logs.update({f"val_{k}": v for k, v in self._evaluate_batches(loop.val, loop.validation_steps).items()})
         logs.update(norms.logs())
         logs["learning_rate"] = float(loop.step.optimizer.param_groups[0]["lr"])
         bar.finish(index + 1, logs)
@@ -512,8 +558,10 @@ class Trainer:
 
         One target: the compiled loss on the (first) output. Several targets (a list, tuple or dict of
         arrays, one per output): each output's loss (the one loss for all, or compile's list), weighted
-        by ``loss_weights`` and summed.
+        by ``loss_weights`` and summed. ``Weighted`` targets weigh each sample's loss (every output's).
         """
+        if isinstance(yb, Weighted):
+            return self._weighted_loss_value(outputs, yb.y, yb.w)
         if not is_several(yb):
             if isinstance(self.loss, list):
                 n = len(self.loss)
@@ -529,6 +577,17 @@ class Trainer:
             raise ShapeError(f"compile gave {len(losses)} losses for {len(targets)} outputs")
         weights = self.loss_weights or [1.0] * len(targets)
         total = sum(w * fn(p, t) for w, fn, p, t in zip(weights, losses, preds, targets))
+        return total, preds[0], targets[0]
+
+    def _weighted_loss_value(self, outputs: Any, yb: Any, w: torch.Tensor):
+        if not is_several(yb):
+            loss = self.loss[0] if isinstance(self.loss, list) else self.loss
+            y_pred = _first(outputs)
+            return loss.weighted(y_pred, yb, w), y_pred, yb
+        preds, targets = flatten(outputs), flatten(yb)
+        losses = self.loss if isinstance(self.loss, list) else [self.loss] * len(targets)
+        weights = self.loss_weights or [1.0] * len(targets)
+        total = sum(lw * fn.weighted(p, t, w) for lw, fn, p, t in zip(weights, losses, preds, targets))
         return total, preds[0], targets[0]
 
     def _update(self, step: Step, xb: Any, yb: Any):
@@ -608,13 +667,15 @@ class Trainer:
 
     # -- evaluate / predict -----------------------------------------------------------------------
     @torch.no_grad()
-    def _evaluate_batches(self, batches) -> dict[str, float]:
+    def _evaluate_batches(self, batches, steps: int | None = None) -> dict[str, float]:
         self.module.eval()
         for m in self.metrics:
             m.reset()
         device = self.device()
         loss_sum, n_seen = torch.zeros((), dtype=torch.float64, device=device), 0
-        for xb, yb in batches:
+        for index, (xb, yb) in enumerate(batches):
+            if steps is not None and index >= steps:
+                break
             xb, yb = to_device(xb, device), to_device(yb, device)
             loss, y_pred, y_true = self._loss_value(self.module(xb), yb)
             n = n_samples(xb)
