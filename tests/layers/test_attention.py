@@ -474,3 +474,19 @@ def test_errors_in_a_functional_model_name_the_layer():
     a, b = Input(shape=(None, 3)), Input(shape=(None, 4))
     with pytest.raises(ShapeError, match=r"calling Attention on inputs of shape .*same features"):
         Attention()([a, b])
+
+
+def test_cross_attention_in_a_model_reads_the_values_own_mask():
+    """Keras passes each tensor's mask by name (value_mask) in a functional graph; padding the values
+    changes nothing."""
+    from recurra import Model, layers
+
+    q_ids, v_ids = layers.Input((None,), dtype="int64"), layers.Input((None,), dtype="int64")
+    q = layers.Embedding(10, 4, mask_zero=True)(q_ids)
+    v = layers.Embedding(10, 4, mask_zero=True)(v_ids)
+    model = Model([q_ids, v_ids], layers.MultiHeadAttention(num_heads=2, key_dim=3)(q, v))
+    model.eval()
+    queries = torch.tensor([[1, 2, 3]])
+    short = model([queries, torch.tensor([[4, 5]])])
+    padded = model([queries, torch.tensor([[4, 5, 0, 0]])])
+    torch.testing.assert_close(short, padded)

@@ -14,6 +14,7 @@ A symbolic tensor also knows whether a mask travels with it (an ``Embedding(mask
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable
 
 import torch
@@ -82,6 +83,25 @@ def _concrete(t: SymbolicTensor, sizes: tuple[int, int]) -> torch.Tensor:
     return torch.ones(shape, dtype=t.dtype)  # ids: 1 is a real token wherever 0 is padding
 
 
+def named_mask_arguments(layer: Any, args: tuple, kwargs: dict, masks: Callable[[Any], Any]) -> dict[str, Any]:
+    """Keras's masks for layers that take several tensors by name (``MultiHeadAttention(query, value, key)``):
+    ``{"value_mask": mask of value, ...}`` for each tensor argument ``p`` with a mask whose layer's
+    ``forward`` has a ``p_mask`` parameter the call does not give."""
+    try:
+        parameters = inspect.signature(layer.forward).parameters
+        bound = inspect.signature(layer.forward).bind_partial(*args, **kwargs).arguments
+    except (TypeError, ValueError):
+        return {}
+    found = {}
+    for name, value in bound.items():
+        key = f"{name}_mask"
+        if key in parameters and key not in kwargs and not isinstance(value, (list, tuple, dict)):
+            m = masks(value)
+            if m is not None:
+                found[key] = m
+    return found
+
+
 def first_mask_argument(args: tuple, masks: Callable[[Any], Any]) -> Any:
     """The ``mask`` a layer receives with its first argument: that tensor's mask, or the list of the masks
     of a list of tensors (``None`` where none travels)."""
@@ -118,6 +138,7 @@ def _trace(layer: nn.Module, args: tuple, kwargs: dict, sizes: tuple[int, int]) 
         mask = first_mask_argument(real_args, mask_of)
         if mask is not None:
             real_kwargs["mask"] = mask
+        real_kwargs.update(named_mask_arguments(layer, real_args, real_kwargs, mask_of))
     was = layer.training
     layer.eval()
     try:

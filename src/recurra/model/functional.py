@@ -25,7 +25,7 @@ from torch import nn
 from ..errors import ConfigError, ShapeError
 from ..layers.base import Layer
 from ..layers.core import InputLayer
-from ..layers.symbolic import Node, SymbolicTensor, first_mask_argument
+from ..layers.symbolic import Node, SymbolicTensor, first_mask_argument, named_mask_arguments
 from ..layers.wrappers import layer_from_config, layer_to_config
 from ..registry import register_model
 from ..tree import flatten, map_structure
@@ -172,9 +172,11 @@ class Functional(Model):
         layer = node.layer
         takes_masks = hasattr(layer, "compute_mask")
         if takes_masks and "mask" not in kwargs:
-            mask = first_mask_argument(node.args, lambda leaf: masks.get(id(leaf)) if isinstance(leaf, SymbolicTensor) else None)
+            mask_of = lambda leaf: masks.get(id(leaf)) if isinstance(leaf, SymbolicTensor) else None  # noqa: E731
+            mask = first_mask_argument(node.args, mask_of)
             if mask is not None:
                 kwargs["mask"] = mask
+            kwargs.update(named_mask_arguments(layer, node.args, node.kwargs, mask_of))
         out = nn.Module.__call__(layer, *args, **kwargs)
         for t, value in zip(node.outputs, flatten(out)):
             values[id(t)] = value
