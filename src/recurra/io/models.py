@@ -66,6 +66,9 @@ def save_model(model: nn.Module, path: str | os.PathLike) -> Path:
         "config": config,
         "compile_config": compile_config,
     }
+    build_config = model.build_config() if hasattr(model, "build_config") else None
+    if build_config is not None:
+        document["build_config"] = build_config
     what = f"the {type(model).__name__}"
     if is_single_file(path):
         return write_single_file(path, lambda d: save_directory(d, document, module_tensors(model), what=what))
@@ -129,6 +132,8 @@ def load_model(path: str | os.PathLike, *, compile: bool = True) -> nn.Module:
     state = directory.tensors(WEIGHTS_FILE)
     if hasattr(model, "build") and not model.built:
         build_from_config(directory, model.build, "a model")
+    elif isinstance(document.get("build_config"), dict) and hasattr(model, "build_from_config"):
+        build_from_config(directory, lambda: model.build_from_config(document["build_config"]), "a model")
     load_state(model, state, directory.path / WEIGHTS_FILE)
     model.eval()
     if compile and document.get("compile_config"):

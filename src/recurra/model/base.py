@@ -11,9 +11,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..errors import NotBuiltError, ShapeError
+from ..errors import ConfigError, NotBuiltError, ShapeError
 from ..io import load_weights, save_model, save_weights
-from ..layers.base import Layer
+from ..layers.base import Layer, _parameters_of
 from ..layers.penalties import model_losses
 from ..registry import MODELS as MODELS  # re-exported: the model registry lives in recurra.registry
 from ..registry import register_model as register_model
@@ -23,13 +23,31 @@ from ..train.metrics import MetricLike
 from ..train.optimizers import OptimizerLike
 from ..train.schedules import ScheduleLike
 from ..train.trainer import Trainer
+from ..tree import flatten, map_structure
+
+
+def _spec_of(t: torch.Tensor) -> str:
+    """``"float32:5,3"``: a tensor's dtype and shape after the batch axis, as a JSON leaf."""
+    return f"{str(t.dtype).removeprefix('torch.')}:{','.join(str(d) for d in t.shape[1:])}"
+
+
+def _zeros_of(spec: str) -> torch.Tensor:
+    from ..layers.core import dtype_of  # the dtype names
+
+    name, _, dims = str(spec).partition(":")
+    shape = [int(d) for d in dims.split(",") if d]
+    if any(d <= 0 or d > 1_000_000 for d in shape) or len(shape) > 8:
+        raise ConfigError(f"expected an input shape of up to 8 sizes in 1..1,000,000, got {dims!r}")
+    make = torch.zeros if dtype_of(name).is_floating_point else torch.ones  # ids: 1, a real token
+    return make(1, *shape, dtype=dtype_of(name))
 
 
 class Model(nn.Module):
     """An ``nn.Module`` with Keras's ``compile`` / ``fit`` / ``evaluate`` / ``predict``.
 
-    Subclass it instead of ``nn.Module``, write ``forward``, and train with ``fit``. Everything runs
-    through ``recurra.train.Trainer``, which also serves plain modules.
+    Subclass it instead of ``nn.Module``, write ``forward`` (or ``call``, Keras's name: ``training`` and
+    ``mask`` are passed when it names them), and train with ``fit``. Everything runs through
+    ``recurra.train.Trainer``, which also serves plain modules.
     """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Model:
@@ -38,10 +56,48 @@ class Model(nn.Module):
             return super().__new__(MODELS["Functional"])
         return super().__new__(cls)
 
-    def __init__(self) -> None:
+    def __init__(self, *, name: str | None = None, trainable: bool = True, dtype: Any = None) -> None:
+        """``name``, ``trainable`` and ``dtype``: what Keras subclasses pass to ``super().__init__(**kwargs)``."""
         super().__init__()
         self.stop_training = False
         self._trainer: Trainer | None = None
+        if name is not None:
+            self.name = name
+        self._keras_trainable, self._keras_dtype = bool(trainable), dtype
+        self._input_spec: Any = None  # the structure, shapes and dtypes of the first input: how to build again
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._input_spec is None and args:
+            leaves = flatten(args[0])
+            if leaves and all(isinstance(t, torch.Tensor) for t in leaves):
+                self._input_spec = map_structure(_spec_of, args[0])
+        return super().__call__(*args, **kwargs)
+
+    def build_config(self) -> dict[str, Any] | None:
+        """What ``build_from_config`` needs to create a subclass's weights before loading them: the shapes
+        and dtypes of the first input it was called with (Keras writes the same in its files)."""
+        return None if self._input_spec is None else {"input_spec": self._input_spec}
+
+    def build_from_config(self, config: dict[str, Any]) -> None:
+        """Create the weights by one call on zeros shaped like the recorded first input."""
+        zeros = map_structure(_zeros_of, config["input_spec"])
+        was = self.training
+        self.eval()
+        with torch.no_grad():
+            self(zeros)
+        self.train(was)
+
+    def forward(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        """A subclass written Keras's way defines ``call``; this runs it."""
+        call = getattr(type(self), "call", None)
+        if call is None:
+            raise NotImplementedError(f"{type(self).__name__} defines neither forward nor call (write call(self, inputs))")
+        accepted = _parameters_of(call)
+        if accepted is not None:
+            kwargs = {k: v for k, v in kwargs.items() if k in accepted or k not in ("mask", "training")}
+            if "training" in accepted and kwargs.get("training") is None:
+                kwargs["training"] = self.training
+        return call(self, inputs, *args, **kwargs)
 
     def _get_trainer(self) -> Trainer:
         if self._trainer is None:
@@ -147,6 +203,11 @@ class Model(nn.Module):
 
     def get_config(self) -> dict[str, Any]:
         raise NotImplementedError(f"{type(self).__name__} does not define get_config(); it cannot be saved as a model")
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Model:
+        """Keras's default: the constructor called with the configuration's entries."""
+        return cls(**config)
 
     def get_weights(self) -> list[np.ndarray]:
         """All weights in Keras layout, layer by layer (what ``keras_model.get_weights()`` gives for the
