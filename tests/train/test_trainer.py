@@ -477,3 +477,9 @@ def test_ragged_and_missing_inputs():
     x_only = DataLoader(TensorDataset(torch.tensor(x)), batch_size=8)
     with pytest.raises(InputValueError, match="batch 0 to hold targets"):
         make_model().fit(x_only, verbose=0)
+
+
+def test_predict_runs_a_model_without_weights():
+    model = recurra.Sequential([recurra.Input((5, 3)), recurra.layers.MaxPooling1D(2)])
+    out = model.predict(np.arange(15, dtype="float32").reshape(1, 5, 3))
+    assert out.shape == (1, 2, 3) and out[0, 0].tolist() == [3.0, 4.0, 5.0]

@@ -1,7 +1,8 @@
 """One-file models: ``model.save("name.keras")`` writes the files of a model directory (``config.json``,
 ``weights.safetensors``, ``manifest.json``) into one zip file, written whole or not at all (a temporary
 name, fsynced, renamed); ``load_model("name.keras")`` reads it back with every check a directory gets.
-Nothing is pickled. Keras 3's own ``.keras`` files (with HDF5 weights) are a different layout.
+Nothing is pickled. Keras 3's own ``.keras`` files (``config.json``, ``metadata.json``, ``model.weights.h5``)
+are read too, into a recurra model (``keras3_file``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any, Callable
 
 from ..errors import ModelFileError
 from .files import atomic_write_bytes
+from .keras3_file import is_keras3_file, read_keras3_file
 
 SUFFIX = ".keras"
 MAX_MEMBERS = 64  # a model zip holds a handful of files
@@ -42,9 +44,10 @@ def write_single_file(path: str | os.PathLike, write_directory: Callable[[Path],
     return path
 
 
-def read_single_file(path: str | os.PathLike, read_directory: Callable[[Path], Any]) -> Any:
+def read_single_file(path: str | os.PathLike, read_directory: Callable[[Path], Any], *, compile: bool = True) -> Any:
     """Unzip ``path`` into a scratch directory (names and sizes checked first) and read it with
-    ``read_directory(dir)``, which checks it as any model directory."""
+    ``read_directory(dir)``, which checks it as any model directory. A file written by Keras 3 itself is
+    read by ``keras3_file`` instead (compiled as Keras's model was, unless ``compile=False``)."""
     path = Path(path)
     if not path.is_file():
         raise ModelFileError(f"no model file at {path}" + (": it is a directory" if path.is_dir() else ""))
@@ -57,8 +60,8 @@ def read_single_file(path: str | os.PathLike, read_directory: Callable[[Path], A
         if len(members) > MAX_MEMBERS or sum(m.file_size for m in members) > MAX_UNZIPPED:
             raise ModelFileError(f"{path} holds {len(members)} files of {sum(m.file_size for m in members):,} bytes: not a model")
         names = {m.filename for m in members}
-        if "model.weights.h5" in names and "weights.safetensors" not in names:
-            raise ModelFileError(f"{path} is a .keras file written by Keras itself (HDF5 weights); recurra cannot read it yet")
+        if is_keras3_file(names) and "weights.safetensors" not in names:
+            return read_keras3_file(path, z, compile=compile)
         directory = Path(scratch) / "model"
         directory.mkdir()
         for m in members:

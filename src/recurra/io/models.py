@@ -118,7 +118,7 @@ def load_model(path: str | os.PathLike, *, compile: bool = True) -> nn.Module:
     """Rebuild a saved model (a directory, or a ``.keras`` file): from its config, then its weights;
     compiled again if it was."""
     if is_single_file(path):
-        return read_single_file(path, lambda d: load_model(d, compile=compile))
+        return read_single_file(path, lambda d: load_model(d, compile=compile), compile=compile)
     directory = open_model_directory(path, FORMAT)
     document = directory.document
     if not isinstance(document.get("config"), dict):

@@ -294,8 +294,6 @@ class Trainer:
         with torch.no_grad(), keep_carried_state(self.module):
             self.module(to_device(xb, self.device()))
         self.module.train(was_training)
-        if not any(True for _ in self.module.parameters()):
-            raise ConfigError(f"{type(self.module).__name__} has no trainable parameters")
 
     def _make_optimizer(self) -> torch.optim.Optimizer:
         if self.optimizer is None:
@@ -384,6 +382,8 @@ class Trainer:
             if isinstance(train, TensorBatches) and is_several(train.x):
                 raise ConfigError("tbptt cuts one input sequence into chunks: expected one input array, got several")
         self._ensure_built(train)
+        if not any(p.requires_grad for p in self.module.parameters()):
+            raise ConfigError(f"{type(self.module).__name__} has no trainable parameters: fit has nothing to train")
         optimizer = self._make_optimizer()
         schedule_steps = len(train) if len(train) is not None else steps_per_epoch
         if steps_per_epoch is not None and schedule_steps is not None:
