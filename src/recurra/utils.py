@@ -78,7 +78,8 @@ class _Windows(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int) -> Any:
         s = int(self.starts[i])
-        window = torch.as_tensor(self.data[s : s + self.length * self.rate : self.rate])
+        # a copy: the batch never shares memory with the caller's array (which may be read-only: pandas' .values)
+        window = torch.tensor(self.data[s : s + self.length * self.rate : self.rate])
         if self.targets is None:
             return window
         return window, torch.as_tensor(self.targets[i])
