@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import torch
 from torch.nn import functional as F
 
-from .layers.core import dtype_of
+from .dtypes import dtype_of
 
 
 def convert_to_tensor(x: Any, dtype: str | torch.dtype | None = None) -> torch.Tensor:

@@ -222,3 +222,9 @@ def frozen(entry: dict[str, Any]) -> bool:
 
 
 __all__ = ["KERAS_ONLY", "build_layer", "translate_config", "layer_class", "dtype_policies", "snake_case", "describe", "frozen"]
+
+
+def is_layer(module: object) -> bool:
+    """Whether ``module`` is a layer (Keras-layout weights and a config), not a cell or a plain module: io
+    sits below the layers and knows them only through the registry and this protocol."""
+    return hasattr(module, "set_weights") and hasattr(module, "get_config")

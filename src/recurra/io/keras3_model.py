@@ -15,12 +15,11 @@ from typing import Any
 from torch import nn
 
 from ..errors import ModelFileError, RecurraError
-from ..layers.base import Layer
 from ..registry import MODELS
 from ..tree import flatten
-from .keras3_layers import build_layer, describe
+from .keras3_layers import build_layer, describe, is_layer
 
-Pairs = list[tuple[dict[str, Any], Layer]]  # each Keras layer entry with the recurra layer made from it
+Pairs = list[tuple[dict[str, Any], nn.Module]]  # each Keras layer entry with the recurra layer made from it
 IGNORED_CALL_ARGUMENTS = ("training",)  # set by the model's own call (fit, predict), as in Keras
 
 
@@ -47,7 +46,7 @@ def _entries(config: dict[str, Any]) -> list[dict[str, Any]]:
     return entries
 
 
-def build_layers(entries: list[dict[str, Any]]) -> list[Layer]:
+def build_layers(entries: list[dict[str, Any]]) -> list[nn.Module]:
     """The recurra layer of every entry. A layer the model calls directly and also wraps (``TimeDistributed(dense)``
     over the ``dense`` it calls) is one layer in Keras, the same ``shared_object_id`` in both places: so here."""
     layers = [build_layer(entry) for entry in entries]
@@ -55,7 +54,7 @@ def build_layers(entries: list[dict[str, Any]]) -> list[Layer]:
     for entry, layer in zip(entries, layers):
         inner = entry.get("config", {}).get("layer")
         key = inner.get("shared_object_id") if isinstance(inner, dict) else None
-        if key in shared and isinstance(getattr(layer, "layer", None), Layer):
+        if key in shared and is_layer(getattr(layer, "layer", None)):
             layer.layer = shared[key]
     return layers
 
@@ -83,7 +82,7 @@ def sequential(config: dict[str, Any]) -> tuple[nn.Module, Pairs]:
 def functional(config: dict[str, Any]) -> tuple[nn.Module, Pairs]:
     entries = _entries(config)
     layers = build_layers(entries)
-    by_name: dict[str, tuple[dict[str, Any], Layer]] = {}
+    by_name: dict[str, tuple[dict[str, Any], nn.Module]] = {}
     produced: dict[tuple[str, int], list[Any]] = {}  # (layer name, call) -> the call's outputs, flat
     for entry, layer in zip(entries, layers):
         name = entry.get("name", entry.get("config", {}).get("name"))
@@ -105,7 +104,7 @@ def _unwrap(structure: Any) -> Any:
     return structure[0] if isinstance(structure, list) and len(structure) == 1 else structure
 
 
-def _calls(by_name: dict[str, tuple[dict[str, Any], Layer]]) -> list[tuple[str, int, dict[str, Any]]]:
+def _calls(by_name: dict[str, tuple[dict[str, Any], nn.Module]]) -> list[tuple[str, int, dict[str, Any]]]:
     calls = []
     for name, (entry, _) in by_name.items():
         nodes = entry.get("inbound_nodes", [])
@@ -115,7 +114,7 @@ def _calls(by_name: dict[str, tuple[dict[str, Any], Layer]]) -> list[tuple[str, 
     return calls
 
 
-def replay(by_name: dict[str, tuple[dict[str, Any], Layer]], produced: dict[tuple[str, int], list[Any]]) -> None:
+def replay(by_name: dict[str, tuple[dict[str, Any], nn.Module]], produced: dict[tuple[str, int], list[Any]]) -> None:
     """Call every layer as the file records, each call once the tensors it reads exist."""
     pending = _calls(by_name)
     while pending:

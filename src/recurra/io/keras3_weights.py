@@ -15,10 +15,10 @@ import io
 from typing import Any
 
 import numpy as np
+from torch import nn
 
 from ..errors import ModelFileError, ShapeError
-from ..layers.base import Layer
-from .keras3_layers import snake_case
+from .keras3_layers import is_layer, snake_case
 
 # sub-groups in Keras's get_weights() order (MultiHeadAttention: query, key, value, output; with a leading
 # underscore in older Keras 3 files); any other sub-groups follow in name order
@@ -94,16 +94,16 @@ def all_arrays(group: Any) -> list[np.ndarray]:
     return arrays
 
 
-def _wrapped(layer: Layer, group: Any, visited: set[int]) -> list[tuple[str, Layer]] | None:
+def _wrapped(layer: nn.Module, group: Any, visited: set[int]) -> list[tuple[str, nn.Module]] | None:
     """The layers ``layer`` wraps, when each has its own group (or was loaded already): Keras's layout of a
     wrapper. ``None`` for a layer that takes all its arrays itself."""
-    inner = [(name, m) for name, m in layer.named_children() if isinstance(m, Layer)]
+    inner = [(name, m) for name, m in layer.named_children() if is_layer(m)]
     if not inner or any(child(group, name) is None and id(m) not in visited for name, m in inner):
         return None
     return inner
 
 
-def load_layer(layer: Layer, group: Any, where: str, visited: set[int]) -> None:
+def load_layer(layer: nn.Module, group: Any, where: str, visited: set[int]) -> None:
     """Copy the arrays of ``group`` into ``layer`` (and the layers it wraps)."""
     if id(layer) in visited:
         return
@@ -128,7 +128,7 @@ def load_layer(layer: Layer, group: Any, where: str, visited: set[int]) -> None:
         raise ModelFileError(f"{where}: the weights of {layer.name!r} do not fit: {e} (the file holds {found})") from None
 
 
-def load_model_weights(h5: Any, layers: list[tuple[dict[str, Any], Layer]]) -> None:
+def load_model_weights(h5: Any, layers: list[tuple[dict[str, Any], nn.Module]]) -> None:
     """Load every layer of a model: ``layers`` pairs each Keras layer entry, in the config's order, with its
     recurra layer."""
     used: dict[str, int] = {}

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from .. import constraints, initializers, regularizers
+from ..dtypes import dtype_of
 from ..errors import ConfigError, NotBuiltError, ShapeError, format_shape
 from ..registry import LAYERS as LAYERS  # re-exported: the layer registry lives in recurra.registry
 from ..registry import register_layer as register  # noqa: F401 (the decorator every layer module imports from here)
@@ -199,7 +200,6 @@ class Layer(nn.Module):
         the loss (``layer.losses``), ``constraint`` is applied after each optimiser step. Call it from
         ``build``; the weight is part of ``get_weights`` in the order of the calls. ``autocast``,
         ``aggregation`` and ``overwrite_with_gradient`` are accepted for Keras code and have no effect."""
-        from .core import dtype_of  # the dtype names (core imports this module)
 
         shape = tuple(int(d) for d in (shape or ()))
         if any(d < 0 for d in shape):

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..dtypes import dtype_of
 from ..errors import ConfigError, NotBuiltError, ShapeError
 from ..io import load_weights, save_model, save_weights
 from ..layers.base import Layer, _parameters_of
@@ -32,7 +33,6 @@ def _spec_of(t: torch.Tensor) -> str:
 
 
 def _zeros_of(spec: str) -> torch.Tensor:
-    from ..layers.core import dtype_of  # the dtype names
 
     name, _, dims = str(spec).partition(":")
     shape = [int(d) for d in dims.split(",") if d]
