@@ -4,6 +4,8 @@ models; a checkpoint never writes one format under another's name."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -56,6 +58,57 @@ def test_timeseries_dataset_from_array_windows_like_keras():
     model.compile("adam", "mse")
     history = model.fit(ds, validation_data=ds, epochs=2, verbose=0)
     assert len(history.history["val_loss"]) == 2
+
+
+def test_timeseries_windows_of_a_read_only_array_are_copies():
+    data = np.arange(12, dtype=np.float64).reshape(6, 2)
+    data.flags.writeable = False  # as pandas' .values can be
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch warns when it wraps a read-only array
+        x, y = next(iter(keras.utils.timeseries_dataset_from_array(data, np.arange(6), sequence_length=2, batch_size=4)))
+    x[0, 0, 0] = -1.0
+    assert data[0, 0] == 0.0 and x.shape == (4, 2, 2) and y.tolist() == [0, 1, 2, 3]
+
+
+# -- losses -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "y_true", "y_pred", "options"),
+    [
+        ("binary_crossentropy", [[0.0, 1.0], [1.0, 1.0]], [[0.2, 0.7], [0.9, 0.4]], {}),
+        ("binary_crossentropy", [[0.0, 1.0], [1.0, 1.0]], [[-1.2, 0.7], [2.0, 0.1]],
+         {"from_logits": True, "label_smoothing": 0.2}),
+        ("categorical_crossentropy", [[0, 1, 0], [1, 0, 0]], [[0.2, 0.7, 0.1], [0.5, 0.3, 0.2]], {"label_smoothing": 0.1}),
+        ("categorical_crossentropy", [[0, 1, 0], [1, 0, 0]], [[0.2, 1.7, -0.1], [0.5, 0.3, 0.2]], {"from_logits": True}),
+        ("sparse_categorical_crossentropy", [1, 0], [[0.2, 0.7, 0.1], [0.5, 0.3, 0.2]], {}),
+        ("sparse_categorical_crossentropy", [[1, 2], [0, 2]],
+         [[[0.2, 0.7, 0.1], [0.1, 0.1, 0.8]], [[0.5, 0.3, 0.2], [0.3, 0.3, 0.4]]], {"ignore_class": 2}),
+        ("mean_squared_error", [[1.0, 2.0], [0.0, 0.0]], [[1.5, 1.0], [0.2, -0.2]], {}),
+        ("mean_absolute_error", [[1.0, 2.0], [0.0, 0.0]], [[1.5, 1.0], [0.2, -0.2]], {}),
+        ("huber", [[1.0, 2.0], [0.0, 0.0]], [[1.5, 4.0], [0.2, -0.2]], {"delta": 1.5}),
+    ],
+)  # fmt: skip
+def test_loss_functions_take_keras_order_and_give_kerass_values(name, y_true, y_pred, options):
+    from tests.keras3 import keras as real_keras
+
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred, dtype=np.float64)
+    theirs = real_keras.ops.convert_to_numpy(getattr(real_keras.losses, name)(y_true, y_pred, **options))
+    ours = getattr(keras.losses, name)(y_true, y_pred, **options)
+    assert ours.shape == theirs.shape
+    np.testing.assert_allclose(ours.numpy(), theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_a_loss_function_given_to_compile_is_the_loss_of_its_name():
+    model = keras.Sequential([keras.Input(shape=(2,)), layers.Dense(1, activation="sigmoid")])
+    model.compile("sgd", loss=keras.losses.binary_crossentropy)
+    x, y = np.random.default_rng(0).normal(size=(6, 2)).astype(np.float32), np.array([0, 1, 1, 0, 1, 0], np.float32)
+    expected = float(keras.losses.binary_crossentropy(y[:, None], model.predict(x)).mean())
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(expected, rel=1e-5)
+    assert model.compile_config()["loss"] == "binary_crossentropy"
+    assert keras.losses.get(keras.losses.categorical_crossentropy).name == "categorical_crossentropy"
+    with pytest.raises(ConfigError, match="axis=-1"):
+        keras.losses.mean_squared_error([[1.0]], [[2.0]], axis=0)
 
 
 # -- ops and tree ------------------------------------------------------------------------------------
