@@ -196,3 +196,63 @@ def test_register_keras_serializable_makes_a_users_layer_loadable(tmp_path):
     again = keras.models.load_model(tmp_path / "m.keras")
     x = torch.randn(4, 3)
     assert torch.equal(again(x), model(x)) and keras.saving.get_registered_object("Scale") is Scale
+
+
+# -- what Keras code calls on models, layers and datasets -----------------------------------------------------
+
+
+def test_keras_preprocessing_is_the_same_functions_as_utils():
+    assert keras.preprocessing.sequence.pad_sequences is keras.utils.pad_sequences
+    assert keras.preprocessing.timeseries_dataset_from_array is keras.utils.timeseries_dataset_from_array
+
+
+def test_take_gives_the_first_batches_of_windows():
+    batches = keras.utils.timeseries_dataset_from_array(np.arange(20.0)[:, None], None, sequence_length=3, batch_size=4)
+    taken = batches.take(2)
+    assert len(taken) == 2 and taken[1][0, 0, 0] == 4.0 and len(batches.take(-1)) == len(batches) == 5
+    with pytest.raises(ConfigError, match=r"take\(count\) with count a non-negative integer or -1, got -3"):
+        batches.take(-3)
+
+
+def test_layers_take_numpy_arrays_as_keras_converts_them():
+    lstm = layers.LSTM(4)
+    x = np.random.default_rng(0).random((2, 3, 5))  # float64, as numpy makes them
+    out = lstm(x)
+    assert out.dtype == torch.float32 and torch.equal(out, lstm(torch.from_numpy(x).float()))
+    ids = layers.Embedding(10, 3)(np.array([[1, 2, 3]]))
+    assert tuple(ids.shape) == (1, 3, 3)
+    h = np.zeros((2, 4))
+    assert torch.equal(lstm(x, initial_state=[h, h]), lstm(x))
+
+
+def test_on_batch_methods_train_evaluate_and_predict_one_batch():
+    model = keras.Sequential([keras.Input((5, 3)), layers.LSTM(4), layers.Dense(1)])
+    model.compile("adam", "mse", metrics=["mae"])
+    rng = np.random.default_rng(1)
+    x, y = rng.random((8, 5, 3)), rng.random((8, 1))
+    before = model.test_on_batch(x, y, return_dict=True)
+    assert before == model.evaluate(x, y, return_dict=True, verbose=0)
+    loss, mae = model.train_on_batch(x, y)
+    assert loss == pytest.approx(before["loss"], rel=1e-5) and mae == pytest.approx(before["mae"], rel=1e-5)  # before the step
+    assert model.test_on_batch(x, y)[0] < before["loss"]  # after it
+    np.testing.assert_array_equal(model.predict_on_batch(x), model.predict(x))
+    with pytest.raises(keras.errors.ShapeError, match="expected a batch of samples"):
+        model.predict_on_batch(3.0)
+
+
+def test_layer_and_model_input_and_output_are_their_first_symbolic_call():
+    encoder_in, decoder_in = keras.Input((None, 3)), keras.Input((None, 2))
+    encoder = layers.LSTM(4, return_state=True)
+    _, h, c = encoder(encoder_in)
+    decoder_out = layers.LSTM(4)(decoder_in, initial_state=[h, c])
+    model = keras.Model([encoder_in, decoder_in], decoder_out)
+    assert model.input == [encoder_in, decoder_in] and model.output is decoder_out
+    assert encoder.input is encoder_in and encoder.output[1] is h
+    encoder(keras.Input((None, 3)))  # a second call: input and output stay the first call's
+    assert encoder.input is encoder_in
+    encoder_model = keras.Model(model.input[0], encoder.output[1:])  # the seq2seq inference pattern
+    x = torch.randn(2, 5, 3)
+    h_, c_ = encoder_model(x)
+    assert torch.equal(h_, encoder(x)[1])
+    with pytest.raises(ConfigError, match="LSTM has no output: it has not been called on symbolic tensors"):
+        layers.LSTM(3).output

@@ -9,7 +9,7 @@ from torch.testing import assert_close
 
 import recurra
 from recurra import GRU, LSTM, Dense, Embedding, Input, Masking, Sequential, SimpleRNN
-from recurra.errors import ConfigError, NotBuiltError, ShapeError
+from recurra.errors import ConfigError, ShapeError
 
 
 def _data(n=16, T=5, F=3, seed=0):
@@ -172,9 +172,10 @@ def test_known_input_shape_builds_every_layer_and_summary_counts_them():
     assert f"Total params: {4 * 3 + 16 + 4 + 4 * 2 + 2}" in text
 
 
-def test_summary_unbuilt_without_shape_raises():
-    with pytest.raises(NotBuiltError, match="input shape"):
-        Sequential([SimpleRNN(4), Dense(1)]).summary(print_fn=None)
+def test_summary_unbuilt_without_shape_lists_the_layers_unbuilt():
+    model = Sequential([SimpleRNN(4), Dense(1)])
+    text = model.summary(print_fn=None)
+    assert not model.built and text.count("0 (unbuilt)") == 2 and "Total params: 0" in text
 
 
 def test_summary_does_not_disturb_stateful_layers():

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, Sequence
 
 import numpy as np
@@ -85,6 +86,17 @@ class _Windows(torch.utils.data.Dataset):
         return window, torch.as_tensor(self.targets[i])
 
 
+class WindowBatches(torch.utils.data.DataLoader):
+    """The batches of windows ``timeseries_dataset_from_array`` returns: a ``DataLoader`` with ``take``,
+    the ``tf.data`` method Keras code calls on them."""
+
+    def take(self, count: int) -> list[Any]:
+        """The first ``count`` batches (all of them when ``count`` is -1), as ``tf.data.Dataset.take``."""
+        if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < -1:
+            raise ConfigError(f"expected take(count) with count a non-negative integer or -1, got {count!r}")
+        return list(self) if count == -1 else list(itertools.islice(self, int(count)))
+
+
 def timeseries_dataset_from_array(
     data: Any,
     targets: Any,
@@ -96,10 +108,10 @@ def timeseries_dataset_from_array(
     seed: int | None = None,
     start_index: int | None = None,
     end_index: int | None = None,
-) -> torch.utils.data.DataLoader:
+) -> WindowBatches:
     """Windows of ``sequence_length`` steps over ``data`` (one every ``sequence_stride`` steps, a step every
     ``sampling_rate``), with ``targets[i]`` for the window starting at ``i``, in batches: Keras's function,
-    returning a ``DataLoader`` (``fit``, ``evaluate`` and ``predict`` take it as they take Keras's dataset)."""
+    returning a ``DataLoader`` with ``take`` (``fit``, ``evaluate`` and ``predict`` take it as they take Keras's dataset)."""
     arr = np.asarray(data)
     for name, v in (("sequence_length", sequence_length), ("sequence_stride", sequence_stride), ("sampling_rate", sampling_rate)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
@@ -115,7 +127,7 @@ def timeseries_dataset_from_array(
             raise ShapeError(f"expected a target for every window start (up to {starts[-1]}), got {len(tgt)} targets")
         tgt = tgt[starts]
     generator = torch.Generator().manual_seed(seed) if seed is not None else None
-    return torch.utils.data.DataLoader(
+    return WindowBatches(
         _Windows(arr, tgt, starts, sequence_length, sampling_rate),
         batch_size=batch_size or len(starts),
         shuffle=shuffle,
@@ -123,4 +135,4 @@ def timeseries_dataset_from_array(
     )
 
 
-__all__ = ["set_random_seed", "pad_sequences", "to_categorical", "timeseries_dataset_from_array"]
+__all__ = ["set_random_seed", "pad_sequences", "to_categorical", "timeseries_dataset_from_array", "WindowBatches"]

@@ -6,8 +6,6 @@ Changed besides the imports (``from tensorflow import keras`` -> ``import recurr
 - data: ``keras.datasets.imdb.load_data`` (a download) replaced by generated reviews: random token ids of
   random lengths, labelled by whether "positive" ids (the upper half of the vocabulary) outnumber the others;
   ``max_features`` 20000 -> 1000, ``maxlen`` 200 -> 60, 96 + 32 reviews;
-- ``keras.preprocessing.sequence.pad_sequences`` -> ``keras.utils.pad_sequences`` (the same function in
-  Keras 3): recurra has no ``keras.preprocessing`` namespace;
 - assertions added on the summary, the losses (with an ``evaluate`` before and after ``fit``) and ``predict``.
 """
 
@@ -42,9 +40,8 @@ def test_bidirectional_lstm_on_imdb_like_reviews():
     assert "128,000" in table and table.count("98,816") == 2 and "129" in table
 
     (x_train, y_train), (x_val, y_val) = _reviews(rng, 96), _reviews(rng, 32)
-    # recurra differs: no keras.preprocessing namespace; keras.utils.pad_sequences is the same function
-    x_train = keras.utils.pad_sequences(x_train, maxlen=maxlen)
-    x_val = keras.utils.pad_sequences(x_val, maxlen=maxlen)
+    x_train = keras.preprocessing.sequence.pad_sequences(x_train, maxlen=maxlen)
+    x_val = keras.preprocessing.sequence.pad_sequences(x_val, maxlen=maxlen)
     assert x_train.shape == (96, maxlen) and x_train.dtype == np.int32
 
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])

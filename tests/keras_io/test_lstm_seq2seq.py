@@ -9,11 +9,6 @@ Changed besides the imports (``import keras`` -> ``import recurra as keras``) an
   test (``english<TAB>spanish<TAB>attribution`` lines: the numbers one to twenty in English and Spanish), read
   by the example's own code; ``latent_dim`` 256 -> 64, ``epochs`` 100 -> 3, ``batch_size`` 64 -> 8, and the
   decoding loop run on 3 sequences instead of 20;
-- ``model.input[0]`` / ``model.input[1]`` -> ``model.inputs[0]`` / ``model.inputs[1]``: recurra's functional
-  models have no ``input`` attribute;
-- ``model.layers[2].output`` -> ``model.layers[2](encoder_inputs)``: recurra's layers have no ``output``
-  attribute; calling the loaded encoder LSTM again on the loaded model's input gives the same symbolic outputs
-  (the same weights);
 - ``print`` of the decoded sentences replaced by assertions, and checks added that the inference models give
   the trained model's predictions.
 """
@@ -129,14 +124,12 @@ def test_lstm_seq2seq_trains_saves_loads_and_decodes(tmp_path, monkeypatch):
     model = keras.models.load_model("s2s_model.keras")
     np.testing.assert_array_equal(model.predict([encoder_input_data, decoder_input_data]), trained)
 
-    # recurra differs: no Model.input (Keras: model.input[0]); Model.inputs is the same list
-    encoder_inputs = model.inputs[0]  # input_1
-    # recurra differs: no Layer.output (Keras: model.layers[2].output); calling the layer again gives its outputs
-    encoder_outputs, state_h_enc, state_c_enc = model.layers[2](encoder_inputs)  # lstm_1
+    encoder_inputs = model.input[0]  # input_1
+    encoder_outputs, state_h_enc, state_c_enc = model.layers[2].output  # lstm_1
     encoder_states = [state_h_enc, state_c_enc]
     encoder_model = keras.Model(encoder_inputs, encoder_states)
 
-    decoder_inputs = model.inputs[1]  # input_2
+    decoder_inputs = model.input[1]  # input_2
     decoder_state_input_h = keras.Input(shape=(latent_dim,))
     decoder_state_input_c = keras.Input(shape=(latent_dim,))
     decoder_states_inputs = [decoder_state_input_h, decoder_state_input_c]

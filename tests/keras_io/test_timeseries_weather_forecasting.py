@@ -9,10 +9,6 @@ itself is not imported) and the data:
   date and 14 features: daily cycles plus noise, one row every 10 minutes, 1200 rows), read by the example's
   own code; ``past`` 720 -> 120, ``future`` 72 -> 12, ``batch_size`` 256 -> 64, ``epochs`` 10 -> 2; the plots
   (matplotlib) left out;
-- ``keras.preprocessing.timeseries_dataset_from_array`` -> ``keras.utils.timeseries_dataset_from_array`` (the
-  same function in Keras 3): recurra has no ``keras.preprocessing`` namespace;
-- ``dataset_train.take(1)`` and ``dataset_val.take(5)`` (``tf.data`` methods) -> ``itertools.islice`` over the
-  ``DataLoader`` recurra returns;
 - the checkpoint ``model_checkpoint.h5`` -> ``model_checkpoint.safetensors``: with ``save_weights_only=True``
   Keras 3 wants a ``.weights.h5`` name (it refuses ``model_checkpoint.h5`` too), and recurra refuses every
   ``.h5`` name (it writes weights as safetensors);
@@ -21,7 +17,6 @@ itself is not imported) and the data:
 
 from __future__ import annotations
 
-import itertools
 import os
 
 import numpy as np
@@ -100,8 +95,7 @@ def test_weather_forecasting_with_an_lstm_and_callbacks(tmp_path, monkeypatch):
 
     sequence_length = int(past / step)
 
-    # recurra differs: no keras.preprocessing namespace; keras.utils.timeseries_dataset_from_array is the same
-    dataset_train = keras.utils.timeseries_dataset_from_array(
+    dataset_train = keras.preprocessing.timeseries_dataset_from_array(
         x_train,
         y_train,
         sequence_length=sequence_length,
@@ -115,7 +109,7 @@ def test_weather_forecasting_with_an_lstm_and_callbacks(tmp_path, monkeypatch):
     x_val = val_data.iloc[:x_end][[i for i in range(7)]].values
     y_val = features.iloc[label_start:][[1]]
 
-    dataset_val = keras.utils.timeseries_dataset_from_array(
+    dataset_val = keras.preprocessing.timeseries_dataset_from_array(
         x_val,
         y_val,
         sequence_length=sequence_length,
@@ -123,7 +117,7 @@ def test_weather_forecasting_with_an_lstm_and_callbacks(tmp_path, monkeypatch):
         batch_size=batch_size,
     )
 
-    for batch in itertools.islice(dataset_train, 1):  # tf.data's dataset_train.take(1)
+    for batch in dataset_train.take(1):
         inputs, targets = batch
 
     assert inputs.numpy().shape == (batch_size, sequence_length, 7)
@@ -168,7 +162,7 @@ def test_weather_forecasting_with_an_lstm_and_callbacks(tmp_path, monkeypatch):
     restored = keras.Model(inputs=inputs, outputs=keras.layers.Dense(1)(keras.layers.LSTM(32)(inputs)))
     restored.load_weights(path_checkpoint)
 
-    for x, y in itertools.islice(dataset_val, 5):  # tf.data's dataset_val.take(5)
+    for x, y in dataset_val.take(5):
         plot_data = [x[0][:, 1].numpy(), y[0].numpy(), model.predict(x)[0]]
         assert [a.shape for a in plot_data] == [(sequence_length,), (1,), (1,)]
         np.testing.assert_allclose(restored.predict(x), model.predict(x), atol=1e-6)

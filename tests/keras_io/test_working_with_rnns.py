@@ -7,21 +7,13 @@ weights) and a custom cell with nested inputs and states.
 Changed besides the imports (``import keras`` / ``from keras import layers`` -> ``import recurra as keras`` /
 ``from recurra import layers, ops``) and the data:
 
-- ``model.summary()`` of a model without an input shape (the first two sections): Keras prints it unbuilt,
-  recurra raises ``NotBuiltError``; the models are run once first;
-- calling a layer on numpy arrays (``lstm_layer(paragraph1)``): Keras converts them, recurra's layers take
-  torch tensors; the paragraphs go through ``ops.convert_to_tensor``;
 - the cuDNN section: MNIST (a download) replaced by 128 + 32 random 28x28 "digits"; ``tf.device("CPU:0")``
   (TensorFlow) left out, ``tf.argmax`` / ``tf.expand_dims`` -> ``ops.argmax`` / ``ops.expand_dims``;
-  ``cpu_model.predict_on_batch`` -> ``cpu_model.predict`` (recurra's models have no ``predict_on_batch``);
   matplotlib left out;
-- the nested cell: ``tf.TensorShape([n])`` -> ``(n,)``, ``tf.nest.flatten`` -> ``keras.tree.flatten``,
-  ``tf.matmul`` / ``tf.einsum`` -> ``ops.matmul`` / ``ops.einsum``; sizes made small. recurra's ``RNN`` cannot
-  run it: it takes one input tensor ``(batch, time, features)`` and states of shape ``(batch, size)``, so a
-  tuple of inputs, and a state of shape ``(unit_2, unit_3)``, are refused. The guide's code runs as an
-  expected failure (``xfail(strict=True)``: the test says so at once when recurra learns it); the same cell
-  with its inputs and states flattened runs and trains. (Keras 3.15 itself, on its torch backend, fails this
-  section too: its ``RNN`` passes the cell's ``build`` the first input's shape only.)
+- the nested cell: ``tf.TensorShape([n])`` -> ``(n,)`` (a tuple of ints is a shape in a ``state_size``),
+  ``tf.nest.flatten`` -> ``keras.tree.flatten``, ``tf.matmul`` / ``tf.einsum`` -> ``ops.matmul`` /
+  ``ops.einsum``; sizes made small. (Keras 3.15 itself, on its torch backend, fails this section: its ``RNN``
+  passes the cell's ``build`` the first input's shape only.)
 - assertions added throughout on the shapes, the parameter counts (Keras's) and the values;
 - beyond the guide's code, for what its prose says: ``use_cudnn=False`` is accepted and changes nothing, and
   a masked ``LSTM`` gives one answer whether the padding is on the right or on the left.
@@ -32,7 +24,6 @@ Changed besides the imports (``import keras`` / ``from keras import layers`` -> 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 
 import recurra as keras
@@ -45,7 +36,10 @@ def test_built_in_rnn_layers_a_simple_example():
     model.add(layers.LSTM(128))
     model.add(layers.Dense(10))
 
-    # recurra differs: summary() needs the input shape (Keras prints the model unbuilt): run it once first
+    unbuilt = model.summary()
+    assert "? " in unbuilt and "0 (unbuilt)" in unbuilt  # as Keras prints a model with no input shape yet
+
+    # added: once the model has seen data, Keras's shapes and counts
     assert model.predict(np.random.randint(0, 1000, size=(3, 7))).shape == (3, 10)
     table = model.summary()
     # Keras's counts: 1000 * 64; 4 * (128 * (64 + 128) + 128); 128 * 10 + 10
@@ -59,7 +53,9 @@ def test_outputs_and_states():
     model.add(layers.SimpleRNN(128))
     model.add(layers.Dense(10))
 
-    assert model.predict(np.random.randint(0, 1000, size=(3, 7))).shape == (3, 10)  # recurra differs: see above
+    model.summary()
+
+    assert model.predict(np.random.randint(0, 1000, size=(3, 7))).shape == (3, 10)  # added, as above
     table = model.summary()
     # Keras's GRU (reset_after=True): 3 * (256 * (64 + 256) + 2 * 256); SimpleRNN: 128 * (256 + 128) + 128
     assert "(None, None, 256)" in table and "(None, 128)" in table and "247,296" in table and "49,280" in table
@@ -95,8 +91,7 @@ def _paragraphs() -> list[torch.Tensor]:
     paragraph1 = np.random.random((20, 10, 50)).astype(np.float32)
     paragraph2 = np.random.random((20, 10, 50)).astype(np.float32)
     paragraph3 = np.random.random((20, 10, 50)).astype(np.float32)
-    # recurra differs: layers take torch tensors, not numpy arrays (Keras converts them)
-    return [ops.convert_to_tensor(p) for p in (paragraph1, paragraph2, paragraph3)]
+    return [paragraph1, paragraph2, paragraph3]
 
 
 def test_cross_batch_statefulness():
@@ -212,8 +207,7 @@ def test_cudnn_kernels_and_the_cell_level_model_agree():
 
     cpu_model = build_model(allow_cudnn_kernel=True)
     cpu_model.set_weights(model.get_weights())
-    # recurra differs: no predict_on_batch (Keras: cpu_model.predict_on_batch(...)); predict on the one-sample batch
-    result = ops.argmax(cpu_model.predict(ops.expand_dims(sample, 0)), axis=1)
+    result = ops.argmax(cpu_model.predict_on_batch(ops.expand_dims(sample, 0)), axis=1)
     print("Predicted result is: %s, target result is: %s" % (result.numpy(), sample_label))
     assert result.numpy().tolist() == np.argmax(model.predict(x_train[:1]), axis=1).tolist()
 
@@ -286,12 +280,6 @@ class NestedCell(keras.layers.Layer):
         return {"unit_1": self.unit_1, "unit_2": unit_2, "unit_3": self.unit_3}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(TypeError, AttributeError),
-    reason="recurra differs: RNN takes one (batch, time, features) input and (batch, size) states; "
-    "NestedCell's state of shape (unit_2, unit_3) fails in RNN(cell), a tuple of inputs in the call",
-)
 def test_rnn_with_the_guides_nested_cell():
     cell = NestedCell(unit_1, unit_2, unit_3)
     rnn = keras.layers.RNN(cell)
@@ -302,66 +290,29 @@ def test_rnn_with_the_guides_nested_cell():
     outputs = rnn((input_1, input_2))
 
     model = keras.models.Model([input_1, input_2], outputs)
+
     model.compile(optimizer="adam", loss="mse", metrics=["accuracy"])
 
-
-@keras.saving.register_keras_serializable()
-class FlatNestedCell(keras.layers.Layer):
-    """The guide's ``NestedCell`` with its two inputs concatenated into one feature axis and its two states
-    flat: the same weights and the same equations, in the form recurra's ``RNN`` takes."""
-
-    def __init__(self, unit_1, unit_2, unit_3, **kwargs):
-        self.unit_1 = unit_1
-        self.unit_2 = unit_2
-        self.unit_3 = unit_3
-        self.state_size = [unit_1, unit_2 * unit_3]
-        self.output_size = unit_1 + unit_2 * unit_3
-        super().__init__(**kwargs)
-
-    def build(self, input_shape):
-        self.kernel_1 = self.add_weight(shape=(i1, self.unit_1), initializer="uniform", name="kernel_1")
-        self.kernel_2_3 = self.add_weight(shape=(i2, i3, self.unit_2, self.unit_3), initializer="uniform", name="kernel_2_3")
-
-    def call(self, inputs, states):
-        input_1, input_2 = ops.split(inputs, [i1], axis=-1)
-        input_2 = ops.reshape(input_2, (-1, i2, i3))
-        s1, s2 = states
-
-        output_1 = ops.matmul(input_1, self.kernel_1)
-        output_2_3 = ops.reshape(ops.einsum("bij,ijkl->bkl", input_2, self.kernel_2_3), (-1, self.unit_2 * self.unit_3))
-        state_1 = s1 + output_1
-        state_2_3 = s2 + output_2_3
-
-        return ops.concatenate([output_1, output_2_3], axis=-1), (state_1, state_2_3)
-
-    def get_config(self):
-        return {"unit_1": self.unit_1, "unit_2": self.unit_2, "unit_3": self.unit_3}
-
-
-def test_rnn_with_the_nested_cell_flattened_trains():
     batch_size = 8
     num_batches = 4
-    cell = FlatNestedCell(unit_1, unit_2, unit_3)
-    rnn = keras.layers.RNN(cell)
-
-    inputs = keras.Input((None, i1 + i2 * i3))
-    outputs = rnn(inputs)
-
-    model = keras.models.Model(inputs, outputs)
-    model.compile(optimizer="adam", loss="mse", metrics=["accuracy"])
 
     input_1_data = np.random.random((batch_size * num_batches, timestep, i1))
     input_2_data = np.random.random((batch_size * num_batches, timestep, i2, i3))
     target_1_data = np.random.random((batch_size * num_batches, unit_1))
     target_2_data = np.random.random((batch_size * num_batches, unit_2, unit_3))
-    input_data = np.concatenate([input_1_data, input_2_data.reshape(batch_size * num_batches, timestep, -1)], axis=-1)
-    target_data = np.concatenate([target_1_data, target_2_data.reshape(batch_size * num_batches, -1)], axis=-1)
+    input_data = [input_1_data, input_2_data]
+    target_data = [target_1_data, target_2_data]
 
     history = model.fit(input_data, target_data, batch_size=batch_size)
     assert np.isfinite(history.history["loss"][0])
 
-    # the equations: the states sum each step's products, the output is the last step's products
+    # the guide's words: the states sum each step's products, the output is the last step's products
+    assert [tuple(t.shape) for t in outputs] == [(None, unit_1), (None, unit_2, unit_3)]
     kernel_1, kernel_2_3 = cell.get_weights()
     x1, x2 = input_1_data[:2].astype(np.float32), input_2_data[:2].astype(np.float32)
-    expected = np.concatenate([x1[:, -1] @ kernel_1, np.einsum("bij,ijkl->bkl", x2[:, -1], kernel_2_3).reshape(2, -1)], axis=-1)
-    np.testing.assert_allclose(model.predict(input_data[:2]), expected, rtol=1e-4, atol=1e-5)
+    out_1, out_2_3 = model.predict([input_1_data[:2], input_2_data[:2]])
+    np.testing.assert_allclose(out_1, x1[:, -1] @ kernel_1, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out_2_3, np.einsum("bij,ijkl->bkl", x2[:, -1], kernel_2_3), rtol=1e-4, atol=1e-5)
+    _, state_1, state_2_3 = keras.layers.RNN(cell, return_state=True)((x1, x2))
+    np.testing.assert_allclose(state_1.detach().numpy(), (x1 @ kernel_1).sum(1), rtol=1e-4, atol=1e-5)
+    assert tuple(state_2_3.shape) == (2, unit_2, unit_3)

@@ -286,3 +286,117 @@ def test_a_cell_returning_too_few_states_is_named():
 def test_a_cell_step_of_the_wrong_rank_is_named():
     with pytest.raises(ShapeError, match=r"LSTMCell expected one step of shape \(batch, features\), got \(2, 5, 3\)"):
         layers.LSTMCell(4)(torch.zeros(2, 5, 3), [torch.zeros(2, 4)] * 2)
+
+
+# -- nested inputs, states and outputs ---------------------------------------------------------------------
+
+
+@recurra.saving.register_keras_serializable(package="tests")
+class PenCell(layers.Layer):
+    """Keras's nested-structure example in small: inputs ``{"location": (B, 2), "pressure": (B, 1)}``, a state
+    that is a grid ``(B, 2, 3)`` and one that is a vector ``(B, 4)``, and both as outputs."""
+
+    state_size = [(2, 3), 4]
+    output_size = [4, (2, 3)]
+
+    def build(self, input_shape):
+        self.w_location = self.add_weight(shape=(input_shape["location"][-1], 2, 3), name="w_location")
+        self.w_pressure = self.add_weight(shape=(input_shape["pressure"][-1], 4), name="w_pressure")
+
+    def call(self, inputs, states):
+        grid, vector = states
+        grid = torch.tanh(grid + torch.einsum("bi,ijk->bjk", inputs["location"], self.w_location))
+        vector = torch.tanh(vector + inputs["pressure"] @ self.w_pressure + grid.sum((1, 2))[:, None])
+        return [vector, grid], [grid, vector]
+
+
+def _pen_inputs(B=3, T=5, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return {"location": torch.randn(B, T, 2, generator=g), "pressure": torch.randn(B, T, 1, generator=g)}
+
+
+def _pen_reference(cell, x, mask):
+    """The loop over time written out: masked steps keep the states and repeat the last output."""
+    B, T = mask.shape
+    grid, vector = torch.zeros(B, 2, 3), torch.zeros(B, 4)
+    last = [torch.zeros(B, 4), torch.zeros(B, 2, 3)]
+    outputs = []
+    for t in range(T):
+        y, (new_grid, new_vector) = cell({k: v[:, t] for k, v in x.items()}, [grid, vector])
+        m = mask[:, t]
+        grid = torch.where(m[:, None, None], new_grid, grid)
+        vector = torch.where(m[:, None], new_vector, vector)
+        last = [torch.where(m[:, None], y[0], last[0]), torch.where(m[:, None, None], y[1], last[1])]
+        outputs.append(last)
+    return [torch.stack([o[0] for o in outputs], 1), torch.stack([o[1] for o in outputs], 1)], [grid, vector]
+
+
+def test_nested_inputs_states_and_outputs_follow_the_loop_written_out():
+    x, mask = _pen_inputs(), torch.from_numpy(MASK[:, :5].copy())
+    rnn = layers.RNN(PenCell(), return_sequences=True, return_state=True)
+    (vectors, grids), grid, vector = rnn(x, mask=mask)
+    (expected_vectors, expected_grids), (expected_grid, expected_vector) = _pen_reference(rnn.keras_cell, x, mask)
+    assert tuple(vectors.shape) == (3, 5, 4) and tuple(grids.shape) == (3, 5, 2, 3)
+    for ours, theirs in [(vectors, expected_vectors), (grids, expected_grids), (grid, expected_grid), (vector, expected_vector)]:
+        assert_close(ours, theirs, rtol=0, atol=1e-6)
+
+
+def test_nested_states_carry_over_and_start_again():
+    x = _pen_inputs(B=2, T=6)
+    whole = layers.RNN(PenCell(), return_state=True)
+    _, grid, vector = whole(x)
+    half = layers.RNN(whole.keras_cell, return_state=True)
+    _, g1, v1 = half({k: v[:, :3] for k, v in x.items()})
+    _, g2, v2 = half({k: v[:, 3:] for k, v in x.items()}, initial_state=[g1, v1])
+    assert_close(g2, grid) and assert_close(v2, vector)
+    stateful = layers.RNN(whole.keras_cell, stateful=True)
+    stateful({k: v[:, :3] for k, v in x.items()})
+    stateful({k: v[:, 3:] for k, v in x.items()})
+    assert [tuple(s.shape) for s in stateful.states] == [(2, 2, 3), (2, 4)]
+    assert_close(stateful.states[0], grid)
+    backwards = layers.RNN(whole.keras_cell, go_backwards=True)
+    assert_close(backwards(x)[0], half({k: v.flip(1) for k, v in x.items()})[0][0])
+
+
+def test_a_functional_model_of_a_nested_cell_trains_saves_and_loads(tmp_path):
+    location, pressure = layers.Input((None, 2)), layers.Input((None, 1))
+    vector, grid = layers.RNN(PenCell())({"location": location, "pressure": pressure})
+    model = recurra.Model([location, pressure], [layers.Dense(1)(vector), grid])
+    x = _pen_inputs(B=8, T=4)
+    inputs, targets = [x["location"], x["pressure"]], [torch.randn(8, 1), torch.randn(8, 2, 3)]
+    model.compile(optimizer="adam", loss="mse")
+    losses = model.fit(inputs, targets, epochs=3, verbose=0).history["loss"]
+    assert losses[-1] < losses[0]
+    model.save(tmp_path / "pen.keras")
+    loaded = recurra.models.load_model(tmp_path / "pen.keras")
+    for ours, theirs in zip(model.predict(inputs), loaded.predict(inputs)):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+def test_nested_inputs_and_states_of_the_wrong_form_are_named():
+    rnn = layers.RNN(PenCell())
+    x = _pen_inputs()
+    rnn(x)
+    with pytest.raises(ShapeError, match=r"RNN was built for inputs .*location.*got"):
+        rnn({"location": x["location"]})
+    with pytest.raises(ShapeError, match=r"one batch and time size"):
+        layers.RNN(PenCell())({"location": x["location"], "pressure": x["pressure"][:, :2]})
+    with pytest.raises(ShapeError, match=r"initial_state .*expected tensor 0 of shape \(batch, 2, 3\), got \(3, 6\)"):
+        rnn(x, initial_state=[torch.zeros(3, 6), torch.zeros(3, 4)])
+
+    class Flattening(PenCell):
+        def call(self, inputs, states):
+            y, (grid, vector) = super().call(inputs, states)
+            return y, [grid.reshape(len(grid), -1), vector]
+
+    with pytest.raises(ShapeError, match=r"Flattening.call .*expected tensor 0 of shape \(batch, 2, 3\), got \(3, 6\)"):
+        layers.RNN(Flattening())(x)
+
+    class Misshapen(layers.Layer):
+        state_size = [(2, 0)]
+
+        def call(self, inputs, states):
+            return inputs, states
+
+    with pytest.raises(ConfigError, match=r"Misshapen.state_size expected positive sizes, got \(2, 0\)"):
+        layers.RNN(Misshapen())

@@ -22,7 +22,8 @@ from ..dtypes import dtype_of
 from ..errors import ConfigError, NotBuiltError, ShapeError, format_shape
 from ..registry import LAYERS as LAYERS  # re-exported: the layer registry lives in recurra.registry
 from ..registry import register_layer as register  # noqa: F401 (the decorator every layer module imports from here)
-from .symbolic import call_symbolically, has_symbolic
+from ..tree import flatten, map_structure
+from .symbolic import call_symbolically, first_call, has_symbolic
 
 
 def check_positive_int(name: str, value: Any, maximum: int | None = None) -> int:
@@ -99,6 +100,19 @@ class DrawnWeights(NamedTuple):
     weights: list[tuple[torch.Tensor, int]]
 
 
+def _is_one_shape(shape: Any) -> bool:
+    return isinstance(shape, (tuple, list, torch.Size)) and all(d is None or isinstance(d, int) for d in shape)
+
+
+def _with_batch_axis(shape: Any) -> Any:
+    """``(None, *shape)``, for each shape of a nested structure of them (lists, tuples, dicts)."""
+    if _is_one_shape(shape):
+        return (None, *shape)
+    if isinstance(shape, dict):
+        return {k: _with_batch_axis(v) for k, v in shape.items()}
+    return type(shape)(_with_batch_axis(s) for s in shape)
+
+
 class Layer(nn.Module):
     """Base class of recurra layers.
 
@@ -144,6 +158,8 @@ class Layer(nn.Module):
         symbolic outputs instead (``recurra.layers.symbolic``)."""
         if has_symbolic(args, kwargs):
             return call_symbolically(self, args, kwargs)
+        if any(isinstance(a, np.ndarray) for a in flatten((args, kwargs))):  # Keras converts numpy inputs
+            args, kwargs = map_structure(self._from_numpy, (args, kwargs))
         out = super().__call__(*args, **kwargs)
         if self.activity_regularizer is not None:  # the penalty of this call's outputs (the last call's only)
             terms = []
@@ -153,6 +169,28 @@ class Layer(nn.Module):
                     terms.append(term / y.shape[0] if y.dim() else term)  # per sample, as Keras
             self._activity_losses = terms
         return out
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input of the layer's first call in a functional graph (Keras's ``layer.input``)."""
+        return first_call(self, "input")
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output of the layer's first call in a functional graph (Keras's ``layer.output``):
+        what building an inference model from a trained model's layers starts from."""
+        return first_call(self, "output")
+
+    def _from_numpy(self, value: Any) -> Any:
+        """A numpy array as a tensor: floating point in the weights' dtype (the default dtype before they
+        exist), integers and booleans as they are; anything else unchanged."""
+        if not isinstance(value, np.ndarray):
+            return value
+        t = torch.from_numpy(np.ascontiguousarray(value)).clone()
+        if t.is_floating_point():
+            weight = next(self.parameters(), None)
+            t = t.to(weight.dtype if weight is not None else dtype_of(self._dtype) if self._dtype else torch.get_default_dtype())
+        return t
 
     # -- building ---------------------------------------------------------------------------------
     def build(self, input_shape: tuple, *, dtype: torch.dtype | None = None, device=None) -> None:
@@ -164,14 +202,14 @@ class Layer(nn.Module):
         in-place change alters them, ``fit(seed=...)`` draws them again from its seed
         (``redraw_initial_weights``), so a layer built at construction starts from the same weights as
         one built at the first call."""
-        shape = tuple(input_shape)
+        shape = tuple(input_shape) if _is_one_shape(input_shape) else input_shape  # or nested shapes (a cell's inputs)
         self._variables, self._variable_names, self._penalties, self._constraints = [], [], [], []
         self._weight_place = (dtype, device)
         accepted = _parameters_of(type(self).build)
         if accepted is None or "dtype" in accepted:
             self.build(shape, dtype=dtype, device=device)
         else:  # written Keras's way: build(input_shape) with the batch axis
-            self.build((None, *shape))
+            self.build(_with_batch_axis(shape))
             self.built = True
         for i, (v, name) in enumerate(zip(self._variables, self._variable_names)):  # weights no attribute holds
             if not any(v is p for p in self.parameters()):

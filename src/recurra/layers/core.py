@@ -33,9 +33,18 @@ class InputLayer(Layer):
         super().__init__(input_shape=shape, name=name)
         self.batch_size = None if batch_size is None else check_positive_int("batch_size", batch_size)
         self.dtype_name = None if dtype is None else str(dtype).removeprefix("torch.")
-        self.output = SymbolicTensor((self.batch_size, *self.input_shape), dtype_of(self.dtype_name), name=name,
-                                     input_layer=self)  # fmt: skip
+        self._tensor = SymbolicTensor((self.batch_size, *self.input_shape), dtype_of(self.dtype_name), name=name,
+                                      input_layer=self)  # fmt: skip
         self.built = True
+
+    @property
+    def output(self) -> SymbolicTensor:
+        """The symbolic tensor ``Input`` returns (it is the layer's input too)."""
+        return self._tensor
+
+    @property
+    def input(self) -> SymbolicTensor:
+        return self._tensor
 
     def forward(self, x, mask=None):
         want = self.input_shape

@@ -29,32 +29,44 @@ import torch
 
 from ..cells.base import RecurrentCell
 from ..errors import ConfigError, ShapeError, format_shape
-from ..tree import flatten, pack_sequence_as
+from ..tree import flatten, is_nested, map_structure, pack_sequence_as
 from .base import Layer, normalize_input_shape, register, unbuilt_copy
-from .keras_cells import StackedRNNCells, _CellLayer, check_cell, sizes_of
+from .cell_layout import Layout, input_layout, size_structure
+from .keras_cells import StackedRNNCells, _CellLayer, check_cell
 from .recurrent import Recurrent
 
 
-def output_size_of(cell: Any) -> int:
-    """The size of a cell's output ``y_t``: its ``output_size``, else its first state's size (Keras's rule)."""
+def state_layout(cell: Any) -> Layout:
+    """The states a cell is called with: a list, one entry per state (one list per cell when stacked), each
+    leaf a state's shape after the batch axis."""
+    if isinstance(cell, StackedRNNCells):
+        return Layout([state_layout(c).structure for c in cell.cells])
+    structure = size_structure(cell.state_size, f"{type(cell).__name__}.state_size")
+    return Layout(structure if isinstance(structure, (list, tuple, dict)) else [structure])
+
+
+def output_layout(cell: Any) -> Layout:
+    """A cell's output ``y_t``: its ``output_size``, else its first state's shape (Keras's rule)."""
     size = getattr(cell, "output_size", None)
-    return int(size) if size is not None else flatten(sizes_of(cell.state_size))[0]
+    if size is None:
+        return Layout(state_layout(cell).leaves[0])
+    return Layout(size_structure(size, f"{type(cell).__name__}.output_size"))
 
 
-def _state_structure(cell: Any) -> list[Any]:
-    """The nesting of the states a cell is called with: a list, one entry per state (or per stacked cell)."""
-    size = cell.state_size
-    return [size] if isinstance(size, int) else list(size)
+def output_size_of(cell: Any) -> int:
+    """The size of a cell's output ``y_t`` laid flat (``output_layout``)."""
+    return output_layout(cell).size
 
 
 class KerasCell(RecurrentCell):
     """recurra's cell protocol over a Keras cell (module docstring). The Keras cell's weights belong to the
     ``RNN`` that owns both; this object only refers to it."""
 
-    def __init__(self, keras_cell: Any, input_size: int):
+    def __init__(self, keras_cell: Any, input_size: int, inputs: Layout | None = None):
         super().__init__()
         object.__setattr__(self, "keras_cell", keras_cell)  # not a sub-module: the RNN holds its weights
         self.input_size = input_size
+        self.inputs = inputs  # the layout of nested inputs, None for one (B, F) tensor
         self.builtin = isinstance(keras_cell, _CellLayer)
         self.training_flag = False  # set by the RNN for each call
         if self.builtin:
@@ -63,11 +75,28 @@ class KerasCell(RecurrentCell):
             self.output_state = getattr(core, "output_state", "h")
             self.quantities, self.gates = core.quantities, core.gates
         else:
-            self.structure = _state_structure(keras_cell)
-            n = len(flatten(self.structure))
+            self.states = state_layout(keras_cell)
+            self.outputs = output_layout(keras_cell)
+            self.structure = self.states.structure
+            n = len(self.states.leaves)
             self.State = namedtuple("KerasCellState", [f"state_{i}" for i in range(n)] + ["output"])
-            self.units = output_size_of(keras_cell)
+            self.units = self.outputs.size
             self.output_state = "output"  # the last real step's output travels in the state
+
+    def nested_states(self, flat: list[torch.Tensor]) -> Any:
+        """Flat ``(B, size)`` states as the cell takes them: each ``(B, *shape)``, in its structure."""
+        return pack_sequence_as(self.structure, [s.reshape(s.shape[0], *leaf.shape) for s, leaf in zip(flat, self.states.leaves)])
+
+    def flat_states(self, states: Any, what: str) -> list[torch.Tensor]:
+        """States in the cell's structure, each ``(B, *shape)``, as flat ``(B, size)`` tensors."""
+        found = [states] if isinstance(states, torch.Tensor) else flatten(states)
+        if len(found) != len(self.states.leaves):
+            raise ShapeError(
+                f"{what} returned {len(found)} state tensor(s); "
+                f"its state_size {self.keras_cell.state_size!r} says {len(self.states.leaves)}"
+            )
+        checked = self.states.leaves_of(found, 1, f"{what} (state_size {self.keras_cell.state_size!r})")
+        return [s.reshape(s.shape[0], -1) for s in checked]
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -86,22 +115,20 @@ class KerasCell(RecurrentCell):
             return self.core.zero_state(batch, dtype=dtype, device=device)
         make = getattr(self.keras_cell, "get_initial_state", None)
         if make is not None:
-            states = [t.to(dtype=dtype, device=device) for t in flatten(make(batch_size=batch))]
+            made = self.flat_states(make(batch_size=batch), f"{type(self.keras_cell).__name__}.get_initial_state")
+            states = [t.to(dtype=dtype, device=device) for t in made]
         else:
-            states = [torch.zeros(batch, s, dtype=dtype, device=device) for s in flatten(self.structure)]
+            states = [torch.zeros(batch, leaf.size, dtype=dtype, device=device) for leaf in self.states.leaves]
         return self.State(*states, torch.zeros(batch, self.units, dtype=dtype, device=device))
 
     def step(self, x_t: torch.Tensor, state: Any, recurrent_mask: torch.Tensor | None = None):
         if self.builtin:
             return self.core.step(x_t, state, recurrent_mask)
-        states = pack_sequence_as(self.structure, list(state[:-1]))
-        y, new_states = self.keras_cell(x_t, states, training=self.training_flag)
-        new_flat = [new_states] if isinstance(new_states, torch.Tensor) else flatten(new_states)
-        if len(new_flat) != len(state) - 1:
-            raise ShapeError(
-                f"{type(self.keras_cell).__name__}.call returned {len(new_flat)} state tensor(s); "
-                f"its state_size {self.keras_cell.state_size!r} says {len(state) - 1}"
-            )
+        inputs = x_t if self.inputs is None else self.inputs.unflatten(x_t)  # (B, F) or nested (B, *shape)
+        y, new_states = self.keras_cell(inputs, self.nested_states(list(state[:-1])), training=self.training_flag)
+        new_flat = self.flat_states(new_states, f"{type(self.keras_cell).__name__}.call")
+        if not self.outputs.is_plain:
+            y = self.outputs.flatten(y, 1, f"the output of {type(self.keras_cell).__name__}.call")  # (B, O)
         return y, self.State(*new_flat, y)
 
     def step_quantities(self, x_t, state, recurrent_mask=None):
@@ -120,9 +147,8 @@ class KerasCell(RecurrentCell):
     def fused(self, x: torch.Tensor, state: Any):
         if self.builtin:
             return self.core.fused(x, state)
-        states = pack_sequence_as(self.structure, list(state[:-1]))
-        y, new_states = self.keras_cell.fused(x, states)  # (B, T, O)
-        return y, self.State(*flatten(new_states), y[:, -1])
+        y, new_states = self.keras_cell.fused(x, self.nested_states(list(state[:-1])))  # (B, T, O)
+        return y, self.State(*self.flat_states(new_states, f"{type(self.keras_cell).__name__}.fused"), y[:, -1])
 
     def fused_packed(self, data, batch_sizes, state):
         return self.core.fused_packed(data, batch_sizes, state)
@@ -175,6 +201,7 @@ class RNN(Recurrent):
             trainable=trainable,
         )
         self.keras_cell = cell
+        self._input_layout: Layout | None = None
         self.input_shape = normalize_input_shape(input_shape)
         if self.input_shape is not None and len(self.input_shape) != 2:
             raise ConfigError(f"RNN expected input_shape=(timesteps, features), got {format_shape(self.input_shape)}")
@@ -185,9 +212,13 @@ class RNN(Recurrent):
             found = ", ".join(map(str, input_shape))
             raise ShapeError(f"RNN expected input of shape (batch, time, features), got (batch, {found})")
         features = int(input_shape[-1])
+        inputs = self._input_layout  # set by a call on nested inputs
+        if inputs is not None and inputs.size != features:
+            inputs = None
         if isinstance(self.keras_cell, Layer) and not self.keras_cell.built:
-            self.keras_cell.build_weights((features,), dtype=dtype, device=device)
-        self.cell = KerasCell(self.keras_cell, features)
+            shape = (features,) if inputs is None else map_structure(lambda leaf: leaf.shape, inputs.structure)
+            self.keras_cell.build_weights(shape, dtype=dtype, device=device)
+        self.cell = KerasCell(self.keras_cell, features, inputs)
         if self.implementation == "fused" and self.cell.fused_reason():
             raise ConfigError(f"implementation='fused' cannot run {self.cell.fused_reason()}")
         self.built = True
@@ -198,7 +229,7 @@ class RNN(Recurrent):
             return self.cell.State._fields
         if isinstance(self.keras_cell, _CellLayer):
             return self.keras_cell.core_class.State._fields
-        return tuple(f"state_{i}" for i in range(len(flatten(_state_structure(self.keras_cell))))) + ("output",)
+        return tuple(f"state_{i}" for i in range(len(state_layout(self.keras_cell).leaves))) + ("output",)
 
     def fused_reason(self, mask, recurrent_mask) -> str | None:
         if mask is not None and self.cell is not None and not self.cell.builtin:
@@ -208,30 +239,45 @@ class RNN(Recurrent):
     def get_initial_state(self, x: torch.Tensor, initial_state: Any = None) -> Any:
         if initial_state is not None:
             flat = [initial_state] if isinstance(initial_state, torch.Tensor) else flatten(initial_state)
-            if not self.cell.builtin:  # the last output starts at zeros
+            if not self.cell.builtin:  # states of any shape laid flat; the last output starts at zeros
+                flat = self.cell.flat_states(flat, "initial_state") if len(flat) == len(self.cell.states.leaves) else flat
                 flat = flat + [torch.zeros(x.shape[0], self.units, dtype=x.dtype, device=x.device)]
             initial_state = flat
         return super().get_initial_state(x, initial_state)
 
     def forward(self, x, mask=None, lengths=None, initial_state=None, training: bool | None = None):
+        if is_nested(x):  # a structure of (B, T, *shape) inputs, laid flat as one (B, T, F)
+            x = self._flat_inputs(x)
+        if isinstance(mask, (list, tuple)):  # the masks of nested inputs: the first one given (Keras's rule)
+            mask = next((m for m in mask if m is not None), None)
         if isinstance(x, torch.Tensor) and not self.built:
             self.maybe_build(x)
         self.cell.training_flag = self.training if training is None else bool(training)
         out = super().forward(x, mask=mask, lengths=lengths, initial_state=initial_state, training=training)
-        if not self.return_state:
+        if self.cell.builtin:
             return out
-        output, *flat = out
-        if not self.cell.builtin:
-            flat = flat[:-1]  # the carried last output is not one of the cell's states
-            return (output, *pack_sequence_as(self.cell.structure, flat))
-        return (output, *flat)
+        output, *flat = out if self.return_state else (out,)
+        if not self.cell.outputs.is_plain:
+            output = self.cell.outputs.unflatten(output)  # (B, [T,] *shape) in the cell's output structure
+        if not self.return_state:
+            return output
+        return (output, *self.cell.nested_states(flat[:-1]))  # the carried last output is not one of the cell's states
+
+    def _flat_inputs(self, x: Any) -> torch.Tensor:
+        layout = input_layout(x)
+        if not self.built:
+            self._input_layout = layout
+        elif self.cell.inputs is None or self.cell.inputs.leaves != layout.leaves:
+            expected = "one tensor" if self.cell.inputs is None else repr(self.cell.inputs.batched_shapes())
+            raise ShapeError(f"RNN was built for inputs {expected}, got {map_structure(lambda t: format_shape(t.shape), x)}")
+        return layout.flatten(x, 2, "RNN")  # (B, T, F)
 
     @property
     def states(self) -> list[Any] | None:
         carried = super().states
         if carried is None or self.cell.builtin:
             return carried
-        return pack_sequence_as(self.cell.structure, carried[:-1])
+        return self.cell.nested_states(list(carried[:-1]))
 
     def reversed_copy(self) -> RNN:
         """The backward layer of a ``Bidirectional``: an unbuilt copy of the cell (no registration needed,

@@ -15,6 +15,7 @@ A symbolic tensor also knows whether a mask travels with it (an ``Embedding(mask
 from __future__ import annotations
 
 import inspect
+import weakref
 from typing import Any, Callable
 
 import torch
@@ -25,6 +26,21 @@ from ..tree import flatten, map_structure
 from .carry import keep_carried_state
 
 SIZES = ((2, 3), (3, 5))  # the sizes given to (the batch axis, every other free axis) in the two traces
+
+# each layer's first symbolic call, (inputs, outputs), for Keras's ``layer.input`` / ``layer.output``; held
+# weakly and off the module, so copies and state dicts of a layer never carry a graph
+_FIRST_CALLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def first_call(layer: nn.Module, attribute: str) -> Any:
+    """The symbolic ``input`` or ``output`` of ``layer``'s first call on symbolic tensors (Keras's
+    ``layer.input`` / ``layer.output``: a tensor, or the structure the layer returned)."""
+    if layer not in _FIRST_CALLS:
+        raise ConfigError(  # a ValueError, as Keras's (an AttributeError would be hidden by torch's __getattr__)
+            f"{type(layer).__name__} has no {attribute}: it has not been called on symbolic tensors (keras.Input) yet"
+        )
+    inputs, outputs = _FIRST_CALLS[layer]
+    return inputs if attribute == "input" else outputs
 
 
 class SymbolicTensor:
@@ -175,7 +191,12 @@ def call_symbolically(layer: nn.Module, args: tuple, kwargs: dict) -> Any:
         outputs.append(SymbolicTensor(shape, a.dtype, node=node, index=i, has_mask=i == 0 and first_mask is not None))
     node.outputs = outputs
     it = iter(outputs)
-    return map_structure(lambda _: next(it), first)
+    result = map_structure(lambda _: next(it), first)
+    if layer not in _FIRST_CALLS:
+        _FIRST_CALLS[layer] = (args[0] if len(args) == 1 else list(args), result)
+    return result
 
 
-__all__ = ["SymbolicTensor", "Node", "call_symbolically", "has_symbolic", "flatten", "map_structure", "first_mask_argument"]
+__all__ = [
+    "SymbolicTensor", "Node", "call_symbolically", "first_call", "has_symbolic", "flatten", "map_structure", "first_mask_argument"
+]

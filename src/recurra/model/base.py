@@ -184,6 +184,32 @@ class Model(nn.Module):
         trainer = self._trainer if self._trainer is not None else Trainer(self, host=self)
         return trainer.predict(x, batch_size=batch_size, verbose=verbose)
 
+    def predict_on_batch(self, x: Any) -> Any:
+        """Outputs for one batch, as numpy arrays (Keras's ``predict_on_batch``)."""
+        return self.predict(x, batch_size=_batch_length(x))
+
+    def train_on_batch(
+        self,
+        x: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        class_weight: dict[int, float] | None = None,
+        return_dict: bool = False,
+    ) -> Any:
+        """One optimiser step on one batch (Keras's ``train_on_batch``); returns the loss and metrics on that
+        batch as ``evaluate`` does: a float, ``[loss, *metrics]``, or a dict."""
+        history = self.fit(x, y, batch_size=_batch_length(x), epochs=1, verbose=0, shuffle=False,
+                           sample_weight=sample_weight, class_weight=class_weight)  # fmt: skip
+        logs = {k: v[-1] for k, v in history.history.items() if k not in _STEP_LOGS}
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    def test_on_batch(self, x: Any, y: Any = None, return_dict: bool = False) -> Any:
+        """Loss and metrics on one batch (Keras's ``test_on_batch``), as ``evaluate`` returns them."""
+        return self.evaluate(x, y, batch_size=_batch_length(x), verbose=0, return_dict=return_dict)
+
     def compile_config(self) -> dict[str, Any] | None:
         """The JSON form of the ``compile`` arguments (``None`` before ``compile`` or when not serialisable)."""
         return self._trainer.compile_config() if self._trainer is not None else None
@@ -247,5 +273,16 @@ def _weight_owners(module: nn.Module):
         else:
             yield m
 
+
+
+_STEP_LOGS = ("grad_norm", "grad_norm_max", "learning_rate")  # fit's logs that are not the loss or a metric
+
+
+def _batch_length(x: Any) -> int:
+    """The number of samples in ``x`` (a tensor, an array, or a structure of them)."""
+    leaves = flatten(x)
+    if not leaves or not hasattr(leaves[0], "shape") or len(leaves[0].shape) == 0:
+        raise ShapeError(f"expected a batch of samples (a tensor or an array with a batch axis), got {type(x).__name__}")
+    return int(leaves[0].shape[0])
 
 __all__ = ["Model", "register_model", "MODELS"]

@@ -120,6 +120,16 @@ class Functional(Model):
         return flatten(self._outputs)
 
     @property
+    def input(self) -> Any:
+        """The inputs as the model was given them: one symbolic tensor, or their list or dict."""
+        return self._inputs
+
+    @property
+    def output(self) -> Any:
+        """The outputs as the model was given them: one symbolic tensor, or their list or dict."""
+        return self._outputs
+
+    @property
     def output_names(self) -> list[str]:
         """The name of the layer that makes each output (what a dict of losses is keyed by)."""
         return [t.node.layer.name if t.node is not None else t.input_layer.name for t in self.outputs]

@@ -122,8 +122,10 @@ class Sequential(Model):
     def summary(self, print_fn=print) -> str:
         """A table of layers, output shapes and parameter counts (printed, and returned)."""
         if not self.built:
-            if self.build_input_shape is None:
-                raise NotBuiltError("summary() needs the input shape: give the first layer input_shape= or call the model once")
+            if self.build_input_shape is None:  # as Keras: the layers, their shapes unknown, unbuilt ones without weights
+                rows = [(layer_label(m), "?", f"{sum(p.numel() for p in m.parameters()):,}" if getattr(m, "built", True)
+                         else "0 (unbuilt)") for m in self.layers]  # fmt: skip
+                return summary_table(self.name or "sequential", rows, ("Layer (type)", "Output Shape", "Param #"), self, print_fn)
             self.build()
         shape = self.build_input_shape
         dtype = torch.long if self.build_input_dtype == "int" else self._dtype()
