@@ -247,20 +247,16 @@ class SimpleRNNCell(RecurrentCell):
         """``h_t = act(w_hh ⊙ h_{t-1} + b_t)`` over ``b (B, T, H)``: ``(y (B, T, H), h_last (B, H))``."""
         return scan.elementwise_recurrence(b, self.weight_hh, h0, self.activation, lengths)
 
-    def _flat_weights(self) -> list[torch.Tensor]:
-        if self.bias is None:
-            return [self.weight_ih, self.weight_hh]
-        return [self.weight_ih, self.weight_hh, self.bias, torch.zeros_like(self.bias)]
-
-    def _kernel(self):
-        return torch.rnn_tanh if self.activation == "tanh" else torch.rnn_relu
+    def _biases(self) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        return (None, None) if self.bias is None else (self.bias, torch.zeros_like(self.bias))
 
     def fused(self, x, state):
         if self.feedback == "direct":
             y, h = self._direct(self._input_term(x), state.h)  # (B, T, H), (B, H)
             return y, SimpleRNNState(h)
-        y, h = self._kernel()(x, torch_hidden(state.h), self._flat_weights(), self.bias is not None, 1, 0.0, False, False, True)
-        return y, SimpleRNNState(h[0])
+        weights = (self.weight_ih, self.weight_hh, *self._biases())
+        y, h = fused_elman(x.transpose(0, 1), None, state.h, *weights, self.activation)
+        return y.transpose(0, 1), SimpleRNNState(h)  # (T, B, H) -> (B, T, H)
 
     def fused_packed(self, data, batch_sizes, state):
         if self.feedback == "direct":
@@ -269,18 +265,46 @@ class SimpleRNNCell(RecurrentCell):
             b_padded, lengths = pad_packed_sequence(b, batch_first=True)  # (B, T, H), (B,)
             y, h = self._direct(b_padded, state.h, lengths)
             return pack_padded_sequence(y, lengths, batch_first=True).data, SimpleRNNState(h)
-        y, h = self._kernel()(
-            data, batch_sizes, torch_hidden(state.h), self._flat_weights(), self.bias is not None, 1, 0.0, False, False
-        )
-        return y, SimpleRNNState(h[0])
+        y, h = fused_elman(data, batch_sizes, state.h, self.weight_ih, self.weight_hh, *self._biases(), self.activation)
+        return y, SimpleRNNState(h)
 
     def extra_repr(self) -> str:
         out = f", output_units={self.output_units}" if self.output_units else ""
         return f"{self.input_size}, {self.units}, feedback={self.feedback!r}{out}, activation={self.activation!r}"
 
 
+def fused_elman(
+    x: torch.Tensor,
+    batch_sizes: torch.Tensor | None,
+    h0: torch.Tensor,
+    weight_ih: torch.Tensor,
+    weight_hh: torch.Tensor,
+    bias_ih: torch.Tensor | None,
+    bias_hh: torch.Tensor | None,
+    activation: str,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Lateral feedback, ``h_t = act(W_xh x_t + b_ih + W_hh h_{t-1} + b_hh)`` (torch's two biases; the
+    cell passes ``b_hh = 0``), over a whole time-major batch with ``torch.rnn_tanh`` / ``torch.rnn_relu``
+    (``activation`` ``"tanh"`` or ``"relu"``).
+
+    ``x``: ``(T, B, F)`` when ``batch_sizes`` is ``None``, else a ``PackedSequence``'s ``data (N, F)``
+    with its ``batch_sizes (T,)``; ``h0 (B, H)``. Returns ``y`` (``(T, B, H)`` or ``(N, H)``) and
+    ``h_last (B, H)``, each row's state after its own last step.
+    """
+    if activation not in ("tanh", "relu"):
+        raise ConfigError(f"expected activation 'tanh' or 'relu' for the fused kernel, got {activation!r}")
+    kernel = torch.rnn_tanh if activation == "tanh" else torch.rnn_relu
+    weights = [weight_ih, weight_hh] if bias_ih is None else [weight_ih, weight_hh, bias_ih, bias_hh]
+    if batch_sizes is None:
+        y, h = kernel(x, torch_hidden(h0), weights, bias_ih is not None, 1, 0.0, False, False, False)
+    else:
+        y, h = kernel(x, batch_sizes, torch_hidden(h0), weights, bias_ih is not None, 1, 0.0, False, False)
+    return y, h[0]
+
+
 __all__ = [
     "FEEDBACK_KINDS",
+    "fused_elman",
     "SimpleRNNCell",
     "SimpleRNNState",
     "JordanState",

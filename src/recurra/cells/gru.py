@@ -111,24 +111,51 @@ class GRUCell(RecurrentCell):
             )
         return None
 
-    def _flat_weights(self) -> list[torch.Tensor]:
-        if self.bias is None:
-            return [self.weight_ih, self.weight_hh]
-        return [self.weight_ih, self.weight_hh, self.bias, self.recurrent_bias]
-
     def fused(self, x, state):
-        if gru_kernel.usable(x) and state.h.dtype == x.dtype:
-            y, h = gru_kernel.gru_sequence(x, state.h, self.weight_ih, self.weight_hh, self.bias, self.recurrent_bias)
-            return y, GRUState(h)
-        y, h = torch.gru(x, torch_hidden(state.h), self._flat_weights(), self.bias is not None, 1, 0.0, False, False, True)
-        return y, GRUState(h[0])
+        y, h = fused_gru(x.transpose(0, 1), None, state.h, self.weight_ih, self.weight_hh, self.bias, self.recurrent_bias)
+        return y.transpose(0, 1), GRUState(h)  # (T, B, H) -> (B, T, H)
 
     def fused_packed(self, data, batch_sizes, state):
-        if gru_kernel.usable(data) and state.h.dtype == data.dtype:
-            args = (self.weight_ih, self.weight_hh, self.bias, self.recurrent_bias)
-            y, h = gru_kernel.gru_packed_sequence(data, batch_sizes, state.h, *args)
-            return y, GRUState(h)
-        y, h = torch.gru(
-            data, batch_sizes, torch_hidden(state.h), self._flat_weights(), self.bias is not None, 1, 0.0, False, False
-        )
-        return y, GRUState(h[0])
+        y, h = fused_gru(data, batch_sizes, state.h, self.weight_ih, self.weight_hh, self.bias, self.recurrent_bias)
+        return y, GRUState(h)
+
+
+def fused_gru_kernel(x: torch.Tensor, h0: torch.Tensor) -> str:
+    """The kernel ``fused_gru`` runs for ``x`` and ``h0``: ``"compiled"`` (recurra's CPU loop) or ``"torch.gru"``."""
+    return "compiled" if gru_kernel.usable(x) and h0.dtype == x.dtype else "torch.gru"
+
+
+def fused_gru(
+    x: torch.Tensor,
+    batch_sizes: torch.Tensor | None,
+    h0: torch.Tensor,
+    weight_ih: torch.Tensor,
+    weight_hh: torch.Tensor,
+    bias: torch.Tensor | None,
+    recurrent_bias: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The reset-after GRU (torch's form and gate order ``r, z, n``) over a whole time-major batch, on
+    the fused kernel: recurra's compiled loop (``gru_kernel``) where it runs, else ``torch.gru``.
+
+    ``x``: ``(T, B, F)`` when ``batch_sizes`` is ``None``, else a ``PackedSequence``'s ``data (N, F)``
+    with its ``batch_sizes (T,)``; ``h0 (B, H)``; weights in torch's layout (``weight_ih (3H, F)``,
+    ``weight_hh (3H, H)``, ``bias`` = ``b_ih`` and ``recurrent_bias`` = ``b_hh``, ``(3H,)`` or both
+    ``None``). Returns ``y`` (``(T, B, H)`` or ``(N, H)``) and ``h_last (B, H)``, each row's state after
+    its own last step.
+    """
+    dense = batch_sizes is None
+    if dense:
+        T, B, F_ = x.shape
+        data = x.reshape(T * B, F_)  # (T·B, F), time-major rows
+        sizes = torch.full((T,), B, dtype=torch.int64)  # every row active at every step
+    else:
+        data, sizes = x, batch_sizes
+    if fused_gru_kernel(x, h0) == "compiled":
+        y, h = gru_kernel.gru_packed_sequence(data, sizes, h0, weight_ih, weight_hh, bias, recurrent_bias)
+        return (y.view(T, B, -1) if dense else y), h
+    weights = [weight_ih, weight_hh] if bias is None else [weight_ih, weight_hh, bias, recurrent_bias]
+    if dense:
+        y, h = torch.gru(x, torch_hidden(h0), weights, bias is not None, 1, 0.0, False, False, False)
+    else:
+        y, h = torch.gru(x, batch_sizes, torch_hidden(h0), weights, bias is not None, 1, 0.0, False, False)
+    return y, h[0]

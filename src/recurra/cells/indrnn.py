@@ -124,9 +124,28 @@ class IndRNNCell(RecurrentCell):
     def fused(self, x, state, lengths=None, backend="auto"):
         """All steps of ``x (B, T, F)``; ``lengths`` ``(B,)`` for right-padded rows (steps past a row's
         length output 0 and keep its state). Returns ``(y (B, T, H), IndRNNState(h_last))``."""
-        k = input_projection(x, self.weight_ih, self.bias)  # (B, T, H): W x_t + b for every t
-        y, h = elementwise_recurrence(k, self.recurrent_weight(), state.h, self.activation, lengths, backend, overwrite_b=True)
+        y, h = fused_indrnn(x, state.h, self.weight_ih, self.recurrent_weight(), self.bias, self.activation, lengths, backend)
         return y, IndRNNState(h)
 
 
-__all__ = ["IndRNNCell", "IndRNNState", "default_recurrent_initializer", "input_projection"]
+def fused_indrnn(
+    x: torch.Tensor,
+    h0: torch.Tensor,
+    weight_ih: torch.Tensor,
+    u: torch.Tensor,
+    bias: torch.Tensor | None,
+    activation: str,
+    lengths: torch.Tensor | None = None,
+    backend: str = "auto",
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``h_t = act(W x_t + u ⊙ h_{t-1} + b)`` over ``x (B, T, F)``: the input projection of all steps
+    in one product, then ``elementwise_recurrence`` (``act`` in ``relu``, ``tanh``, ``linear``).
+
+    ``h0 (B, H)``, ``weight_ih = W (H, F)``, ``u (H,)`` (already clamped if bounded), ``bias = b (H,)``
+    or ``None``; ``lengths (B,)`` for right-padded rows. Returns ``(y (B, T, H), h_last (B, H))``.
+    """
+    k = input_projection(x, weight_ih, bias)  # (B, T, H): W x_t + b for every t
+    return elementwise_recurrence(k, u, h0, activation, lengths, backend, overwrite_b=True)
+
+
+__all__ = ["IndRNNCell", "IndRNNState", "default_recurrent_initializer", "fused_indrnn", "input_projection"]

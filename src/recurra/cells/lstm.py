@@ -112,17 +112,45 @@ class LSTMCell(RecurrentCell):
             )
         return None
 
-    def _flat_weights(self) -> list[torch.Tensor]:
-        if self.bias is None:
-            return [self.weight_ih, self.weight_hh]
-        return [self.weight_ih, self.weight_hh, self.bias, torch.zeros_like(self.bias)]
+    def _biases(self) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        return (None, None) if self.bias is None else (self.bias, torch.zeros_like(self.bias))
 
     def fused(self, x, state):
-        hx = (torch_hidden(state.h), torch_hidden(state.c))
-        y, h, c = torch.lstm(x, hx, self._flat_weights(), self.bias is not None, 1, 0.0, False, False, True)
-        return y, LSTMState(h[0], c[0])
+        y, h, c = fused_lstm(x.transpose(0, 1), None, state.h, state.c, self.weight_ih, self.weight_hh, *self._biases())
+        return y.transpose(0, 1), LSTMState(h, c)  # (T, B, H) -> (B, T, H)
 
     def fused_packed(self, data, batch_sizes, state):
-        hx = (torch_hidden(state.h), torch_hidden(state.c))
-        y, h, c = torch.lstm(data, batch_sizes, hx, self._flat_weights(), self.bias is not None, 1, 0.0, False, False)
-        return y, LSTMState(h[0], c[0])
+        y, h, c = fused_lstm(data, batch_sizes, state.h, state.c, self.weight_ih, self.weight_hh, *self._biases())
+        return y, LSTMState(h, c)
+
+
+def fused_lstm(
+    x: torch.Tensor,
+    batch_sizes: torch.Tensor | None,
+    h0: torch.Tensor,
+    c0: torch.Tensor,
+    weight_ih: torch.Tensor,
+    weight_hh: torch.Tensor,
+    bias_ih: torch.Tensor | None,
+    bias_hh: torch.Tensor | None,
+    weight_hr: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The LSTM (gates ``u, f, c, o`` = torch's ``i, f, g, o``) over a whole time-major batch with
+    ``torch.lstm``, the fused kernel. The gates' pre-activations are ``W x_t + b_ih + U a_{t-1} + b_hh``
+    (torch's two biases; the cell passes ``b_hh = 0``). With ``weight_hr`` ``(P, H)`` (torch's
+    ``proj_size = P``) the hidden state is projected, ``a_t = W_hr (o_t ⊙ tanh(c_t))``, and
+    ``weight_hh`` is ``(4H, P)``.
+
+    ``x``: ``(T, B, F)`` when ``batch_sizes`` is ``None``, else a ``PackedSequence``'s ``data (N, F)``
+    with its ``batch_sizes (T,)``; ``h0 (B, H or P)``, ``c0 (B, H)``. Returns ``y`` (``(T, B, ·)`` or
+    ``(N, ·)``), ``h_last`` and ``c_last``, each row's state after its own last step.
+    """
+    weights = [weight_ih, weight_hh] if bias_ih is None else [weight_ih, weight_hh, bias_ih, bias_hh]
+    if weight_hr is not None:
+        weights.append(weight_hr)
+    hx = (torch_hidden(h0), torch_hidden(c0))
+    if batch_sizes is None:
+        y, h, c = torch.lstm(x, hx, weights, bias_ih is not None, 1, 0.0, False, False, False)
+    else:
+        y, h, c = torch.lstm(x, batch_sizes, hx, weights, bias_ih is not None, 1, 0.0, False, False)
+    return y, h[0], c[0]

@@ -104,7 +104,7 @@ class _MinimalCell(RecurrentCell):
         super().__init__()
         self.input_size, self.units, self.use_bias = input_size, units, use_bias
         self.activation = canonical_activation(activation)
-        self.act = g if self.activation == G else activations.get(self.activation)
+        self.act = candidate_function(self.activation)
         kw = dict(dtype=dtype, device=device)
         n = self.n_blocks
         self.weight_ih = self._new_weight(n * units, input_size, init=kernel_initializer, **kw)
@@ -132,13 +132,7 @@ class _MinimalCell(RecurrentCell):
         ``linear``), the gates are computed inside the compiled loop (``minimal_recurrence``);
         otherwise they are computed here and ``elementwise_recurrence`` runs ``h = a ⊙ h + b``.
         """
-        compiled = backend == "cpp" or (backend == "auto" and use_compiled(x))
-        if compiled and self.activation in MINIMAL_CANDIDATES:
-            k = input_projection(x, self.weight_ih, self.bias)  # (B, T, n·H)
-            y, h = minimal_recurrence(k, state.h, self.kind, self.activation, lengths)
-            return y, self.State(h)
-        a, b = self._coefficients(*self._pre_activations(x))  # (B, T, H) each
-        y, h = elementwise_recurrence(b, a, state.h, "linear", lengths, backend, overwrite_b=True)
+        y, h = fused_minimal(self.kind, x, state.h, self.weight_ih, self.bias, self.activation, lengths, backend)
         return y, self.State(h)
 
     # -- the log-space scan ---------------------------------------------------------------------------
@@ -209,8 +203,7 @@ class MinGRUCell(_MinimalCell):
         return {"z": z, "h_tilde": h_tilde, "h": h}, MinGRUState(h)
 
     def _coefficients(self, k_z, k_h):
-        z = torch.sigmoid(k_z)
-        return 1 - z, z * self.act(k_h)  # a = 1 - z, b = z ⊙ h~
+        return min_gru_coefficients(k_z, k_h, self.act)
 
     def _log_coefficients(self, k_z, k_h):
         return -F.softplus(k_z), -F.softplus(-k_z) + log_g(k_h)  # log(1 - z), log z + log h~
@@ -253,18 +246,75 @@ class MinLSTMCell(_MinimalCell):
         h = f_prime * h_prev + i_prime * h_tilde
         return {"f": f, "i": i, "f_prime": f_prime, "i_prime": i_prime, "h_tilde": h_tilde, "h": h}, MinLSTMState(h)
 
-    @staticmethod
-    def _log_ratio(k_f, k_i):
-        """``d = log f - log i``, so that ``f' = σ(d)`` and ``i' = σ(-d)``."""
-        return F.softplus(-k_i) - F.softplus(-k_f)
-
     def _coefficients(self, k_f, k_i, k_h):
-        d = self._log_ratio(k_f, k_i)
-        return torch.sigmoid(d), torch.sigmoid(-d) * self.act(k_h)  # a = f', b = i' ⊙ h~
+        return min_lstm_coefficients(k_f, k_i, k_h, self.act)
 
     def _log_coefficients(self, k_f, k_i, k_h):
-        d = self._log_ratio(k_f, k_i)
+        d = _log_ratio(k_f, k_i)
         return -F.softplus(-d), -F.softplus(d) + log_g(k_h)  # log f', log i' + log h~
 
 
-__all__ = ["MinGRUCell", "MinGRUState", "MinLSTMCell", "MinLSTMState", "g", "log_g"]
+def _log_ratio(k_f: torch.Tensor, k_i: torch.Tensor) -> torch.Tensor:
+    """``d = log f - log i``, so that ``f' = σ(d)`` and ``i' = σ(-d)``."""
+    return F.softplus(-k_i) - F.softplus(-k_f)
+
+
+def min_gru_coefficients(k_z: torch.Tensor, k_h: torch.Tensor, act) -> tuple[torch.Tensor, torch.Tensor]:
+    """MinGRU's ``h_t = a_t ⊙ h_{t-1} + b_t`` from its pre-activations: ``a = 1 - z``, ``b = z ⊙ act(k_h)``."""
+    z = torch.sigmoid(k_z)
+    return 1 - z, z * act(k_h)
+
+
+def min_lstm_coefficients(k_f: torch.Tensor, k_i: torch.Tensor, k_h: torch.Tensor, act) -> tuple[torch.Tensor, torch.Tensor]:
+    """MinLSTM's ``h_t = a_t ⊙ h_{t-1} + b_t`` from its pre-activations: ``a = f' = σ(d)``,
+    ``b = i' ⊙ act(k_h) = σ(-d) ⊙ act(k_h)`` with ``d = log f - log i``."""
+    d = _log_ratio(k_f, k_i)
+    return torch.sigmoid(d), torch.sigmoid(-d) * act(k_h)
+
+
+def candidate_function(activation: str):
+    """The candidate activation of a stored name: ``g`` or a recurra activation."""
+    return g if activation == G else activations.get(activation)
+
+
+def fused_minimal(
+    kind: str,
+    x: torch.Tensor,
+    h0: torch.Tensor,
+    weight_ih: torch.Tensor,
+    bias: torch.Tensor | None,
+    activation: str,
+    lengths: torch.Tensor | None = None,
+    backend: str = "auto",
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """MinGRU (``kind="min_gru"``) or MinLSTM (``"min_lstm"``) over ``x (B, T, F)``: the input projection
+    ``k = W x_t + b`` of all steps in one product, then, with the compiled backend and a candidate
+    activation it has (``g``, ``tanh``, ``relu``, ``linear``), the gates and states in one compiled loop
+    (``minimal_recurrence``); otherwise the coefficients ``a, b`` here and ``elementwise_recurrence``
+    runs ``h_t = a_t ⊙ h_{t-1} + b_t``.
+
+    ``weight_ih (n·H, F)``, ``bias (n·H,)`` or ``None`` in the blocks' order (module docstring),
+    ``h0 (B, H)``, ``lengths (B,)`` for right-padded rows. Returns ``(y (B, T, H), h_last (B, H))``.
+    """
+    compiled = backend == "cpp" or (backend == "auto" and use_compiled(x))
+    k = input_projection(x, weight_ih, bias)  # (B, T, n·H)
+    if compiled and activation in MINIMAL_CANDIDATES:
+        return minimal_recurrence(k, h0, kind, activation, lengths)
+    blocks = k.split(h0.shape[-1], dim=-1)  # n tensors (B, T, H)
+    coefficients = min_gru_coefficients if kind == "min_gru" else min_lstm_coefficients
+    a, b = coefficients(*blocks, candidate_function(activation))  # (B, T, H) each
+    return elementwise_recurrence(b, a, h0, "linear", lengths, backend, overwrite_b=True)
+
+
+__all__ = [
+    "MinGRUCell",
+    "MinGRUState",
+    "MinLSTMCell",
+    "MinLSTMState",
+    "candidate_function",
+    "fused_minimal",
+    "g",
+    "log_g",
+    "min_gru_coefficients",
+    "min_lstm_coefficients",
+]
