@@ -56,6 +56,6 @@ def assert_same(ours: list[torch.Tensor], theirs: list[torch.Tensor], names: lis
     assert len(ours) == len(theirs)
     for name, a, b in zip(names, ours, theirs):
         assert a.shape == b.shape, f"{name}: shape {tuple(a.shape)} vs {tuple(b.shape)}"
-        diff = float((a - b).abs().max()) if a.numel() else 0.0
+        diff = float((a - b).detach().abs().max()) if a.numel() else 0.0
         worst[0] = max(worst[0], diff)
         assert diff <= tol, f"{name}: max |difference| {diff:.3g} > {tol}"
