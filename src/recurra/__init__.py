@@ -27,6 +27,7 @@ from . import (  # Keras's namespaces
     tree,
     utils,
 )
+from . import nn as nn  # torch.nn's recurrent modules on recurra's kernels
 from ._version import __version__ as __version__
 from .esn import EchoStateNetwork
 from .forecast import BacktestResult, Forecaster, load_forecaster

@@ -45,10 +45,14 @@ def test_the_constructors_take_torchs_positional_arguments():
     assert rnn.MinGRU(3, 4, 1, True, True).batch_first
 
 
-def test_the_parameters_are_drawn_as_torch_draws_them():
-    bound = 1 / 8**0.5
-    for w in rnn.GRU(3, 8, num_layers=2).parameters():
-        assert float(w.detach().abs().max()) <= bound
+@pytest.mark.parametrize("name,options", [("RNN", {"nonlinearity": "relu"}), ("LSTM", {"proj_size": 2}), ("GRU", {})])
+def test_the_same_seed_draws_the_same_parameters_as_torch(name, options):
+    torch.manual_seed(0)
+    theirs = getattr(torch.nn, name)(3, 4, 2, bidirectional=True, **options)
+    torch.manual_seed(0)
+    ours = getattr(rnn, name)(3, 4, 2, bidirectional=True, **options)
+    assert all(torch.equal(a, b) for a, b in zip(ours.parameters(), theirs.parameters()))
+    assert repr(ours) == repr(theirs)
 
 
 def test_wrong_feature_size_names_expected_and_found():

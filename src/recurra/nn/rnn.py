@@ -60,7 +60,3 @@ class RNN(RNNBase):
             x, batch_sizes, state[0], w["weight_ih"], w["weight_hh"], w.get("bias_ih"), w.get("bias_hh"), self.nonlinearity
         )
         return y, (h,)
-
-    def extra_repr(self) -> str:
-        s = super().extra_repr()
-        return s if self.nonlinearity == "tanh" else s + f", nonlinearity={self.nonlinearity!r}"
