@@ -67,15 +67,19 @@ class CompiledExtension:
 
     ``op``: ``"namespace.name"`` of an op the source registers (``torch.ops.namespace.name``);
     ``variants``: a function giving the builds to try, in order (called at build time, so it can look
-    at the CPU); ``fallback``: what runs instead, for the warning ("IndRNN ... use a slower loop").
+    at the CPU); ``fallback``: what runs instead, for the warning ("IndRNN ... use a slower loop");
+    ``on_load``: called once the ops are loaded (the Python side of their registration: fake kernels
+    that give torch.compile and torch.export the output shapes, and their autograd).
     """
 
-    def __init__(self, source: str, op: str, variants: Callable[[], list[BuildVariant]], what: str, fallback: str):
+    def __init__(self, source: str, op: str, variants: Callable[[], list[BuildVariant]], what: str, fallback: str,
+                 on_load: Callable[[], None] | None = None):  # fmt: skip
         self.source = CSRC / source
         self.op = op
         self.variants = variants
         self.what = what
         self.fallback = fallback
+        self.on_load = on_load  # run once the ops exist: their fake kernels and autograd, for torch.compile and export
         self.state: bool | None = None  # None: not tried yet
         self._lock = threading.Lock()
 
@@ -93,7 +97,10 @@ class CompiledExtension:
         if self.state is None:
             with self._lock:
                 if self.state is None:
-                    self.state = self._build()
+                    built = self._build()
+                    if built and self.on_load is not None:
+                        self.on_load()
+                    self.state = built
         return self.state
 
     def _build(self) -> bool:

@@ -32,12 +32,28 @@ from torch.autograd.function import once_differentiable
 
 from .extensions import CompiledExtension, cpu_build_variants
 
+
+def _register_fake_kernels() -> None:
+    """The ops' output shapes, for torch.compile and torch.export (which trace with fake tensors)."""
+
+    @torch.library.register_fake("recurra_gru::gru_forward")
+    def _forward(gi, batch_sizes, h0, u, b_hh, save):
+        N, H = gi.shape[0], h0.shape[1]
+        return gi.new_empty(N, H), h0.new_empty(h0.shape), gi.new_empty(N, 4 * H) if save else gi.new_empty(0)
+
+    @torch.library.register_fake("recurra_gru::gru_backward")
+    def _backward(grad_y, grad_h, y, saved, batch_sizes, h0, u, bias):
+        N, H = y.shape
+        return y.new_empty(N, 3 * H), h0.new_empty(h0.shape), u.new_empty(u.shape), y.new_empty(3 * H) if bias else y.new_empty(0)
+
+
 EXTENSION = CompiledExtension(
     "gru_recurrence.cpp",
     op="recurra_gru.gru_forward",
     variants=partial(cpu_build_variants, "recurra_gru_recurrence"),
     what="GRU loop",
     fallback="the GRU uses torch.gru instead",
+    on_load=_register_fake_kernels,
 )
 
 

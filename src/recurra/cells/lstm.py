@@ -27,6 +27,7 @@ import torch
 
 from .. import activations
 from .base import RecurrentCell, recurrent_input, torch_hidden
+from .lstm_op import lstm_sequence
 
 
 class LSTMState(NamedTuple):
@@ -149,6 +150,8 @@ def fused_lstm(
     if weight_hr is not None:
         weights.append(weight_hr)
     hx = (torch_hidden(h0), torch_hidden(c0))
+    if batch_sizes is None and torch.compiler.is_compiling():  # one opaque call in traced graphs (lstm_op)
+        return lstm_sequence(x, h0, c0, weights, bias_ih is not None)
     if batch_sizes is None:
         y, h, c = torch.lstm(x, hx, weights, bias_ih is not None, 1, 0.0, False, False, False)
     else:

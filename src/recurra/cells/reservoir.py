@@ -196,12 +196,21 @@ def _build_variants() -> list[BuildVariant]:
     return [plain]
 
 
+def _register_fake_kernel() -> None:
+    """The op writes into ``z`` and returns nothing: its fake kernel has nothing to compute (torch.compile)."""
+
+    @torch.library.register_fake("recurra_reservoir::run_sparse_")
+    def _run_sparse(z, crow, col, values, scale, alpha, x0):
+        return None
+
+
 EXTENSION = CompiledExtension(
     "reservoir.cpp",
     op="recurra_reservoir.run_sparse_",
     variants=_build_variants,
     what="reservoir loop",
     fallback="reservoirs use a slower loop of torch operations instead",
+    on_load=_register_fake_kernel,
 )
 
 
@@ -478,6 +487,8 @@ class ReservoirCell(RecurrentCell):
     def sparse_rows(self) -> _SparseRows:
         """``W`` in compressed sparse rows; cached until ``W`` changes (in place, or replaced)."""
         W = self.W
+        if self._rows is not None and torch.compiler.is_compiling():
+            return self._rows  # traced graphs take the rows of the last eager call (W is fixed: it is not trained)
         key = (W.data_ptr(), W._version, W.dtype, W.device)
         if key != self._rows_key:
             self._rows = sparse_rows(W)

@@ -51,12 +51,35 @@ ACTIVATIONS = {"linear": 0, "tanh": 1, "relu": 2}  # the codes the C++ kernel ta
 BACKENDS = ("auto", "cpp", "torch")
 
 
+def _register_fake_kernels() -> None:
+    """The ops' output shapes, for torch.compile and torch.export (which trace with fake tensors)."""
+
+    @torch.library.register_fake("recurra_scan::elementwise_recurrence_forward")
+    def _forward(b, a, h0, lengths, activation):
+        return torch.empty_like(b), torch.empty_like(h0)
+
+    @torch.library.register_fake("recurra_scan::elementwise_recurrence_backward")
+    def _backward(grad_y, grad_h_last, y, a, h0, lengths, activation, need_grad_b, need_grad_a):
+        grad_a = (torch.empty_like(y) if a.dim() == 3 else torch.empty_like(h0)) if need_grad_a else y.new_empty(0)
+        return torch.empty_like(y), grad_a, torch.empty_like(h0)
+
+    @torch.library.register_fake("recurra_scan::minimal_recurrence_forward")
+    def _minimal_forward(k, h0, lengths, kind, candidate):
+        B, T, H = k.shape[0], k.shape[1], h0.shape[1]
+        return k.new_empty(B, T, H), torch.empty_like(h0)
+
+    @torch.library.register_fake("recurra_scan::minimal_recurrence_backward")
+    def _minimal_backward(grad_y, grad_h_last, y, k, h0, lengths, kind, candidate):
+        return torch.empty_like(k), torch.empty_like(h0)
+
+
 EXTENSION = CompiledExtension(
     "elementwise_recurrence.cpp",
     op="recurra_scan.elementwise_recurrence_forward",
     variants=partial(cpu_build_variants, "recurra_elementwise_recurrence"),
     what="elementwise recurrence",
     fallback="IndRNN and the minimal RNNs use a slower pure-torch loop instead",
+    on_load=_register_fake_kernels,
 )
 
 
@@ -158,6 +181,7 @@ class _CompiledRecurrence(torch.autograd.Function):
 
 
 def _compiled(b, a, h0, activation, lengths, overwrite_b):
+    overwrite_b = overwrite_b and not torch.compiler.is_compiling()  # traced graphs take the out-of-place op
     B, T, _ = b.shape
     if lengths is None:
         lengths = torch.full((B,), T, dtype=torch.int64)

@@ -211,10 +211,15 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> gru_backward(
 }  // namespace
 
 TORCH_LIBRARY(recurra_gru, m) {
-  m.def("gru_forward(Tensor gi, Tensor batch_sizes, Tensor h0, Tensor u, Tensor b_hh, bool save) -> (Tensor, Tensor, Tensor)",
-        &gru_forward);
+  m.def("gru_forward(Tensor gi, Tensor batch_sizes, Tensor h0, Tensor u, Tensor b_hh, bool save) -> (Tensor, Tensor, Tensor)");
   m.def(
       "gru_backward(Tensor grad_y, Tensor grad_h, Tensor y, Tensor saved, Tensor batch_sizes, Tensor h0, Tensor u, "
-      "bool bias) -> (Tensor, Tensor, Tensor, Tensor)",
-      &gru_backward);
+      "bool bias) -> (Tensor, Tensor, Tensor, Tensor)");
+}
+
+// CPU kernels only: torch.compile and torch.export see the ops through their fake (shape-only) kernels,
+// registered in Python (recurra/cells/gru_kernel.py)
+TORCH_LIBRARY_IMPL(recurra_gru, CPU, m) {
+  m.impl("gru_forward", &gru_forward);
+  m.impl("gru_backward", &gru_backward);
 }

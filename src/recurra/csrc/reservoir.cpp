@@ -116,5 +116,8 @@ void run_sparse_(at::Tensor z, const at::Tensor& crow, const at::Tensor& col, co
 }  // namespace
 
 TORCH_LIBRARY(recurra_reservoir, m) {
-  m.def("run_sparse_(Tensor(a!) z, Tensor crow, Tensor col, Tensor values, float scale, float alpha, Tensor x0) -> ()", &run_sparse_);
+  m.def("run_sparse_(Tensor(a!) z, Tensor crow, Tensor col, Tensor values, float scale, float alpha, Tensor x0) -> ()");
 }
+
+// CPU kernel only: torch.compile sees the op through its fake kernel (recurra/cells/reservoir.py)
+TORCH_LIBRARY_IMPL(recurra_reservoir, CPU, m) { m.impl("run_sparse_", &run_sparse_); }

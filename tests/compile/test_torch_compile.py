@@ -1,0 +1,77 @@
+"""``torch.compile`` through recurra's layers: the compiled kernels are custom operators with fake
+kernels and autograd, so the recurrent call traces as one node (``fullgraph=True``: no graph break) and a
+compiled training step gives eager's loss and gradients."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+import recurra
+from recurra import layers
+
+LAYERS = {
+    "GRU": lambda: layers.GRU(12, return_sequences=True),
+    "LSTM": lambda: layers.LSTM(12, return_sequences=True),
+    "IndRNN": lambda: layers.IndRNN(12, return_sequences=True),
+    "MinGRU": lambda: layers.MinGRU(12, return_sequences=True),
+    "nn.GRU": lambda: recurra.nn.GRU(5, 12, num_layers=2, batch_first=True),
+    "nn.LSTM": lambda: recurra.nn.LSTM(5, 12, batch_first=True),
+}
+
+
+def _loss(module: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    out = module(x)
+    y = out[0] if isinstance(out, tuple) else out
+    return y.square().mean()
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_a_compiled_training_step_equals_eager(name):
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(LAYERS[name]())
+    x = torch.randn(3, 7, 5)
+    _loss(model, x)  # build
+    eager = copy.deepcopy(model)
+    compiled = torch.compile(model, fullgraph=True)  # a graph break would raise
+    for _step in range(2):  # the second step after an optimiser update: no recompile needed for new values
+        ours, theirs = _loss(compiled, x), _loss(eager, x)
+        ours.backward()
+        theirs.backward()
+        assert abs(ours.item() - theirs.item()) <= 1e-6
+        for p, q in zip(model.parameters(), eager.parameters()):
+            torch.testing.assert_close(p.grad, q.grad, rtol=1e-5, atol=1e-6)
+        with torch.no_grad():
+            for p, q in zip(model.parameters(), eager.parameters()):
+                p -= 0.1 * p.grad
+                q -= 0.1 * q.grad
+                p.grad = q.grad = None
+
+
+def test_the_kernels_fake_shapes_match_their_real_outputs():
+    """torch's own check of a custom operator: schema, fake kernel against the real one, autograd."""
+    from recurra.cells import gru_kernel, scan
+    from recurra.cells.lstm_op import lstm_sequence
+
+    assert gru_kernel.EXTENSION.available() and scan.kernel_available()
+    B, T, F, H = 2, 4, 3, 5
+    gi, h0, u, b = torch.randn(T * B, 3 * H), torch.randn(B, H), torch.randn(3 * H, H), torch.randn(3 * H)
+    sizes = torch.full((T,), B, dtype=torch.int64)
+    shapes_only = ("test_schema", "test_faketensor")
+    torch.library.opcheck(torch.ops.recurra_gru.gru_forward, (gi, sizes, h0, u, b, True), test_utils=shapes_only)
+    k, lengths = torch.randn(B, T, 2 * H), torch.tensor([T, 2])
+    torch.library.opcheck(torch.ops.recurra_scan.minimal_recurrence_forward, (k, h0, lengths, 0, 1), test_utils=shapes_only)
+    weights = [torch.randn(4 * H, F, requires_grad=True), torch.randn(4 * H, H, requires_grad=True)]
+    torch.library.opcheck(lstm_sequence, (torch.randn(T, B, F), h0, torch.randn(B, H), weights, False))
+
+
+def test_a_reservoir_compiles_without_a_graph_break():
+    torch.manual_seed(0)
+    reservoir = layers.Reservoir(30, return_sequences=True)
+    x = torch.randn(2, 9, 3)
+    expected = reservoir(x)
+    reservoir.cell.backend = None
+    torch.testing.assert_close(torch.compile(reservoir, fullgraph=True)(x), expected)
+    assert reservoir.cell.backend == "cpp"  # the compiled sparse loop ran inside the graph
