@@ -255,4 +255,4 @@ def test_layer_and_model_input_and_output_are_their_first_symbolic_call():
     h_, c_ = encoder_model(x)
     assert torch.equal(h_, encoder(x)[1])
     with pytest.raises(ConfigError, match="LSTM has no output: it has not been called on symbolic tensors"):
-        layers.LSTM(3).output
+        _ = layers.LSTM(3).output

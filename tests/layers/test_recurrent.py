@@ -390,8 +390,9 @@ def test_error_2d_input():
         LSTM(2, input_shape=(None, 3))(torch.zeros(4, 3))
     with pytest.raises(ShapeError, match=r"GRU expected input of shape \(batch, time, features\), got \(4, 3\)"):
         GRU(2)(torch.zeros(4, 3))
-    with pytest.raises(TypeError, match=r"expected a torch.Tensor of shape \(batch, time, features\), got ndarray"):
-        SimpleRNN(2)(np.zeros((2, 3, 4)))
+    with pytest.raises(TypeError, match=r"expected a torch.Tensor of shape \(batch, time, features\), got str"):
+        SimpleRNN(2)("abc")
+    assert tuple(SimpleRNN(2)(np.zeros((2, 3, 4))).shape) == (2, 2)  # numpy arrays are taken, as Keras takes them
 
 
 def test_error_wrong_feature_count_after_build():

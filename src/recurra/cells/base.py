@@ -76,6 +76,11 @@ class RecurrentCell(nn.Module):
     def fused_reason(self) -> str | None:
         return "this cell has no fused kernel"
 
+    def onnx_operator(self) -> str | None:
+        """The ONNX operator ``fused`` exports to (``"LSTM"``, ``"GRU"``: torch's fused kernels map to
+        them), or ``None``: exported, the cell's steps run as one ONNX ``Scan`` (``layers.onnx_form``)."""
+        return None
+
     def _new_weight(self, *shape: int, init, dtype, device) -> nn.Parameter:
         w = torch.empty(*shape, dtype=dtype, device=device)
         initializers.get(init)(w)

@@ -111,6 +111,9 @@ class GRUCell(RecurrentCell):
             )
         return None
 
+    def onnx_operator(self) -> str | None:
+        return "GRU" if self.fused_reason() is None else None
+
     def fused(self, x, state):
         y, h = fused_gru(x.transpose(0, 1), None, state.h, self.weight_ih, self.weight_hh, self.bias, self.recurrent_bias)
         return y.transpose(0, 1), GRUState(h)  # (T, B, H) -> (B, T, H)

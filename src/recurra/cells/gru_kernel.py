@@ -58,7 +58,10 @@ EXTENSION = CompiledExtension(
 
 
 def usable(x: torch.Tensor) -> bool:
-    """Whether the compiled loop can run on ``x`` (builds it on the first call)."""
+    """Whether the compiled loop can run on ``x`` (builds it on the first call); not in an ONNX export,
+    where ``torch.gru`` runs (it exports as ONNX's GRU operator)."""
+    if torch.onnx.is_in_onnx_export():
+        return False
     return x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) and EXTENSION.available()
 
 

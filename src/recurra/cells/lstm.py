@@ -116,6 +116,9 @@ class LSTMCell(RecurrentCell):
     def _biases(self) -> tuple[torch.Tensor | None, torch.Tensor | None]:
         return (None, None) if self.bias is None else (self.bias, torch.zeros_like(self.bias))
 
+    def onnx_operator(self) -> str | None:
+        return "LSTM" if self.fused_reason() is None else None
+
     def fused(self, x, state):
         y, h, c = fused_lstm(x.transpose(0, 1), None, state.h, state.c, self.weight_ih, self.weight_hh, *self._biases())
         return y.transpose(0, 1), LSTMState(h, c)  # (T, B, H) -> (B, T, H)
@@ -150,7 +153,7 @@ def fused_lstm(
     if weight_hr is not None:
         weights.append(weight_hr)
     hx = (torch_hidden(h0), torch_hidden(c0))
-    if batch_sizes is None and torch.compiler.is_compiling():  # one opaque call in traced graphs (lstm_op)
+    if batch_sizes is None and torch.compiler.is_compiling() and not torch.onnx.is_in_onnx_export():  # one opaque call (lstm_op)
         return lstm_sequence(x, h0, c0, weights, bias_ih is not None)
     if batch_sizes is None:
         y, h, c = torch.lstm(x, hx, weights, bias_ih is not None, 1, 0.0, False, False, False)

@@ -18,6 +18,7 @@ from ..demo import CELLS, run_demo
 from .classify import classify_app
 from .compare import compare_command
 from .console import console, fail, running, show_progress_messages
+from .export import export_command
 from .forecast import forecast_app
 from .options import Seed, Verbose
 from .text import text_app
@@ -70,6 +71,7 @@ app.add_typer(forecast_app, name="forecast")
 app.add_typer(text_app, name="text")
 app.add_typer(classify_app, name="classify")
 app.command("compare")(compare_command)
+app.command("export")(export_command)
 
 
 def main() -> None:

@@ -40,26 +40,30 @@ def note(message: object) -> None:
 def running(resume: str | None = "--resume") -> Iterator[None]:
     """Run a command's work with the shared handling of errors, interrupts and notes (module docstring).
     ``resume``: the option that continues an interrupted run (``None``: the command has none)."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RecurraWarning)
-        try:
-            yield
-        except TrainingInterrupted as e:
-            console.print(f"[yellow]{escape(e.reason)}[/yellow]", highlight=False)
-            if e.checkpoint is not None and resume is not None:
-                continuing = f"run the same command again with {resume} to continue where it stopped"
-                console.print(f"checkpoint: {e.checkpoint}; {continuing}", highlight=False)
-            elif e.checkpoint is None:
-                console.print("no checkpoint was written: the run starts again from the beginning")
-            raise typer.Exit(EXIT_INTERRUPTED) from None
-        except RecurraError as e:
-            raise fail(e) from None
-        finally:
-            for w in caught:
-                if issubclass(w.category, RecurraWarning):
-                    note(w.message)
-                else:
-                    warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as recorded:
+            warnings.simplefilter("always", RecurraWarning)
+            try:
+                yield
+            except TrainingInterrupted as e:
+                console.print(f"[yellow]{escape(e.reason)}[/yellow]", highlight=False)
+                if e.checkpoint is not None and resume is not None:
+                    continuing = f"run the same command again with {resume} to continue where it stopped"
+                    console.print(f"checkpoint: {e.checkpoint}; {continuing}", highlight=False)
+                elif e.checkpoint is None:
+                    console.print("no checkpoint was written: the run starts again from the beginning")
+                raise typer.Exit(EXIT_INTERRUPTED) from None
+            except RecurraError as e:
+                raise fail(e) from None
+            finally:
+                caught = list(recorded)
+    finally:  # after recording stops: a warning shown again here is not recorded again
+        for w in caught:
+            if issubclass(w.category, RecurraWarning):
+                note(w.message)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
 
 
 def set_threads(threads: int | None) -> None:

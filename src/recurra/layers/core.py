@@ -200,11 +200,12 @@ class Embedding(Layer):
     def forward(self, ids, mask=None):
         if not isinstance(ids, torch.Tensor):
             raise TypeError(f"Embedding expected a tensor of integer ids, got {type(ids).__name__}")
+        checked = not torch.compiler.is_compiling()  # traced graphs (compile, export) cannot branch on values
         if ids.is_floating_point():
-            if not bool(torch.all(ids == ids.round())):
+            if checked and not bool(torch.all(ids == ids.round())):
                 raise InputValueError(f"Embedding expected integer token ids, got non-integer values of dtype {ids.dtype}")
             ids = ids.long()
-        if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= self.input_dim):
+        if checked and ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= self.input_dim):
             raise InputValueError(
                 f"Embedding expected token ids in [0, {self.input_dim - 1}] (input_dim={self.input_dim}), "
                 f"got values from {int(ids.min())} to {int(ids.max())}"

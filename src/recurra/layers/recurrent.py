@@ -24,6 +24,7 @@ from ..errors import ConfigError, InputValueError, ShapeError, format_shape
 from ..limits import MAX_UNITS
 from .base import Layer, check_positive_int, check_rate
 from .masking import compaction_order, hold_last_output, is_right_padded, resolve_mask
+from .onnx_form import exporting_to_onnx, run_scan
 
 IMPLEMENTATIONS = ("auto", "fused", "reference")
 USE_CUDNN = ("auto", True, False)
@@ -310,18 +311,7 @@ class Recurrent(Layer):
             x = x.flip(1)
             mask = None if mask is None else mask.flip(1)
 
-        if mask is not None and bool(mask.all()):
-            mask = None
-        reason = "a step recorder is attached (record_steps)" if self._recorders else self.fused_reason(mask, recurrent_mask)
-        if reason is None:
-            self.kernel = "fused"
-            y, state = self._run_fused(x, mask, state)
-        else:
-            if self.implementation == "fused" and not self._recorders:
-                raise ConfigError(f"implementation='fused' cannot run {reason}")
-            self.kernel = "reference"
-            y, state = self._run_reference(x, mask, state, recurrent_mask)
-
+        y, state, mask = self._run(x, mask, state, recurrent_mask)
         if self.return_sequences and y is not None and mask is not None and not self.zero_output_for_mask:
             y = hold_last_output(y, mask)  # Keras: a masked step repeats the last real output
         if self.carrying:
@@ -331,6 +321,28 @@ class Recurrent(Layer):
         if self.return_state:
             return (output, *state)
         return output
+
+    def _run(self, x, mask, state, recurrent_mask):
+        """Run the kernel this call allows: ``(y (B, T, H) or None, final state, mask)``, the mask dropped
+        when every step is real. Exported to ONNX: ONNX's own operator, or the reference steps as one
+        ``Scan`` (``onnx_form``)."""
+        if exporting_to_onnx():  # the held outputs of masked steps are written inside the scan
+            self.kernel = "onnx"
+            native = mask is None and not self.return_sequences and self.implementation != "reference"
+            if native and self.cell.onnx_operator() is not None:
+                return (*self.cell.fused(x.contiguous(), state), None)
+            hold = mask is not None and self.return_sequences and not self.zero_output_for_mask
+            return (*run_scan(self.cell, x, mask, state, self.return_sequences, hold), None)
+        if mask is not None and bool(mask.all()):
+            mask = None
+        reason = "a step recorder is attached (record_steps)" if self._recorders else self.fused_reason(mask, recurrent_mask)
+        if reason is None:
+            self.kernel = "fused"
+            return (*self._run_fused(x, mask, state), mask)
+        if self.implementation == "fused" and not self._recorders:
+            raise ConfigError(f"implementation='fused' cannot run {reason}")
+        self.kernel = "reference"
+        return (*self._run_reference(x, mask, state, recurrent_mask), mask)
 
     def _bernoulli(self, probabilities: torch.Tensor) -> torch.Tensor:
         """A dropout mask: from the layer's own generator when it has a ``seed``, else torch's."""

@@ -1,0 +1,125 @@
+"""ONNX export of every recurrent layer and of whole models, run by onnxruntime at two sequence lengths
+other than the one traced, with and without masks; the command ``recurra export``."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import onnxruntime
+import pytest
+import torch
+from typer.testing import CliRunner
+
+import recurra
+from recurra import layers
+from recurra.cli import app
+from recurra.io.onnx_export import check_onnx, export_onnx
+
+TOLERANCE = 1e-5
+
+
+def _user_cell():
+    class Minimal(layers.Layer):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.units = self.state_size = units
+
+        def build(self, input_shape):
+            self.kernel = self.add_weight(shape=(input_shape[-1], self.units), name="kernel")
+            self.recurrent_kernel = self.add_weight(shape=(self.units, self.units), name="recurrent_kernel")
+
+        def call(self, inputs, states):
+            h = torch.tanh(inputs @ self.kernel + states[0] @ self.recurrent_kernel)
+            return h, [h]
+
+    return Minimal(5)
+
+
+LAYERS = {
+    "SimpleRNN": lambda seq: layers.SimpleRNN(5, return_sequences=seq),
+    "SimpleRNN-complete": lambda seq: layers.SimpleRNN(5, feedback="complete", output_units=2, return_sequences=seq),
+    "SimpleRNN-direct": lambda seq: layers.SimpleRNN(5, feedback="direct", return_sequences=seq),
+    "LSTM": lambda seq: layers.LSTM(5, return_sequences=seq),
+    "GRU": lambda seq: layers.GRU(5, return_sequences=seq),
+    "GRU-reset-before": lambda seq: layers.GRU(5, reset_after=False, return_sequences=seq),
+    "IndRNN": lambda seq: layers.IndRNN(5, return_sequences=seq),
+    "MinGRU": lambda seq: layers.MinGRU(5, return_sequences=seq),
+    "MinLSTM": lambda seq: layers.MinLSTM(5, return_sequences=seq),
+    "Bidirectional-LSTM": lambda seq: layers.Bidirectional(layers.LSTM(5, return_sequences=seq)),
+    "RNN-user-cell": lambda seq: layers.RNN(_user_cell(), return_sequences=seq),
+}
+
+
+def _run(path, x: np.ndarray) -> np.ndarray:
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, {"input_0": x})[0]
+
+
+def _padded(B: int, T: int, seed: int) -> np.ndarray:
+    """Sequences of features with trailing all-zero steps (padding a Masking layer masks)."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(B, T, 3)).astype(np.float32)
+    for b, length in enumerate(rng.integers(1, T + 1, size=B)):
+        x[b, length:] = 0.0
+    return x
+
+
+@pytest.mark.parametrize(("return_sequences", "masked"), [(False, False), (True, False), (False, True), (True, True)],
+                         ids=["last", "sequences", "last-masked", "sequences-masked"])  # fmt: skip
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_every_recurrent_layer_exports_with_free_batch_and_time(tmp_path, name, return_sequences, masked):
+    torch.manual_seed(0)
+    recurrent = LAYERS[name](return_sequences)
+    model = recurra.Sequential([layers.Input((None, 3)), *([layers.Masking()] if masked else []), recurrent])
+    path = export_onnx(model, tmp_path / "m.onnx")
+    for B, T in ((3, 4), (2, 11)):  # traced with (2, 5)
+        x = _padded(B, T, seed=T) if masked else np.random.default_rng(T).normal(size=(B, T, 3)).astype(np.float32)
+        np.testing.assert_allclose(_run(path, x), model.predict(x), rtol=0, atol=TOLERANCE)
+    operators = {node.op_type for node in onnx.load(str(path)).graph.node}
+    native = {"LSTM": "LSTM", "GRU": "GRU", "Bidirectional-LSTM": "LSTM"}.get(name) if not (return_sequences or masked) else None
+    assert (native in operators) if native else ("Scan" in operators)  # ONNX's own operator, or one Scan
+
+
+def test_a_text_model_with_an_embedding_mask_exports(tmp_path):
+    torch.manual_seed(0)
+    model = recurra.Sequential([layers.Input((None,), dtype="int64"), layers.Embedding(40, 6, mask_zero=True),
+                                layers.LSTM(8, return_sequences=True), layers.GRU(4), layers.Dense(2)])  # fmt: skip
+    path = export_onnx(model, tmp_path / "text.onnx")
+    ids = np.random.default_rng(1).integers(1, 40, size=(3, 12))
+    ids[0, 7:] = 0
+    ids[2, 2:] = 0
+    np.testing.assert_allclose(_run(path, ids), model.predict(ids), rtol=0, atol=TOLERANCE)
+    assert check_onnx(model, path) <= TOLERANCE
+
+
+def test_a_functional_encoder_decoder_exports_with_two_inputs_and_outputs(tmp_path):
+    torch.manual_seed(0)
+    source, target = layers.Input((None, 3)), layers.Input((None, 2))
+    _, h, c = layers.LSTM(4, return_state=True)(source)
+    decoded = layers.LSTM(4, return_sequences=True)(target, initial_state=[h, c])
+    model = recurra.Model([source, target], [layers.Dense(1)(decoded), h])
+    path = export_onnx(model, tmp_path / "seq2seq.onnx")
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    xs, xt = torch.randn(2, 9, 3), torch.randn(2, 6, 2)
+    got = session.run(None, {"input_0": xs.numpy(), "input_1": xt.numpy()})
+    for ours, theirs in zip(got, model.predict([xs, xt])):
+        assert ours.shape == theirs.shape
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=TOLERANCE)
+
+
+def test_export_needs_an_input_shape(tmp_path):
+    with pytest.raises(recurra.errors.NotBuiltError, match="export needs the input shape of the Sequential"):
+        export_onnx(recurra.Sequential([layers.LSTM(3)]), tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()
+
+
+def test_the_export_command_writes_and_checks_a_saved_model(tmp_path):
+    model = recurra.Sequential([layers.Input((None, 3)), layers.GRU(6), layers.Dense(1)])
+    model.save(tmp_path / "model")
+    result = CliRunner().invoke(app, ["export", str(tmp_path / "model"), str(tmp_path / "model.onnx")])
+    assert result.exit_code == 0, result.output
+    assert "checked with onnxruntime at two sequence lengths: largest difference" in result.output
+    x = np.random.default_rng(0).normal(size=(2, 7, 3)).astype(np.float32)
+    np.testing.assert_allclose(_run(tmp_path / "model.onnx", x), model.predict(x), rtol=0, atol=TOLERANCE)
+    refused = CliRunner().invoke(app, ["export", str(tmp_path / "model"), str(tmp_path / "m.tf"), "--format", "tflite"])
+    assert refused.exit_code != 0 and "expected --format onnx, got 'tflite'" in refused.output
