@@ -75,3 +75,18 @@ def test_a_reservoir_compiles_without_a_graph_break():
     reservoir.cell.backend = None
     torch.testing.assert_close(torch.compile(reservoir, fullgraph=True)(x), expected)
     assert reservoir.cell.backend == "cpp"  # the compiled sparse loop ran inside the graph
+
+
+@pytest.mark.parametrize("name", ["SimpleRNN", "LSTM", "GRU", "IndRNN", "MinLSTM"])
+def test_torch_export_keeps_batch_and_time_free(name):
+    """``torch.export``: the layer's steps as one ``scan`` node; the exported program runs other sizes."""
+    torch.manual_seed(0)
+    recurrent = getattr(layers, name)(5, return_sequences=True)
+    model = recurra.Sequential([layers.Input((None, 3)), layers.Masking(), recurrent]).eval()
+    x = torch.randn(2, 6, 3)
+    model(x)
+    program = torch.export.export(model, (x,), dynamic_shapes=({0: torch.export.Dim("batch"), 1: torch.export.Dim("time")},))
+    assert any("scan" in str(node.target) for node in program.graph.nodes)
+    other = torch.randn(3, 11, 3)
+    other[1, 7:] = 0.0  # padding the Masking layer masks: the held outputs follow Keras
+    torch.testing.assert_close(program.module()(other), model(other), rtol=0, atol=1e-5)

@@ -1,13 +1,15 @@
-"""How a recurrent layer runs while it is exported to ONNX (``torch.onnx.export``).
+"""How a recurrent layer runs while it is exported: to ONNX (``torch.onnx.export``), or as a
+``torch.export`` program.
 
 recurra's compiled loops are not ONNX operators, and a Python loop over time would fix the sequence
 length of the exported graph. Exported, a layer runs instead:
 
-- a layer that returns its last state only, without a mask, over a cell whose fused kernel is one of
-  torch's and has an ONNX twin (``cell.onnx_operator()``: the LSTM, the GRU with ``reset_after=True``)
+- to ONNX, a layer that returns its last state only, without a mask, over a cell whose fused kernel is
+  one of torch's and has an ONNX twin (``cell.onnx_operator()``: the LSTM, the GRU with ``reset_after=True``)
   runs that kernel: it exports as ONNX's own ``LSTM`` or ``GRU`` operator;
 - anything else runs the cell's reference step, the equations of ``recurra.cells``, once per time step
-  inside one ``torch`` scan, which exports as an ONNX ``Scan``::
+  inside one ``torch`` scan (``torch.export`` keeps it as a ``scan`` node), which exports as an ONNX
+  ``Scan``::
 
       (s_t, y_t) = step(x_t, s_{t-1})          where m_t
       (s_t, y_t) = (s_{t-1}, y_{t-1} or 0)      where not m_t   (Keras's held output, or zeros)
@@ -23,6 +25,11 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+
+
+def exporting() -> bool:
+    """Whether the current call is being traced by ``torch.export`` (which ONNX export runs too)."""
+    return torch.compiler.is_exporting() or torch.onnx.is_in_onnx_export()
 
 
 def exporting_to_onnx() -> bool:
@@ -54,4 +61,4 @@ def run_scan(cell: Any, x: torch.Tensor, mask: torch.Tensor | None, state: Any, 
     return (ys.transpose(0, 1) if return_sequences else None), State(*final[:n])  # (B, T, H)
 
 
-__all__ = ["exporting_to_onnx", "run_scan"]
+__all__ = ["exporting", "exporting_to_onnx", "run_scan"]

@@ -24,7 +24,7 @@ from ..errors import ConfigError, InputValueError, ShapeError, format_shape
 from ..limits import MAX_UNITS
 from .base import Layer, check_positive_int, check_rate
 from .masking import compaction_order, hold_last_output, is_right_padded, resolve_mask
-from .onnx_form import exporting_to_onnx, run_scan
+from .onnx_form import exporting, exporting_to_onnx, run_scan
 
 IMPLEMENTATIONS = ("auto", "fused", "reference")
 USE_CUDNN = ("auto", True, False)
@@ -326,9 +326,9 @@ class Recurrent(Layer):
         """Run the kernel this call allows: ``(y (B, T, H) or None, final state, mask)``, the mask dropped
         when every step is real. Exported to ONNX: ONNX's own operator, or the reference steps as one
         ``Scan`` (``onnx_form``)."""
-        if exporting_to_onnx():  # the held outputs of masked steps are written inside the scan
-            self.kernel = "onnx"
-            native = mask is None and not self.return_sequences and self.implementation != "reference"
+        if exporting():  # the held outputs of masked steps are written inside the scan
+            self.kernel = "export"
+            native = exporting_to_onnx() and mask is None and not self.return_sequences and self.implementation != "reference"
             if native and self.cell.onnx_operator() is not None:
                 return (*self.cell.fused(x.contiguous(), state), None)
             hold = mask is not None and self.return_sequences and not self.zero_output_for_mask
