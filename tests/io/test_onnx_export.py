@@ -123,3 +123,24 @@ def test_the_export_command_writes_and_checks_a_saved_model(tmp_path):
     np.testing.assert_allclose(_run(tmp_path / "model.onnx", x), model.predict(x), rtol=0, atol=TOLERANCE)
     refused = CliRunner().invoke(app, ["export", str(tmp_path / "model"), str(tmp_path / "m.tf"), "--format", "tflite"])
     assert refused.exit_code != 0 and "expected --format onnx, got 'tflite'" in refused.output
+
+
+@pytest.mark.parametrize(("kind", "num_layers", "bidirectional"),
+                         [("LSTM", 2, False), ("LSTM", 1, True), ("GRU", 2, True), ("RNN", 2, True)])  # fmt: skip
+def test_recurra_nn_modules_export_with_free_time_and_batch(tmp_path, kind, num_layers, bidirectional):
+    """``torch.onnx.export`` of a ``recurra.nn`` module: each layer and direction becomes one Scan over the
+    cells' step, the time and batch axes free. (A two-layer bidirectional LSTM traces with its batch axis
+    fixed in torch 2.13: docs/pytorch.md.)"""
+    torch.manual_seed(0)
+    module = getattr(recurra.nn, kind)(3, 5, num_layers=num_layers, bidirectional=bidirectional).eval()
+    dims = {0: torch.export.Dim("time"), 1: torch.export.Dim("batch")}
+    torch.onnx.export(module, (torch.randn(6, 2, 3),), tmp_path / "m.onnx", dynamo=True, dynamic_shapes=(dims,),
+                      input_names=["input_0"])  # fmt: skip
+    for T, B in ((4, 3), (11, 1)):
+        x = torch.randn(T, B, 3)
+        output, h_n = module(x)
+        session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+        got = session.run(None, {"input_0": x.numpy()})
+        np.testing.assert_allclose(got[0], output.detach().numpy(), rtol=0, atol=TOLERANCE)
+        expected_h = h_n[0] if kind == "LSTM" else h_n
+        np.testing.assert_allclose(got[1], expected_h.detach().numpy(), rtol=0, atol=TOLERANCE)

@@ -27,7 +27,9 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 
 from ..errors import ConfigError, InputValueError, RecurraWarning
+from ..layers.onnx_form import exporting, run_scan
 from . import inputs
+from .step_cells import step_cell
 
 State = tuple[torch.Tensor, ...]
 
@@ -115,6 +117,17 @@ class RNNBase(nn.Module):
         raise NotImplementedError
 
     # -- torch.nn.RNNBase's introspection ------------------------------------------------------------
+    def _run_layer(self, x, batch_sizes, state: State, weights) -> tuple[torch.Tensor, State]:
+        """One layer and direction: its kernel, or, exported with a padded input, the cell's steps in one
+        scan (``step_cells``: the time axis stays free)."""
+        if exporting() and batch_sizes is None:
+            cell = step_cell(self.mode, weights)
+            if cell is not None:
+                self.kernel = "export"
+                y, final = run_scan(cell, x.transpose(0, 1), None, cell.State(*state), True, False)  # (B, T, H)
+                return y.transpose(0, 1), tuple(final)  # (T, B, H)
+        return self._run_direction(x, batch_sizes, state, weights)
+
     def reset_parameters(self) -> None:
         """Every parameter uniform in ``[-1/√H, 1/√H]``, as torch.nn draws them."""
         bound = 1.0 / math.sqrt(self.hidden_size)
@@ -186,9 +199,9 @@ class RNNBase(nn.Module):
                 weights = {n.split("_l")[0]: getattr(self, n) for n in self._all_weights[k]}
                 state = tuple(s[k] for s in states)  # each (B, ·)
                 if direction == 0:
-                    y, final = self._run_direction(x, batch_sizes, state, weights)
+                    y, final = self._run_layer(x, batch_sizes, state, weights)
                 else:
-                    y, final = self._run_direction(inputs.reverse(x, batch_sizes, index), batch_sizes, state, weights)
+                    y, final = self._run_layer(inputs.reverse(x, batch_sizes, index), batch_sizes, state, weights)
                     y = inputs.reverse(y, batch_sizes, index)
                 outputs.append(y)  # (T, B, H_out) or (N, H_out)
                 finals.append(final)
