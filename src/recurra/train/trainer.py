@@ -133,6 +133,12 @@ class _GradNorms:
         return {"grad_norm": float(self.sum) / self.n, "grad_norm_max": float(self.max)} if self.n else {}
 
 
+def _check_global_batch(ctx: Any, batch_size: int | None) -> None:
+    """Under torchrun, ``batch_size`` is the global batch: it must split evenly over the processes."""
+    if ctx.active and batch_size is not None and batch_size % ctx.world_size:
+        raise ConfigError(f"expected batch_size (the global batch) divisible by the {ctx.world_size} processes, got {batch_size}")
+
+
 def _check_steps(steps_per_epoch: int | None, validation_steps: int | None, validation_freq: int) -> None:
     for name, value in (("steps_per_epoch", steps_per_epoch), ("validation_steps", validation_steps)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
@@ -366,24 +372,11 @@ class Trainer:
         verbose = _check_fit_options(epochs, verbose, validation_split, validation_data, tbptt, checkpoint_every, resume,
                                      checkpoint_dir)  # fmt: skip
         ctx = distributed.context()
-        if ctx.active and batch_size is not None and batch_size % ctx.world_size:
-            raise ConfigError(
-                f"expected batch_size (the global batch) divisible by the {ctx.world_size} processes, got {batch_size}"
-            )
+        _check_global_batch(ctx, batch_size)
         generator = self._seed(seed)
         _check_steps(steps_per_epoch, validation_steps, validation_freq)
-        if (sample_weight is not None or class_weight is not None) and is_loader(x):
-            raise InputValueError("sample_weight and class_weight take arrays; with a DataLoader, put the weights in its batches")
-        y = weigh_targets(y, sample_weight, class_weight)
-        train, val = self._fit_data(x, y, batch_size, shuffle, generator, validation_split, validation_data)
-        self._check_stateful(train, shuffle)
-        if tbptt is not None:
-            check_can_carry(self.module, "tbptt")
-            if isinstance(train, TensorBatches) and is_several(train.x):
-                raise ConfigError("tbptt cuts one input sequence into chunks: expected one input array, got several")
-        self._ensure_built(train)
-        if not any(p.requires_grad for p in self.module.parameters()):
-            raise ConfigError(f"{type(self.module).__name__} has no trainable parameters: fit has nothing to train")
+        train, val = self._fit_batches(x, y, batch_size, shuffle, generator, validation_split, validation_data,
+                                       sample_weight, class_weight, tbptt)  # fmt: skip
         optimizer = self._make_optimizer()
         schedule_steps = len(train) if len(train) is not None else steps_per_epoch
         if steps_per_epoch is not None and schedule_steps is not None:
@@ -424,6 +417,23 @@ class Trainer:
         cbs.on_train_end(logs)
         self.module.eval()
         return history
+
+    def _fit_batches(self, x, y, batch_size, shuffle, generator, validation_split, validation_data, sample_weight,
+                     class_weight, tbptt):  # fmt: skip
+        """``fit``'s training and validation batches, checked against the module (which they build)."""
+        if (sample_weight is not None or class_weight is not None) and is_loader(x):
+            raise InputValueError("sample_weight and class_weight take arrays; with a DataLoader, put the weights in its batches")
+        y = weigh_targets(y, sample_weight, class_weight)
+        train, val = self._fit_data(x, y, batch_size, shuffle, generator, validation_split, validation_data)
+        self._check_stateful(train, shuffle)
+        if tbptt is not None:
+            check_can_carry(self.module, "tbptt")
+            if isinstance(train, TensorBatches) and is_several(train.x):
+                raise ConfigError("tbptt cuts one input sequence into chunks: expected one input array, got several")
+        self._ensure_built(train)
+        if not any(p.requires_grad for p in self.module.parameters()):
+            raise ConfigError(f"{type(self.module).__name__} has no trainable parameters: fit has nothing to train")
+        return train, val
 
     def _seed(self, seed: int | None) -> torch.Generator | None:
         """Seed every generator and draw untouched initial weights again (``fit``'s ``seed``); the
