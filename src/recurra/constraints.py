@@ -23,7 +23,8 @@ from typing import Any, Sequence, Union
 
 import torch
 
-from .errors import ConfigError, unknown_name
+from .errors import ConfigError
+from .registry import object_from_spec
 
 EPSILON = 1e-7  # Keras's backend epsilon, in the norm divisions
 
@@ -114,25 +115,7 @@ ConstraintLike = Union[str, dict, Constraint, None]
 
 def get(spec: ConstraintLike) -> Constraint | None:
     """A name, a ``{"class_name", "config"}`` dict, an instance or ``None`` as a constraint (or ``None``)."""
-    if spec is None or isinstance(spec, Constraint):
-        return spec
-    if isinstance(spec, str):
-        key = spec if spec in _CLASSES else spec.lower()
-        if key not in _CLASSES:
-            raise unknown_name("constraint", spec, [k for k in _CLASSES if k.islower()])
-        return _CLASSES[key]()
-    if isinstance(spec, dict) and "class_name" in spec:
-        name = spec["class_name"]
-        key = name if name in _CLASSES else str(name).lower()
-        if key not in _CLASSES:
-            raise unknown_name("constraint", name, [k for k in _CLASSES if k.islower()])
-        return _CLASSES[key](**spec.get("config", {}))
-    if callable(spec):
-        raise ConfigError(
-            "a constraint given as a plain function cannot be saved (loading a file never runs code); "
-            "subclass recurra.constraints.Constraint and register it with recurra.saving.register_keras_serializable"
-        )
-    raise ConfigError(f"expected a constraint name, a {{'class_name', 'config'}} dict or a Constraint, got {type(spec).__name__}")
+    return object_from_spec("constraint", spec, _CLASSES, Constraint)
 
 
 def serialize(spec: ConstraintLike) -> dict | None:

@@ -23,7 +23,8 @@ from typing import Any, Union
 
 import torch
 
-from .errors import ConfigError, unknown_name
+from .errors import ConfigError
+from .registry import object_from_spec
 
 
 def _factor(name: str, value: Any) -> float:
@@ -124,27 +125,7 @@ RegularizerLike = Union[str, dict, Regularizer, None]
 
 def get(spec: RegularizerLike) -> Regularizer | None:
     """A name, a ``{"class_name", "config"}`` dict, an instance or ``None`` as a regularizer (or ``None``)."""
-    if spec is None or isinstance(spec, Regularizer):
-        return spec
-    if isinstance(spec, str):
-        key = spec if spec in _CLASSES else spec.lower()
-        if key not in _CLASSES:
-            raise unknown_name("regularizer", spec, [k for k in _CLASSES if k.islower()])
-        return _CLASSES[key]()
-    if isinstance(spec, dict) and "class_name" in spec:
-        name = spec["class_name"]
-        key = name if name in _CLASSES else str(name).lower()
-        if key not in _CLASSES:
-            raise unknown_name("regularizer", name, [k for k in _CLASSES if k.islower()])
-        return _CLASSES[key](**spec.get("config", {}))
-    if callable(spec):
-        raise ConfigError(
-            "a regularizer given as a plain function cannot be saved (loading a file never runs code); "
-            "subclass recurra.regularizers.Regularizer and register it with recurra.saving.register_keras_serializable"
-        )
-    raise ConfigError(
-        f"expected a regularizer name, a {{'class_name', 'config'}} dict or a Regularizer, got {type(spec).__name__}"
-    )
+    return object_from_spec("regularizer", spec, _CLASSES, Regularizer)
 
 
 def serialize(spec: RegularizerLike) -> dict | None:
