@@ -5,6 +5,7 @@ from .base import LAYERS, Layer, register
 from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from .convolutional import Conv1D, Conv2D, Conv3D
 from .core import Activation, Dense, Dropout, Embedding, Flatten, Input, InputLayer, Masking
+from .crf import CRF
 from .generic import RNN
 from .indrnn import IndRNN
 from .keras_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
@@ -72,6 +73,7 @@ __all__ = [
     "Attention",
     "AdditiveAttention",
     "MultiHeadAttention",
+    "CRF",
     "layer_from_config",
     "layer_to_config",
 ]
