@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import recurra
-from recurra import EchoStateNetwork, Forecaster, LanguageModel, SequenceClassifier
+from recurra import EchoStateNetwork, Forecaster, LanguageModel, SequenceClassifier, SequenceTagger
 from recurra.errors import ConfigError, NotBuiltError
 
 
@@ -54,6 +54,13 @@ CASES = {
         lambda e: e.fit(TEXTS, LABELS),
         lambda e: e.predict_proba(["el perro"]),
         ("pooling", "median"),
+    ),
+    "tagger": Case(
+        SequenceTagger,
+        dict(units=4, embedding=4, epochs=1, validation=0.0, crf=True),
+        lambda e: e.fit([t.split() for t in TEXTS], [[int(w[0] in "pg") for w in t.split()] for t in TEXTS]),
+        lambda e: np.asarray([tag for row in e.predict([["el", "perro"], ["mi", "gata", "come"]]) for tag in row]),
+        ("level", "sentence"),
     ),
     "esn": Case(
         EchoStateNetwork,

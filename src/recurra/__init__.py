@@ -54,7 +54,7 @@ from .layers import (
 )
 from .model import Functional, Model, Sequential
 from .registry import register_model
-from .text import LanguageModel, SequenceClassifier, load_classifier, load_language_model
+from .text import LanguageModel, SequenceClassifier, SequenceTagger, load_classifier, load_language_model
 from .train import (
     CSVLogger,
     EarlyStopping,
@@ -128,6 +128,7 @@ __all__ = [
     "load_forecaster",
     "LanguageModel",
     "SequenceClassifier",
+    "SequenceTagger",
     "load_language_model",
     "load_classifier",
 ]

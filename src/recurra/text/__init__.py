@@ -14,6 +14,7 @@ from .datasets import (
     read_text_file,
 )
 from .language_model import LanguageModel, Suggestions, load_language_model
+from .tagger import SequenceTagger, TaggingReport, load_tagger
 from .tokenizers import CharTokenizer, WordTokenizer, normalize
 from .vocab import Vocabulary
 
@@ -24,6 +25,9 @@ __all__ = [
     "SequenceClassifier",
     "ClassificationReport",
     "load_classifier",
+    "SequenceTagger",
+    "TaggingReport",
+    "load_tagger",
     "CharTokenizer",
     "WordTokenizer",
     "normalize",
