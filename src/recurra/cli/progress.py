@@ -31,9 +31,11 @@ class EpochBar(Callback):
     """A bar over the epochs of each ``fit`` it is given to, with the latest losses (``label``: the first
     words of the line; a second fit in one command, such as a forecaster's calibration, gets its own bar)."""
 
-    def __init__(self, epochs: int, label: str = "training"):
+    def __init__(self, epochs: int, label: str = "training", batches: int | None = None):
         super().__init__()
         self.epochs, self.label = epochs, label
+        self.batches = batches  # per epoch: given, the bar moves with every batch (long epochs)
+        self.epoch = 0
         self.fits = 0
         self._bar: Progress | None = None
         self._task: Any = None
@@ -44,6 +46,13 @@ class EpochBar(Callback):
         label = self.label if self.fits == 1 else f"{self.label} ({self.fits})"
         self._task = self._bar.add_task(label, total=self.epochs, status="")
         self._bar.start()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.batches and self._bar is not None:
+            self._bar.update(self._task, completed=round(self.epoch + min(batch + 1, self.batches) / self.batches, 3))
 
     def on_epoch_end(self, epoch, logs=None):
         status = " ".join(f"{k} {v:.4g}" for k, v in (logs or {}).items() if k in ("loss", "val_loss"))
