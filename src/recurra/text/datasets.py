@@ -83,37 +83,51 @@ def load_names() -> list[str]:
     return bundled_text("names").split()
 
 
-# -- Reina-Valera 1909 (SWORD zText module) ------------------------------------------------------
-_NOTE = re.compile(r"<note\b.*?</note>|<title\b.*?</title>", re.S)
+# -- SWORD zText modules (Reina-Valera 1909, King James) ------------------------------------------
+# notes and non-canonical titles go with their text; a canonical title (a psalm's heading) keeps its words
+_NOTE = re.compile(r'<note\b.*?</note>|<title\b(?![^>]*canonical="true")[^>]*>.*?</title>', re.S)
 _TAG = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
 
 
-def read_sword_ztext(directory: str | os.PathLike, testament: str) -> list[str]:
-    """The verses of one testament (``"ot"`` or ``"nt"``) of a SWORD zText module, markup stripped.
+def read_sword_entries(directory: str | os.PathLike, testament: str) -> list[str]:
+    """Every entry of one testament (``"ot"`` or ``"nt"``) of a SWORD zText module, raw OSIS markup.
 
     ``.bzs`` holds 12-byte records ``<III`` (offset, compressed size, size) per zlib block in ``.bzz``;
-    ``.bzv`` 10-byte records ``<IIH`` (block, offset, size) per verse. Notes, titles and tags are removed;
-    entries that hold only markup (book and chapter headings) are left out.
+    ``.bzv`` 10-byte records ``<IIH`` (block, offset, size) per entry. Entry ``i`` is the ``i``-th place of
+    the module's versification (headings included), so two modules with the same versification line up
+    index by index; an empty entry is ``""``.
     """
     d = Path(directory)
     bzs = (d / f"{testament}.bzs").read_bytes()
     bzv = (d / f"{testament}.bzv").read_bytes()
     bzz = (d / f"{testament}.bzz").read_bytes()
     blocks: dict[int, bytes] = {}
-    verses = []
+    entries = []
     for i in range(len(bzv) // 10):
         b, off, size = struct.unpack_from("<IIH", bzv, i * 10)
         if size == 0:
+            entries.append("")
             continue
         if b not in blocks:
             start, csize, _ = struct.unpack_from("<III", bzs, b * 12)
             blocks[b] = zlib.decompress(bzz[start : start + csize])
-        raw = blocks[b][off : off + size].decode("utf-8")
-        text = _SPACE.sub(" ", _TAG.sub("", _NOTE.sub("", raw))).strip()
-        if text:
-            verses.append(text)
-    return verses
+        entries.append(blocks[b][off : off + size].decode("utf-8"))
+    return entries
+
+
+def osis_text(raw: str) -> str:
+    """The words of an OSIS entry: notes and non-canonical titles removed, tags stripped, spaces collapsed."""
+    return _SPACE.sub(" ", _TAG.sub("", _NOTE.sub("", raw))).strip()
+
+
+def read_sword_ztext(directory: str | os.PathLike, testament: str) -> list[str]:
+    """The verses of one testament (``"ot"`` or ``"nt"``) of a SWORD zText module, markup stripped.
+
+    The entries of ``read_sword_entries`` through ``osis_text``; entries that hold only markup (book and
+    chapter headings) are left out.
+    """
+    return [text for text in map(osis_text, read_sword_entries(directory, testament)) if text]
 
 
 def load_reina_valera(directory: str | os.PathLike | None = None) -> str:
