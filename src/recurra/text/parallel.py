@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import InputValueError
-from .datasets import _SPACE, MissingCorpusError, osis_text, read_sword_entries
+from .datasets import MissingCorpusError, osis_text, read_sword_entries
 
 __all__ = [
     "BIBLE_TEST_BOOKS",
@@ -149,6 +149,7 @@ def split_by_books(df, validation: Sequence[str] = BIBLE_VALIDATION_BOOKS, test:
 # -- Python functions and their docstrings -----------------------------------------------------------
 _SKIP_DIRS = frozenset({"test", "tests", "testing", "idle_test", "vendor", "site-packages", "dist-packages"})
 _CODE_TOKEN = re.compile(r"\w+|[^\w\s]")
+_SPACE = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 
 
