@@ -21,6 +21,7 @@ from .console import console, fail, running, show_progress_messages
 from .export import export_command
 from .forecast import forecast_app
 from .options import Seed, Verbose
+from .tag import tag_app
 from .text import text_app
 
 app = typer.Typer(help="recurra: recurrent neural networks on PyTorch.", no_args_is_help=True, add_completion=False)
@@ -70,6 +71,7 @@ def version() -> None:
 app.add_typer(forecast_app, name="forecast")
 app.add_typer(text_app, name="text")
 app.add_typer(classify_app, name="classify")
+app.add_typer(tag_app, name="tag")
 app.command("compare")(compare_command)
 app.command("export")(export_command)
 
