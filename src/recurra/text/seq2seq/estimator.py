@@ -31,7 +31,9 @@ from ...errors import InputValueError, ShapeError
 from ...estimator import Estimator, setting
 from ...layers.family import check_cell
 from ...limits import MAX_EPOCHS, MAX_FEATURES, MAX_LAYERS, MAX_STEPS, MAX_UNITS
+from ...registry import register_format
 from ...train.callbacks import EarlyStopping
+from ...train.numerics import flush_denormals
 from ...train.optimizers import Adam
 from ...train.trainer import Trainer, set_seed
 from ..tokenizers import make_tokenizer
@@ -39,6 +41,7 @@ from ..vocab import Vocabulary
 from .attention import ATTENTIONS
 from .batches import Pair, pad, pair_loader
 from .decoding import beam_search, greedy, sample
+from .files import FORMAT, read_seq2seq, save_seq2seq
 from .network import BRIDGES, Seq2SeqNetwork
 from .pairs import check_pairs, read_pairs
 from .subword import SubwordTokenizer
@@ -107,9 +110,7 @@ class Seq2Seq(Estimator):
     @classmethod
     def load(cls, path: str | os.PathLike) -> Seq2Seq:
         """A model saved by ``save`` (the same as ``recurra.load(path)``)."""
-        from .files import load_seq2seq
-
-        return load_seq2seq(path)
+        return read_seq2seq(path, cls)
 
     def _network(self) -> Seq2SeqNetwork:
         return Seq2SeqNetwork(
@@ -197,11 +198,12 @@ class Seq2Seq(Estimator):
         val = pair_loader(val_pairs, self.batch_size, shuffle=False) if val_pairs else None
         if val is not None and self.patience is not None:
             callbacks.append(EarlyStopping(monitor="val_loss", patience=int(self.patience), restore_best_weights=True))
-        history = trainer.fit(
-            pair_loader(train, self.batch_size, shuffle=True), epochs=self.epochs if epochs is None else int(epochs),
-            verbose=verbose, validation_data=val, seed=self.seed, callbacks=callbacks, checkpoint_dir=checkpoint_dir,
-            resume=resume, settings={k: v for k, v in self.get_params().items() if k != "epochs"},
-        )  # fmt: skip
+        with flush_denormals():
+            history = trainer.fit(
+                pair_loader(train, self.batch_size, shuffle=True), epochs=self.epochs if epochs is None else int(epochs),
+                verbose=verbose, validation_data=val, seed=self.seed, callbacks=callbacks, checkpoint_dir=checkpoint_dir,
+                resume=resume, settings={k: v for k, v in self.get_params().items() if k != "epochs"},
+            )  # fmt: skip
         self.network_.eval()
         self.history_ = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         return self
@@ -252,17 +254,18 @@ class Seq2Seq(Estimator):
         order = sorted(range(len(rows)), key=lambda i: len(rows[i]))  # similar lengths together
         out: list[list[int]] = [[] for _ in rows]
         start, end = Vocabulary.start_id, Vocabulary.end_id
-        for a in range(0, len(order), batch_size):
-            chunk = order[a : a + batch_size]
-            memory, states = net.encode(pad([rows[i] for i in chunk]))
-            if temperature is not None:
-                ids = sample(net, memory, states, start, end, limit, float(temperature), generator)
-            elif beam == 1:
-                ids = greedy(net, memory, states, start, end, limit)
-            else:
-                ids = beam_search(net, memory, states, start, end, limit, beam, self.length_penalty)
-            for i, row in zip(chunk, ids):
-                out[i] = row
+        with flush_denormals():
+            for a in range(0, len(order), batch_size):
+                chunk = order[a : a + batch_size]
+                memory, states = net.encode(pad([rows[i] for i in chunk]))
+                if temperature is not None:
+                    ids = sample(net, memory, states, start, end, limit, float(temperature), generator)
+                elif beam == 1:
+                    ids = greedy(net, memory, states, start, end, limit)
+                else:
+                    ids = beam_search(net, memory, states, start, end, limit, beam, self.length_penalty)
+                for i, row in zip(chunk, ids):
+                    out[i] = row
         return out
 
     def predict(self, texts: Sequence[str]) -> list[str]:
@@ -295,8 +298,6 @@ class Seq2Seq(Estimator):
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the settings, both tokenizers and vocabularies (JSON) and the weights (safetensors) to ``path``."""
-        from .files import save_seq2seq
-
         self._require_fitted("save()")
         return save_seq2seq(self, path)
 
@@ -330,3 +331,11 @@ def sequence_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
             f"expected logits (B, T, V) matching targets (B, T), got {tuple(logits.shape)} and {tuple(target.shape)}"
         )
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), target.reshape(-1).long(), ignore_index=0)
+
+
+def load_seq2seq(path: str | os.PathLike) -> Seq2Seq:
+    """Rebuild a ``Seq2Seq`` saved with ``save(path)``."""
+    return Seq2Seq.load(path)
+
+
+register_format(FORMAT, load_seq2seq)

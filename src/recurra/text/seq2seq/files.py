@@ -7,26 +7,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from ...errors import ModelFileError
 from ...io import build_from_config, dump_json, open_model_directory
 from ...io.models import module_tensors, save_directory
-from ...registry import register_format
 from ..storage import load_module_state
 from ..tokenizers import tokenizer_from_config
 from ..vocab import Vocabulary
 from .subword import SubwordTokenizer
-
-if TYPE_CHECKING:
-    from .estimator import Seq2Seq
 
 FORMAT = "recurra.seq2seq"
 WEIGHTS_FILE = "weights.safetensors"
 SIDES = ("source", "target")
 
 
-def save_seq2seq(model: Seq2Seq, path: str | os.PathLike) -> Path:
+def save_seq2seq(model: Any, path: str | os.PathLike) -> Path:
     extra: dict[str, bytes] = {}
     for side in SIDES:
         vocab: Vocabulary = getattr(model, f"{side}_vocab_")
@@ -44,18 +40,17 @@ def save_seq2seq(model: Seq2Seq, path: str | os.PathLike) -> Path:
     return save_directory(path, doc, module_tensors(model.network_), what="the seq2seq model", extra=extra)
 
 
-def load_seq2seq(path: str | os.PathLike) -> Seq2Seq:
-    """Rebuild a ``Seq2Seq`` saved with ``save(path)``; a vocabulary that does not match the weights is refused."""
-    from .estimator import Seq2Seq
-
+def read_seq2seq(path: str | os.PathLike, cls: type) -> Any:
+    """Rebuild a ``cls`` (``Seq2Seq``) saved with ``save(path)``; a vocabulary that does not match the weights
+    is refused."""
     directory = open_model_directory(path, FORMAT, what="recurra seq2seq model")
     doc = directory.document
     if not isinstance(doc.get("config"), dict) or not isinstance(doc.get("tokenizers"), dict):
         raise ModelFileError(f'{directory.path / "config.json"} is damaged: expected "config" and "tokenizers" objects')
     state = directory.tensors(WEIGHTS_FILE)
 
-    def rebuild() -> Seq2Seq:
-        model = Seq2Seq(**doc["config"])
+    def rebuild() -> Any:
+        model = cls(**doc["config"])
         for side in SIDES:
             where = directory.path / f"{side}_vocab.json"
             vocab = Vocabulary.from_json(directory.json(f"{side}_vocab.json"), str(where))
@@ -80,5 +75,3 @@ def load_seq2seq(path: str | os.PathLike) -> Seq2Seq:
     load_module_state(model.network_, state, directory.path / WEIGHTS_FILE)
     return model
 
-
-register_format(FORMAT, load_seq2seq)
