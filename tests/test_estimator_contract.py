@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import recurra
-from recurra import EchoStateNetwork, Forecaster, LanguageModel, SequenceClassifier, SequenceTagger
+from recurra import EchoStateNetwork, Forecaster, LanguageModel, Seq2Seq, SequenceClassifier, SequenceTagger
 from recurra.errors import ConfigError, NotBuiltError
 
 
@@ -61,6 +61,13 @@ CASES = {
         lambda e: e.fit([t.split() for t in TEXTS], [[int(w[0] in "pg") for w in t.split()] for t in TEXTS]),
         lambda e: np.asarray([tag for row in e.predict([["el", "perro"], ["mi", "gata", "come"]]) for tag in row]),
         ("level", "sentence"),
+    ),
+    "seq2seq": Case(
+        Seq2Seq,
+        dict(units=np.int64(4), level="char", embedding=4, epochs=1, validation=0.0, attention="general"),
+        lambda e: e.fit(TEXTS, [t.upper() for t in TEXTS]),
+        lambda e: e.attention_weights("el perro")[2],
+        ("attention", "luong"),
     ),
     "esn": Case(
         EchoStateNetwork,

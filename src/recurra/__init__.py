@@ -54,7 +54,7 @@ from .layers import (
 )
 from .model import Functional, Model, Sequential
 from .registry import register_model
-from .text import LanguageModel, SequenceClassifier, SequenceTagger, load_classifier, load_language_model
+from .text import LanguageModel, Seq2Seq, SequenceClassifier, SequenceTagger, load_classifier, load_language_model, load_seq2seq
 from .train import (
     CSVLogger,
     EarlyStopping,
@@ -129,6 +129,8 @@ __all__ = [
     "LanguageModel",
     "SequenceClassifier",
     "SequenceTagger",
+    "Seq2Seq",
+    "load_seq2seq",
     "load_language_model",
     "load_classifier",
 ]

@@ -2,7 +2,7 @@
 
 ``console`` (errors, exit codes, interrupts, notes, threads), ``options`` (the options every command
 shares) and ``progress`` (bars over epochs and runs) serve every command; each application has its
-module: ``forecast``, ``text``, ``classify``, ``compare``, and ``demo`` and ``version`` here.
+module: ``forecast``, ``text``, ``classify``, ``tag``, ``translate``, ``compare``, and ``demo`` and ``version`` here.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from .forecast import forecast_app
 from .options import Seed, Verbose
 from .tag import tag_app
 from .text import text_app
+from .translate import translate_app
 
 app = typer.Typer(help="recurra: recurrent neural networks on PyTorch.", no_args_is_help=True, add_completion=False)
 
@@ -72,6 +73,7 @@ app.add_typer(forecast_app, name="forecast")
 app.add_typer(text_app, name="text")
 app.add_typer(classify_app, name="classify")
 app.add_typer(tag_app, name="tag")
+app.add_typer(translate_app, name="translate")
 app.command("compare")(compare_command)
 app.command("export")(export_command)
 

@@ -14,6 +14,7 @@ from .datasets import (
     read_text_file,
 )
 from .language_model import LanguageModel, Suggestions, load_language_model
+from .seq2seq import Seq2Seq, TranslationScores, load_seq2seq
 from .tagger import SequenceTagger, TaggingReport, load_tagger
 from .tokenizers import CharTokenizer, WordTokenizer, normalize
 from .vocab import Vocabulary
@@ -26,6 +27,9 @@ __all__ = [
     "ClassificationReport",
     "load_classifier",
     "SequenceTagger",
+    "Seq2Seq",
+    "TranslationScores",
+    "load_seq2seq",
     "TaggingReport",
     "load_tagger",
     "CharTokenizer",

@@ -9,6 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ...errors import ModelFileError
 from ...io import build_from_config, dump_json, open_model_directory
 from ...io.models import module_tensors, save_directory
@@ -37,7 +39,14 @@ def save_seq2seq(model: Any, path: str | os.PathLike) -> Path:
         "tokenizers": {side: getattr(model, f"{side}_tokenizer_").get_config() for side in SIDES},
         "history": model.history_,
     }
-    return save_directory(path, doc, module_tensors(model.network_), what="the seq2seq model", extra=extra)
+    return save_directory(path, doc, module_tensors(model.network_), what="the seq2seq model", extra=extra, json_default=_number)
+
+
+def _number(v: Any) -> Any:
+    """A numpy scalar setting (``units=np.int64(256)``) as its Python number."""
+    if isinstance(v, np.generic):
+        return v.item()
+    raise TypeError(f"cannot write {type(v).__name__} to JSON")
 
 
 def read_seq2seq(path: str | os.PathLike, cls: type) -> Any:
@@ -74,4 +83,3 @@ def read_seq2seq(path: str | os.PathLike, cls: type) -> Any:
     model = build_from_config(directory, rebuild, "a seq2seq model")
     load_module_state(model.network_, state, directory.path / WEIGHTS_FILE)
     return model
-
