@@ -1,0 +1,53 @@
+"""`recurra translate ...`: train on a TSV of pairs, resume, run on texts and files, evaluate with the attention
+plot, and errors."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from recurra.cli import app
+
+from .text.test_seq2seq import numbers
+
+runner = CliRunner()
+
+
+def test_translate_train_resume_run_and_evaluate(tmp_path):
+    src, tgt = numbers(300)
+    data = tmp_path / "pairs.tsv"
+    data.write_text("es\ten\n" + "".join(f"{s}\t{t}\n" for s, t in zip(src, tgt)), encoding="utf-8")
+    out = tmp_path / "model"
+    args = ["translate", "train", str(data), "--out", str(out), "--level", "word", "--units", "32", "--embedding", "16",
+            "--learning-rate", "0.01", "--batch-size", "32"]  # fmt: skip
+    result = runner.invoke(app, args + ["--epochs", "6", "--verbose", "0"])
+    assert result.exit_code == 0, result.output
+    assert "300 pairs" in result.output and (out / "source_vocab.json").exists()
+    again = runner.invoke(app, args + ["--epochs", "8", "--resume", "--verbose", "2"])
+    assert again.exit_code == 0, again.output
+    assert "resumed from" in again.output and "Epoch 8/8" in again.output and "Epoch 1/8" not in again.output
+
+    run = runner.invoke(app, ["translate", "run", str(out), "uno dos", "tres", "--beam", "3"])
+    assert run.exit_code == 0, run.output
+    assert run.output.splitlines()[:2] == ["two one", "three"]
+    texts = tmp_path / "in.txt"
+    texts.write_text("cuatro cinco\n\nseis\n", encoding="utf-8")
+    plot = tmp_path / "attention.png"
+    run = runner.invoke(app, ["translate", "run", str(out), "--file", str(texts), "--plot", str(plot)])
+    assert run.exit_code == 0, run.output
+    assert run.output.splitlines()[:2] == ["five four", "six"] and plot.stat().st_size > 1000
+
+    test = tmp_path / "test.csv"
+    test.write_text("es,en\nuno dos,two one\nsiete,seven\n", encoding="utf-8")
+    ev = runner.invoke(app, ["translate", "evaluate", str(out), str(test)])
+    assert ev.exit_code == 0, ev.output
+    assert "copy the source" in ev.output and "100.00" in ev.output
+
+
+def test_translate_errors_are_named(tmp_path):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("only\nuno\n", encoding="utf-8")
+    result = runner.invoke(app, ["translate", "train", str(bad), "--out", str(tmp_path / "m")])
+    assert result.exit_code != 0
+    assert "expected two columns (source, target)" in result.output
+    result = runner.invoke(app, ["translate", "run", str(tmp_path / "missing")])
+    assert result.exit_code != 0 and "Traceback" not in result.output
