@@ -74,7 +74,7 @@ class Seq2Seq(Estimator):
     units: int = setting(256, "units of the encoder's and decoder's layers", Integer(1, MAX_UNITS), kw_only=False)
     layers: int = setting(1, "stacked layers in the encoder and in the decoder", Integer(1, MAX_LAYERS), kw_only=False)
     bidirectional_encoder: bool = setting(True, "read the source both ways (units/2 each way)", Boolean())
-    attention: str | None = setting("additive", "additive (Bahdanau), dot or general (Luong), or None",
+    attention: str | None = setting("general", "general or dot (Luong), additive (Bahdanau: slower), or None",
                                     OneOf(ATTENTIONS, optional=True))  # fmt: skip
     bridge: str = setting("copy", "the decoder's first states: copy the encoder's, dense (tanh layer) or none", OneOf(BRIDGES))
     embedding: int = setting(128, "size of the token vectors", Integer(1, MAX_FEATURES))
