@@ -21,13 +21,14 @@ import argparse
 import json
 import os
 import time
+from collections import Counter
 
 import torch
 
 from recurra.text.accent_corpus import load_accent_corpus
 from recurra.text.accent_training import PRESET, restore_accents, train_accent_tagger
 from recurra.text.accent_view import accent_figure
-from recurra.text.accents import AccentReport, MostFrequentForm, accent_report
+from recurra.text.accents import WORD, AccentReport, MostFrequentForm, accent_report
 
 
 def row(name: str, r: AccentReport, seconds: str) -> str:
@@ -36,6 +37,17 @@ def row(name: str, r: AccentReport, seconds: str) -> str:
         f"| {name} | {100 * r.char_accuracy:.2f} | {100 * r.word_accuracy:.2f} | {100 * r.ambiguous_accuracy:.2f} "
         f"({amb_errors} wrong of {r.ambiguous_words}) | {seconds} |"
     )
+
+
+def wrong_words(true: list[str], restored: list[str], top: int = 12) -> list[tuple[str, int]]:
+    """The most frequent mistakes as "true -> restored" (lowercased) with their counts."""
+    wrong: Counter[str] = Counter()
+    for t, r in zip(true, restored):
+        for m in WORD.finditer(t):
+            got = r[m.start() : m.end()]
+            if got != m.group(0):
+                wrong[f"{m.group(0).lower()} -> {got.lower()}"] += 1
+    return wrong.most_common(top)
 
 
 def figure_lines(test: dict[str, list[str]], model, baseline, width: int, per_source: int = 3) -> list[str]:
@@ -67,6 +79,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--figure", default="docs/images/accents.png")
     p.add_argument("--json", default=None, help="write the numbers here")
+    p.add_argument("--save", default=None, help="save the trained tagger in this directory")
     args = p.parse_args()
     load = os.getloadavg()[0]
     threads = args.threads or (1 if load > 0.5 else torch.get_num_threads())
@@ -86,6 +99,8 @@ def main() -> None:
     train_seconds = time.perf_counter() - t
     params = sum(p.numel() for p in model.network_.parameters())
     print(f"trained {train_seconds:.0f} s, {params:,} parameters, epochs run: {len(model.history_['loss'])}")
+    if args.save:
+        print("saved to", model.save(args.save))
 
     results = {}
     lines = ["| restorer | char acc. % | word acc. % | ambiguous-word acc. % | training |", "|---|---:|---:|---:|---:|"]
@@ -99,6 +114,9 @@ def main() -> None:
         lines.append(row(f"{model.cell.upper()} tagger{label}", m, f"{train_seconds:.0f} s"))
         lines.append(row(f"most frequent form{label}", b, f"{base_seconds:.1f} s"))
     print("\n".join(lines))
+    test = corpus.lines("test")
+    for name, restored in (("tagger", restore_accents(model, test)), ("baseline", [baseline.restore(x) for x in test])):
+        print(f"most frequent mistakes of the {name}:", ", ".join(f"{w} ({n})" for w, n in wrong_words(test, restored)))
     shown = figure_lines(corpus.test, model, baseline, 84)
     restorers = {"tagger": restore_accents(model, shown), "baseline": [baseline.restore(x) for x in shown], "true": shown}
     print("figure:", accent_figure(shown, restorers, args.figure, title="held-out lines: green = accent restored, red = wrong"))

@@ -44,7 +44,7 @@ def accent_figure(
             true, got = normalize(line)[:width], normalize(restored[i])[:width]
             rows.append((name, got, marks(true, got)))
         rows.append(None)  # a gap between passages
-    char_w, row_h, label_w = 0.105, 0.26, 1.1
+    char_w, row_h, label_w = 0.078, 0.24, 0.8
     fig = plt.figure(figsize=(label_w + width * char_w + 0.2, 0.5 + row_h * len(rows)))
     H, W = fig.get_figheight(), fig.get_figwidth()
     if title:
@@ -61,8 +61,13 @@ def accent_figure(
                 fig.text((label_w + j * char_w) / W, y, ch, fontsize=9, family="monospace", va="center", **style)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
+    from PIL import Image  # matplotlib's own dependency
+
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(colors=128, method=Image.Quantize.FASTOCTREE)  # few colours: a small file
+    small.save(path, optimize=True)
     return path
 
 
