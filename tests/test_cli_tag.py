@@ -40,6 +40,10 @@ def test_train_and_run_on_conll_files(tmp_path):
     tokens, tags = read_conll_text((tmp_path / "tags.conll").read_text(encoding="utf-8"))
     assert tokens == [s.split() for s, _ in SENTENCES[:2]] and [len(t) for t in tags] == [5, 4]
 
+    (tmp_path / "org.conll").write_text("ana B-PER\nibm B-ORG\n", encoding="utf-8")
+    run = runner.invoke(app, ["tag", "run", str(out), str(tmp_path / "org.conll")])
+    assert run.exit_code == 0 and "ana\t" in run.output and "not trained on: ['B-ORG']" in run.output
+
     (tmp_path / "plain.txt").write_text("luis vive en san jose\nana\n", encoding="utf-8")
     run = runner.invoke(app, ["tag", "run", str(out), str(tmp_path / "plain.txt"), "--text"])
     assert run.exit_code == 0, run.output

@@ -103,7 +103,8 @@ def tag_run(
         else:
             tokens, tags = read_tagged(data, tokens_col, tags_col)
         predicted = tagger.predict(tokens)
-        report = tagger.evaluate(tokens, tags) if tags is not None else None
+        unseen = sorted({str(t) for row in tags or [] for t in row} - {str(t) for t in tagger.tags_})
+        report = tagger.evaluate(tokens, tags) if tags is not None and not unseen else None
     if out is not None:
         write_conll(out, tokens, predicted)
         console.print(f"{len(tokens)} sequences tagged, written to {out}")
@@ -111,6 +112,8 @@ def tag_run(
         typer.echo(conll_text(tokens, predicted), nl=False)  # tabs kept: the output is a file's content
     if report is not None:
         print_report(report, "against the file's tags")
+    elif unseen:
+        console.print(f"no report: the file holds tags the tagger was not trained on: {unseen[:10]}", highlight=False)
 
 
 @accents_app.command("train")
