@@ -39,6 +39,8 @@ def test_the_baseline_restores_the_most_frequent_form_and_keeps_case():
     assert base.forms["el"] == "el" and base.forms["esta"] == "está" and base.forms["nino"] == "niño"
     assert base.restore("EL NINO esta aqui con Xose") == "EL NIÑO está aquí con Xose"  # unknown words unchanged
     assert base.restore("él") == "el"  # input accents are stripped first
+    assert base.closest("Níño") == "Niño" and base.closest("perro") == "perro" and base.closest("Xosé") == "Xosé"
+    assert base.to_seen_forms("Él dijó que ésta aqui") == "Él dijo que está aquí"  # aqui: never seen so
 
 
 def test_ambiguous_groups_share_one_stripped_form():

@@ -13,7 +13,7 @@ from typing import Any, Sequence
 from ..errors import InputValueError
 from ..train.callbacks import Callback
 from .accent_corpus import AccentCorpus, windows
-from .accents import accent_tags, restore, strip_accents
+from .accents import MostFrequentForm, accent_tags, restore, strip_accents
 from .tagger import SequenceTagger
 
 # A two-layer bidirectional GRU over characters: about 2 minutes an epoch of the corpus (4 M characters) on one CPU thread.
@@ -77,15 +77,19 @@ def train_accent_tagger(
     return tagger.fit(X, Y, validation_data=validation, verbose=verbose, callbacks=[*(callbacks or []), *limit])
 
 
-def restore_accents(tagger: SequenceTagger, texts: Sequence[str], batch_size: int = 256) -> list[str]:
-    """Each text stripped of its accents, then restored by ``tagger`` (tags that do not fit a letter leave it)."""
+def restore_accents(
+    tagger: SequenceTagger, texts: Sequence[str], batch_size: int = 256, seen: MostFrequentForm | None = None
+) -> list[str]:
+    """Each text stripped of its accents, then restored by ``tagger`` (tags that do not fit a letter leave it).
+    ``seen``: a ``MostFrequentForm`` fitted on the training text; a restored word that is no form seen there
+    (``públicó``), when its stripped form was seen, becomes the seen form closest to it (``publicó``)."""
     stripped = [strip_accents(t) for t in texts]
     keep = [i for i, s in enumerate(stripped) if s]
     tags = tagger.predict([stripped[i] for i in keep], batch_size=batch_size) if keep else []
     out = list(stripped)
     for i, row in zip(keep, tags):
         out[i] = restore(stripped[i], row, strict=False)
-    return out
+    return out if seen is None else [seen.to_seen_forms(t) for t in out]
 
 
 __all__ = ["PRESET", "WIDTH", "TimeLimit", "training_pairs", "train_accent_tagger", "restore_accents"]

@@ -80,18 +80,34 @@ def with_case_of(form: str, word: str) -> str:
 
 class MostFrequentForm:
     """The baseline: each stripped word becomes its most frequent form in the training text (lowercased;
-    ties: the form first seen); words never seen stay as they are."""
+    ties: the form first seen); words never seen stay as they are. ``counts`` keeps every form seen."""
 
     def __init__(self) -> None:
         self.forms: dict[str, str] = {}
+        self.counts: dict[str, Counter[str]] = {}
 
     def fit(self, texts: Sequence[str]) -> MostFrequentForm:
         counts: dict[str, Counter[str]] = {}
         for text in texts:
             for word in WORD.findall(normalize(text, lower=True)):
                 counts.setdefault(word.translate(_STRIP), Counter())[word] += 1
+        self.counts = counts
         self.forms = {key: c.most_common(1)[0][0] for key, c in counts.items()}
         return self
+
+    def closest(self, word: str) -> str:
+        """``word`` (as another restorer wrote it) if it is a form seen in training, or its stripped form was
+        never seen; else the seen form that agrees with it on the most letters (ties: the more frequent)."""
+        low = word.lower()
+        seen = self.counts.get(low.translate(_STRIP))
+        if not seen or low in seen:
+            return word
+        best = max(seen, key=lambda f: (sum(a == b for a, b in zip(f, low)), seen[f]))
+        return with_case_of(best, word) if len(best) == len(word) else word
+
+    def to_seen_forms(self, text: str) -> str:
+        """``text`` with each word that is no form seen in training replaced by ``closest``."""
+        return WORD.sub(lambda m: self.closest(m.group(0)), normalize(text))
 
     def restore(self, text: str) -> str:
         """``text`` with accents put back word by word (it is stripped first)."""
