@@ -89,10 +89,15 @@ def test_accents_train_and_run(tmp_path, tiny_corpus):
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "tagger" in result.output and "most frequent form" in result.output and "ambiguous words" in result.output
+    assert "seen forms" in result.output and (out / "forms.json").exists()
     run = runner.invoke(app, ["tag", "accents", "run", str(out), "el nino esta aqui", "manana"])
     assert run.exit_code == 0, run.output
     lines = run.output.splitlines()
     assert [strip_accents(line) for line in lines] == ["el nino esta aqui", "manana"]
     assert lines[0] == "el niño está aquí"
+    (out / "forms.json").write_text('{"format": "recurra.accent_forms", "counts": {"niño": "many"}}', encoding="utf-8")
+    damaged = runner.invoke(app, ["tag", "accents", "run", str(out), "nino"])
+    assert damaged.exit_code == 2 and "forms.json is damaged" in damaged.output
+    assert runner.invoke(app, ["tag", "accents", "run", str(out), "nino", "--any-forms"]).exit_code == 0
     empty = runner.invoke(app, ["tag", "accents", "run", str(out)])
     assert empty.exit_code == 2 and "expected texts to restore or --file FILE" in empty.output

@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from recurra.errors import InputValueError, ShapeError
+from recurra.errors import InputValueError, ModelFileError, ShapeError
 from recurra.text.accent_corpus import split_blocks, windows
 from recurra.text.accent_training import TimeLimit, training_pairs
 from recurra.text.accent_view import marks
@@ -40,6 +40,10 @@ def test_the_baseline_restores_the_most_frequent_form_and_keeps_case():
     assert base.restore("EL NINO esta aqui con Xose") == "EL NIÑO está aquí con Xose"  # unknown words unchanged
     assert base.restore("él") == "el"  # input accents are stripped first
     assert base.closest("Níño") == "Niño" and base.closest("perro") == "perro" and base.closest("Xosé") == "Xosé"
+    again = MostFrequentForm.from_json(base.to_json())
+    assert again.forms == base.forms and again.counts == base.counts
+    with pytest.raises(ModelFileError, match="damaged: expected format 'recurra.accent_forms'"):
+        MostFrequentForm.from_json({"format": "recurra.accent_forms", "counts": {"a": 1.5}})
     assert base.to_seen_forms("Él dijó que ésta aqui") == "Él dijo que está aquí"  # aqui: never seen so
 
 

@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import InputValueError
+from ..io import atomic_write_bytes, dump_json, read_json
 from ..text import SequenceTagger, load_tagger
 from ..text.accent_corpus import load_accent_corpus
 from ..text.accent_training import PRESET, restore_accents, train_accent_tagger
@@ -26,6 +27,8 @@ from .progress import EpochBar
 tag_app = typer.Typer(help="Tag every token of a sequence (CoNLL or CSV files); restore Spanish accents.", no_args_is_help=True)
 accents_app = typer.Typer(help="Restore the accents of Spanish text (a character tagger).", no_args_is_help=True)
 tag_app.add_typer(accents_app, name="accents")
+
+FORMS_FILE = "forms.json"  # beside an accent model: the word forms seen in training
 
 TokensCol = Annotated[str, typer.Option("--tokens-col", help="CSV: the column of space-separated tokens.")]
 TagsCol = Annotated[str, typer.Option("--tags-col", help="CSV: the column of space-separated tags.")]
@@ -142,14 +145,16 @@ def accents_train(
         seconds = None if minutes is None else 60 * minutes
         tagger = train_accent_tagger(corpus, seconds=seconds, verbose=2 if verbose == 2 else 0, callbacks=bar, settings=settings)
         tagger.save(out)
-        test = corpus.lines("test")
-        model = accent_report(test, restore_accents(tagger, test))
         base = MostFrequentForm().fit(corpus.lines("train"))
+        atomic_write_bytes(out / FORMS_FILE, dump_json(base.to_json(), "the seen forms"))
+        test = corpus.lines("test")
+        restored = restore_accents(tagger, test)
+        model, seen = accent_report(test, restored), accent_report(test, [base.to_seen_forms(x) for x in restored])
         baseline = accent_report(test, [base.restore(x) for x in test])
     table = Table(title=f"held-out text ({model.chars:,} characters, {model.words:,} words)")
     for col in ("restorer", "characters", "words", f"ambiguous words ({model.ambiguous_words:,})"):
         table.add_column(col, justify="left" if col == "restorer" else "right")
-    for name, r in (("tagger", model), ("most frequent form", baseline)):
+    for name, r in (("tagger", model), ("tagger, seen forms", seen), ("most frequent form", baseline)):
         table.add_row(name, f"{r.char_accuracy:.2%}", f"{r.word_accuracy:.2%}", f"{r.ambiguous_accuracy:.2%}")
     console.print(table)
     console.print(f"saved to {out}")
@@ -166,13 +171,17 @@ def accents_run(
     model: ModelDir,
     texts: Annotated[list[str] | None, typer.Argument(help="Texts to restore (any accents are removed first).")] = None,
     file: Annotated[Path | None, typer.Option("--file", help="Restore every line of this UTF-8 file.")] = None,
+    seen_forms: Annotated[bool, typer.Option("--seen-forms/--any-forms", help="Keep words to forms seen in training.")] = True,
 ) -> None:
-    """Print each text with its accents restored, the letters that gained one highlighted."""
+    """Print each text with its accents restored, the letters that gained one highlighted. A word the tagger
+    writes in a form never seen in training becomes the closest seen form (unless --any-forms)."""
     with running(resume=None):
         if not texts and file is None:
             raise InputValueError("expected texts to restore or --file FILE, got neither")
         lines = list(texts or []) + (read_text_file(file).splitlines() if file is not None else [])
         tagger = load_tagger(model)
-        restored = restore_accents(tagger, lines)
+        forms = model / FORMS_FILE
+        seen = MostFrequentForm.from_json(read_json(forms), str(forms)) if seen_forms and forms.exists() else None
+        restored = restore_accents(tagger, lines, seen=seen)
     for got in restored:
         console.print(highlighted(got), highlight=False, soft_wrap=True)

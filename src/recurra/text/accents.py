@@ -26,14 +26,15 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any, Sequence
 
-from ..errors import InputValueError, ShapeError
+from ..errors import InputValueError, ModelFileError, ShapeError
 from .tokenizers import normalize
 
 ACCENTED = "áéíóúüñ"
 PLAIN = "aeiouun"
 KEEP = "="  # the tag of a character left as it is
+FORMS_FORMAT = "recurra.accent_forms"
 TAGS = [KEEP, *ACCENTED]
 _STRIP = str.maketrans(ACCENTED + ACCENTED.upper(), PLAIN + PLAIN.upper())
 _BASE = dict(zip(ACCENTED, PLAIN))
@@ -104,6 +105,24 @@ class MostFrequentForm:
             return word
         best = max(seen, key=lambda f: (sum(a == b for a, b in zip(f, low)), seen[f]))
         return with_case_of(best, word) if len(best) == len(word) else word
+
+    def to_json(self) -> dict[str, Any]:
+        """Every form seen, with its count (a restorer's lexicon, saved beside a model)."""
+        return {"format": FORMS_FORMAT, "format_version": 1, "counts": {f: n for c in self.counts.values() for f, n in c.items()}}
+
+    @classmethod
+    def from_json(cls, doc: Any, where: str = "the seen forms") -> MostFrequentForm:
+        counts = doc.get("counts") if isinstance(doc, dict) and doc.get("format") == FORMS_FORMAT else None
+        if not isinstance(counts, dict) or not all(isinstance(f, str) and isinstance(n, int) for f, n in counts.items()):
+            expected = f"expected format {FORMS_FORMAT!r} with counts of forms (strings to integers)"
+            raise ModelFileError(f"{where} is damaged: {expected}")
+        grouped: dict[str, Counter[str]] = {}
+        for form, n in counts.items():
+            grouped.setdefault(form.translate(_STRIP), Counter())[form] = n
+        out = cls()
+        out.counts = grouped
+        out.forms = {key: c.most_common(1)[0][0] for key, c in grouped.items()}
+        return out
 
     def to_seen_forms(self, text: str) -> str:
         """``text`` with each word that is no form seen in training replaced by ``closest``."""
