@@ -101,7 +101,9 @@ def main() -> None:
         theirs.append(tokens / torch_epoch(model, batches))
         print(f"round {r + 1}: recurra {ours[-1]:,.0f} target tokens/s, PyTorch {theirs[-1]:,.0f}", flush=True)
     a, b = statistics.median(ours), statistics.median(theirs)
-    print(f"median: recurra Seq2Seq.fit {a:,.0f} tokens/s, hand-written PyTorch {b:,.0f} tokens/s; ratio {a / b:.2f} (goal >= 0.90)")
+    print(
+        f"median: recurra Seq2Seq.fit {a:,.0f} tokens/s, hand-written PyTorch {b:,.0f} tokens/s; ratio {a / b:.2f} (goal >= 0.90)"
+    )
 
 
 if __name__ == "__main__":

@@ -102,7 +102,9 @@ def table(paths: list[str]) -> None:
             for kind in ("greedy", "beam5") if "greedy" in row else ("",):
                 s = row.get(kind, row) if kind else row
                 label = f"{name} ({kind})" if kind else name
-                extra = f"{row.get('train_minutes', ''):>10} {row.get('beam_tokens_per_second', '') if kind == 'beam5' else '':>11}"
+                extra = (
+                    f"{row.get('train_minutes', ''):>10} {row.get('beam_tokens_per_second', '') if kind == 'beam5' else '':>11}"
+                )
                 print(f"{label:34} {s['bleu']:6.2f} {s['chrf']:6.2f} {extra}")
 
 
