@@ -13,6 +13,7 @@ from recurra.text.datasets import MissingCorpusError
 from recurra.text.parallel import (
     BIBLE_TEST_BOOKS,
     BIBLE_VALIDATION_BOOKS,
+    code_as_words,
     load_bible_pairs,
     load_python_docstrings,
     python_sources,
@@ -241,3 +242,10 @@ def test_split_by_package_holds_out_whole_packages():
         split_by_package(df, test=["nope"])
     with pytest.raises(InputValueError, match="in both"):
         split_by_package(df, validation=["p1"], test=["p1"])
+
+
+def test_code_as_words_splits_identifiers_and_keeps_symbols():
+    code = "def readTextFile(path_name):\n    return HTTPServer(path_name, 2)"
+    assert code_as_words(code) == "def read text file ( path name ) : return http server ( path name , 2 )"
+    assert code_as_words("read_text") == code_as_words("readText") == code_as_words("ReadText") == "read text"
+    assert code_as_words("") == ""

@@ -27,6 +27,7 @@ from .datasets import MissingCorpusError, osis_text, read_sword_entries
 __all__ = [
     "BIBLE_TEST_BOOKS",
     "BIBLE_VALIDATION_BOOKS",
+    "code_as_words",
     "load_bible_pairs",
     "load_python_docstrings",
     "split_by_books",
@@ -149,6 +150,24 @@ def split_by_books(df, validation: Sequence[str] = BIBLE_VALIDATION_BOOKS, test:
 # -- Python functions and their docstrings -----------------------------------------------------------
 _SKIP_DIRS = frozenset({"test", "tests", "testing", "idle_test", "vendor", "site-packages", "dist-packages"})
 _CODE_TOKEN = re.compile(r"\w+|[^\w\s]")
+_IDENTIFIER_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+
+def code_as_words(code: str) -> str:
+    """Source code as a line of lowercased words and symbols, identifiers split at ``_`` and case changes.
+
+    ``"def readTextFile(path_name):"`` gives ``"def read text file ( path name ) :"``: the words of the
+    names are what a summary of the code is made of, and split this way they are shared between functions
+    (``read_text``, ``readText`` and ``ReadText`` give the same words). String literals are kept as words
+    too; line breaks and indentation are dropped.
+    """
+    out: list[str] = []
+    for token in _CODE_TOKEN.findall(code):
+        if token[0].isalnum() or token[0] == "_":
+            out.extend(w.lower() for w in _IDENTIFIER_WORD.findall(token))
+        else:
+            out.append(token)
+    return " ".join(out)
 _SPACE = re.compile(r"\s+")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 

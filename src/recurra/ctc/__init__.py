@@ -1,0 +1,25 @@
+"""Connectionist Temporal Classification: an alphabet with a blank, the loss, decoding, error rates.
+
+For models that read frames (audio features, pen points, sensor readings) and write text whose
+alignment to the frames is unknown: ``CTCHead`` gives per-frame log-probabilities, ``ctc_loss`` trains
+them (refusing transcripts too long for their frames), ``greedy_decode`` and ``prefix_beam_search``
+(optionally with a character language model) read them out, ``cer`` and ``wer`` score the text.
+"""
+
+from .alphabet import BLANK, Alphabet
+from .decoding import collapse, greedy_decode, prefix_beam_search
+from .error_rates import cer, wer
+from .loss import CTCHead, ctc_loss, frames_needed
+
+__all__ = [
+    "BLANK",
+    "Alphabet",
+    "CTCHead",
+    "cer",
+    "collapse",
+    "ctc_loss",
+    "frames_needed",
+    "greedy_decode",
+    "prefix_beam_search",
+    "wer",
+]
