@@ -269,6 +269,7 @@ def _wait_for_checkpoints(ckpt: Path, n: int, proc, timeout=60.0):
     raise AssertionError("no checkpoints appeared")
 
 
+@pytest.mark.slow  # three training processes, one killed: ~18 s
 def test_a_run_killed_mid_epoch_and_resumed_ends_with_the_weights_of_an_uninterrupted_run(tmp_path):
     full, part, ckpt = tmp_path / "full.safetensors", tmp_path / "part.safetensors", tmp_path / "ckpt"
     common = ["--epochs", "3", "--dropout", "0.2"]
@@ -285,6 +286,7 @@ def test_a_run_killed_mid_epoch_and_resumed_ends_with_the_weights_of_an_uninterr
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
+@pytest.mark.slow  # a training process stopped by SIGTERM: ~7 s
 def test_sigterm_finishes_the_step_writes_a_checkpoint_and_stops_with_a_message(tmp_path):
     part, ckpt = tmp_path / "part.safetensors", tmp_path / "ckpt"
     proc = _train_subprocess(
@@ -309,6 +311,7 @@ def test_the_same_seed_repeats_a_run_exactly():
 
 
 # -- distributed ----------------------------------------------------------------------------------------
+@pytest.mark.slow  # one process and a torchrun of two: ~19 s
 def test_two_processes_give_the_weights_of_one_on_the_same_global_batch(tmp_path):
     one, two = tmp_path / "one.safetensors", tmp_path / "two.safetensors"
     common = ["--epochs", "2", "--batch", "16"]
