@@ -54,6 +54,7 @@ from .layers import (
 )
 from .model import Functional, Model, Sequential
 from .registry import register_model
+from .safe_globals import register as _register_safe_globals
 from .text import LanguageModel, Seq2Seq, SequenceClassifier, SequenceTagger, load_classifier, load_language_model, load_seq2seq
 from .train import (
     CSVLogger,
@@ -65,6 +66,8 @@ from .train import (
     Trainer,
     set_seed,
 )
+
+_register_safe_globals()  # torch's default torch.load reads whole recurra models (recurra.safe_globals)
 
 __all__ = [
     "activations",

@@ -1,11 +1,13 @@
 """Activation functions by Keras name.
 
 ``get("tanh")`` returns a callable tensor -> tensor; ``None`` and ``"linear"`` give the identity.
+``ActivationsByName`` lets a module hold its activations as names (what it pickles) and their
+functions (resolved once, what its steps call).
 """
 
 from __future__ import annotations
 
-from typing import Callable, Union
+from typing import Any, Callable, ClassVar, Union
 
 import torch
 import torch.nn.functional as F
@@ -73,3 +75,36 @@ def canonical(name: Union[str, None]) -> str:
     """The stored (config) form of an activation name; validates it."""
     get(name)
     return "linear" if name is None else name.lower()
+
+
+class ActivationsByName:
+    """A mixin for ``torch.nn.Module`` classes that call activations kept by name.
+
+    ``activation_attributes`` maps each attribute holding a function (``"act"``) to the attribute
+    holding its name (``"activation"``). ``resolve_activations()`` (called by the constructor once the
+    names are set) looks each name up once and stores its function, so a step calls the function with
+    no lookup. The functions are left out of the pickled state and resolved again when it is read
+    back: a module saved whole with ``torch.save`` holds names, not functions, which torch's
+    weights-only ``torch.load`` would refuse (``torch.tanh`` pickles as ``builtins.getattr``).
+    """
+
+    activation_attributes: ClassVar[dict[str, str]] = {}
+
+    def resolve_activation(self, name: str) -> Activation:
+        """The function of a stored activation name (a class with names of its own overrides this)."""
+        return get(name)
+
+    def resolve_activations(self) -> None:
+        """Set each function attribute from its name attribute."""
+        for function_attribute, name_attribute in self.activation_attributes.items():
+            setattr(self, function_attribute, self.resolve_activation(getattr(self, name_attribute)))
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()  # type: ignore[misc]
+        if self.activation_attributes:
+            state = {k: v for k, v in state.items() if k not in self.activation_attributes}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)  # type: ignore[misc]
+        self.resolve_activations()

@@ -37,9 +37,10 @@ import torch
 from torch import nn
 
 from .. import initializers
+from ..activations import ActivationsByName
 
 
-class RecurrentCell(nn.Module):
+class RecurrentCell(ActivationsByName, nn.Module):
     """Base class of recurra's cells (see the module docstring for the protocol)."""
 
     State: type = NamedTuple

@@ -140,6 +140,7 @@ class SimpleRNNCell(RecurrentCell):
 
     State = SimpleRNNState  # of the default kind; each instance sets its own kind's (``state_class``)
     output_state = "h"
+    activation_attributes = {"act": "activation"}  # the function of each stored name (ActivationsByName)
 
     def __init__(
         self,
@@ -162,7 +163,7 @@ class SimpleRNNCell(RecurrentCell):
         self.output_state = "y" if self.feedback in _WITH_OUTPUT else "h"  # the state field that holds y_t
         self.input_size, self.units, self.use_bias = input_size, units, use_bias
         self.activation = activations.canonical(activation)
-        self.act = activations.get(activation)
+        self.resolve_activations()  # self.act
         H, O = units, self.output_units
         kw = dict(dtype=dtype, device=device)
         self.weight_ih = self._new_weight(H, input_size, init=kernel_initializer, **kw)  # W_xh

@@ -44,6 +44,7 @@ class GRUCell(RecurrentCell):
     """
 
     State = GRUState
+    activation_attributes = {"act": "activation", "rec_act": "recurrent_activation"}  # by name (ActivationsByName)
 
     def __init__(
         self,
@@ -65,7 +66,7 @@ class GRUCell(RecurrentCell):
         self.reset_after = reset_after
         self.activation = activations.canonical(activation)
         self.recurrent_activation = activations.canonical(recurrent_activation)
-        self.act, self.rec_act = activations.get(activation), activations.get(recurrent_activation)
+        self.resolve_activations()  # self.act, self.rec_act
         kw = dict(dtype=dtype, device=device)
         self.weight_ih = self._new_weight(3 * units, input_size, init=kernel_initializer, **kw)
         self.weight_hh = self._new_weight(3 * units, units, init=recurrent_initializer, **kw)

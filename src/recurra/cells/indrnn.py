@@ -72,6 +72,7 @@ class IndRNNCell(RecurrentCell):
     """
 
     State = IndRNNState
+    activation_attributes = {"act": "activation"}  # the function of each stored name (ActivationsByName)
 
     def __init__(
         self,
@@ -90,7 +91,7 @@ class IndRNNCell(RecurrentCell):
         super().__init__()
         self.input_size, self.units, self.use_bias = input_size, units, use_bias
         self.activation = activations.canonical(activation)
-        self.act = activations.get(activation)
+        self.resolve_activations()  # self.act
         self.recurrent_max = None if recurrent_max is None else float(recurrent_max)
         if recurrent_initializer is None:
             recurrent_initializer = default_recurrent_initializer(self.recurrent_max)

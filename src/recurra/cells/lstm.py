@@ -47,6 +47,7 @@ class LSTMCell(RecurrentCell):
     """
 
     State = LSTMState
+    activation_attributes = {"act": "activation", "rec_act": "recurrent_activation"}  # by name (ActivationsByName)
 
     def __init__(
         self,
@@ -67,7 +68,7 @@ class LSTMCell(RecurrentCell):
         self.input_size, self.units, self.use_bias = input_size, units, use_bias
         self.activation = activations.canonical(activation)
         self.recurrent_activation = activations.canonical(recurrent_activation)
-        self.act, self.rec_act = activations.get(activation), activations.get(recurrent_activation)
+        self.resolve_activations()  # self.act, self.rec_act
         kw = dict(dtype=dtype, device=device)
         self.weight_ih = self._new_weight(4 * units, input_size, init=kernel_initializer, **kw)
         self.weight_hh = self._new_weight(4 * units, units, init=recurrent_initializer, **kw)

@@ -88,6 +88,10 @@ class _MinimalCell(RecurrentCell):
 
     n_blocks: int  # stacked weight blocks: 2 (z, h) or 3 (f, i, h)
     kind: str  # "min_gru" or "min_lstm", for the compiled kernel
+    activation_attributes = {"act": "activation"}  # the function of each stored name (ActivationsByName)
+
+    def resolve_activation(self, name: str):
+        return candidate_function(name)  # "g" as well as recurra's activations
 
     def __init__(
         self,
@@ -104,7 +108,7 @@ class _MinimalCell(RecurrentCell):
         super().__init__()
         self.input_size, self.units, self.use_bias = input_size, units, use_bias
         self.activation = canonical_activation(activation)
-        self.act = candidate_function(self.activation)
+        self.resolve_activations()  # self.act
         kw = dict(dtype=dtype, device=device)
         n = self.n_blocks
         self.weight_ih = self._new_weight(n * units, input_size, init=kernel_initializer, **kw)

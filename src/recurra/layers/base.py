@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from .. import constraints, initializers, regularizers
+from ..activations import ActivationsByName
 from ..dtypes import dtype_of
 from ..errors import ConfigError, NotBuiltError, ShapeError, format_shape
 from ..registry import LAYERS as LAYERS  # re-exported: the layer registry lives in recurra.registry
@@ -113,7 +114,7 @@ def _with_batch_axis(shape: Any) -> Any:
     return type(shape)(_with_batch_axis(s) for s in shape)
 
 
-class Layer(nn.Module):
+class Layer(ActivationsByName, nn.Module):
     """Base class of recurra layers.
 
     Subclasses set ``supports_masking`` (pass an incoming mask through unchanged) or override

@@ -78,6 +78,7 @@ class _ConvLSTM(Layer):
     rank: int = 0
     layout: str = ""
     supports_carry = True  # the state can be carried from one call to the next (stateful, truncated BPTT)
+    activation_attributes = {"act": "activation", "rec_act": "recurrent_activation"}  # by name (ActivationsByName)
 
     def __init__(
         self,
@@ -118,7 +119,7 @@ class _ConvLSTM(Layer):
         self.padding = padding
         self.activation = activations.canonical(activation)
         self.recurrent_activation = activations.canonical(recurrent_activation)
-        self.act, self.rec_act = activations.get(activation), activations.get(recurrent_activation)
+        self.resolve_activations()  # self.act, self.rec_act
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.serialize(kernel_initializer)
         self.recurrent_initializer = initializers.serialize(recurrent_initializer)

@@ -115,6 +115,7 @@ class _Conv(Layer):
     rank: int = 0
     layout: str = ""
     paddings: tuple[str, ...] = PADDINGS
+    activation_attributes = {"act": "activation"}  # the function of each stored name (ActivationsByName)
 
     def __init__(
         self,
@@ -146,7 +147,7 @@ class _Conv(Layer):
             raise ConfigError(f"expected filters ({self.filters}) divisible by groups ({self.groups})")
         self.padding = padding
         self.activation = activations.canonical(activation)
-        self.act = activations.get(activation)
+        self.resolve_activations()  # self.act
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.serialize(kernel_initializer)
         self.bias_initializer = initializers.serialize(bias_initializer)

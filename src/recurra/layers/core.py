@@ -95,6 +95,7 @@ class Dense(Layer):
     """
 
     supports_masking = True
+    activation_attributes = {"act": "activation"}  # the function of each stored name (ActivationsByName)
 
     def __init__(
         self,
@@ -110,7 +111,7 @@ class Dense(Layer):
         super().__init__(input_shape=input_shape, name=name)
         self.units = check_positive_int("units", units, MAX_FEATURES)
         self.activation = activations.canonical(activation)
-        self.act = activations.get(activation)
+        self.resolve_activations()  # self.act
         self.use_bias = bool(use_bias)
         self.kernel_initializer = initializers.serialize(kernel_initializer)
         self.bias_initializer = initializers.serialize(bias_initializer)
@@ -302,11 +303,12 @@ class Activation(Layer):
     """Applies an activation by name (``Activation("softmax")``)."""
 
     supports_masking = True
+    activation_attributes = {"act": "activation"}  # the function of each stored name (ActivationsByName)
 
     def __init__(self, activation: str | None, *, input_shape=None, name: str | None = None):
         super().__init__(input_shape=input_shape, name=name)
         self.activation = activations.canonical(activation)
-        self.act = activations.get(activation)
+        self.resolve_activations()  # self.act
         self.built = True
 
     def forward(self, x, mask=None):

@@ -58,6 +58,11 @@ def output_size_of(cell: Any) -> int:
     return output_layout(cell).size
 
 
+def _keras_cell_state(n: int) -> type:
+    """The state record of a Keras cell with ``n`` flat states: ``(state_0, ..., state_{n-1}, output)``."""
+    return namedtuple("KerasCellState", [f"state_{i}" for i in range(n)] + ["output"])
+
+
 class KerasCell(RecurrentCell):
     """recurra's cell protocol over a Keras cell (module docstring). The Keras cell's weights belong to the
     ``RNN`` that owns both; this object only refers to it."""
@@ -79,7 +84,7 @@ class KerasCell(RecurrentCell):
             self.outputs = output_layout(keras_cell)
             self.structure = self.states.structure
             n = len(self.states.leaves)
-            self.State = namedtuple("KerasCellState", [f"state_{i}" for i in range(n)] + ["output"])
+            self.State = _keras_cell_state(n)
             self.units = self.outputs.size
             self.output_state = "output"  # the last real step's output travels in the state
 
@@ -97,6 +102,17 @@ class KerasCell(RecurrentCell):
             )
         checked = self.states.leaves_of(found, 1, f"{what} (state_size {self.keras_cell.state_size!r})")
         return [s.reshape(s.shape[0], -1) for s in checked]
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        if not self.builtin:  # a class made here, which pickle cannot name: rebuilt from the layout when read back
+            state = {k: v for k, v in state.items() if k != "State"}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        super().__setstate__(state)
+        if not self.builtin:
+            self.State = _keras_cell_state(len(self.states.leaves))
 
     def __getattr__(self, name: str) -> Any:
         try:
