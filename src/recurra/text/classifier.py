@@ -32,6 +32,7 @@ from ..registry import register_format
 from ..train.callbacks import EarlyStopping
 from ..train.optimizers import Adam
 from ..train.trainer import Trainer, set_seed
+from .classifier_stream import ClassifierStream
 from .networks import POOLINGS, ClassifierNetwork, check_cell
 from .storage import WEIGHTS_FILE, load_module_state, read_text_directory, save_text_directory
 from .tokenizers import make_tokenizer, tokenizer_from_config
@@ -95,7 +96,13 @@ class SequenceClassifier(Estimator):
     The settings below are stored as given and checked together (``recurra.estimator``). ``fit``
     learns ``classes_`` (the labels, in the order of ``predict_proba``'s columns), ``kind_`` (``"text"``
     or ``"sequence"``), ``tokenizer_`` and ``vocab_`` (texts) or ``features_`` (sequences), ``weights_``
-    (the class weights used), ``network_`` and ``history_``.
+    (the class weights used), ``scaling_`` (each feature's training mean and std with ``standardize``,
+    else None), ``network_`` and ``history_``.
+
+    Sequences of vectors (sensor channels, features per frame) are ``(N, T, F)`` arrays or lists of
+    ``(T_i, F)`` arrays of any lengths (aeon's and sktime's ``(N, F, T)`` arrays: ``.transpose(0, 2, 1)``;
+    a long table of readings: ``recurra.signals.read_long_sequences``). With one-way layers,
+    ``predict_proba_steps`` gives a label at every step and ``stream()`` labels a sequence as it arrives.
     """
 
     cell: str = setting("lstm", "the recurrent cell (lstm, gru, rnn, indrnn, mingru, minlstm)", kw_only=False)
@@ -111,6 +118,7 @@ class SequenceClassifier(Estimator):
     max_vocab: int | None = setting(None, "keep at most this many tokens", Integer(1, MAX_FEATURES, optional=True))
     max_length: int | None = setting(None, "keep the first max_length tokens of a text", Integer(1, MAX_STEPS, optional=True))
     class_weight: str | dict | None = setting(None, "None, 'balanced' (weights n / (K n_k)) or {label: weight}", CLASS_WEIGHT)
+    standardize: bool = setting(False, "scale each feature of sequences to mean 0 and std 1 (over the training steps)", Boolean())
     dropout: float = setting(0.0, "dropout between layers and before the output", RATE)
     epochs: int = setting(10, "training epochs (at most: patience may stop earlier)", Integer(0, MAX_EPOCHS))
     batch_size: int = setting(32, "sequences per batch", Integer(1, MAX_STEPS))
@@ -209,7 +217,8 @@ class SequenceClassifier(Estimator):
             if self.features_ is not None and s.shape[1] != self.features_:
                 raise ShapeError(f"expected sequences with {self.features_} features, got {s.shape[1]} at position {i}")
             if not np.isfinite(s).all():
-                raise InputValueError(f"sequence {i} holds NaN or inf values; expected finite numbers")
+                step, col = np.argwhere(~np.isfinite(s))[0]
+                raise InputValueError(f"sequence {i} holds {s[step, col]} at step {step}, feature {col}; expected finite numbers")
             if (np.abs(s) > MAX_VALUE).any():
                 step, col = np.argwhere(np.abs(s) > MAX_VALUE)[0]
                 raise InputValueError(
@@ -218,6 +227,9 @@ class SequenceClassifier(Estimator):
                 )
         T = max(s.shape[0] for s in seqs)
         F = seqs[0].shape[1]
+        if getattr(self, "scaling_", None) is not None:
+            mean, std = (np.asarray(v) for v in (self.scaling_["mean"], self.scaling_["std"]))
+            seqs = [(s - mean) / std for s in seqs]
         out = np.zeros((len(seqs), T, F + 1), dtype=np.float32)
         for i, s in enumerate(seqs):
             out[i, : len(s), :F] = s
@@ -293,7 +305,11 @@ class SequenceClassifier(Estimator):
                 raise ShapeError(f"expected sequences of shape (time, features), got {first.shape} at position 0")
             self.features_ = int(first.shape[1])
             self.vocab_ = None
+        self.scaling_ = None
         x_all = self._tensor(X)
+        if self.kind_ == "sequence" and self.standardize:
+            self.scaling_ = self._scaling([X[i] for i in idx])
+            x_all = self._tensor(X)
         xt, yt = x_all[torch.from_numpy(idx)], torch.from_numpy(y_ids[idx])
         val = None
         if validation_data is not None:
@@ -316,6 +332,13 @@ class SequenceClassifier(Estimator):
         self.network_.eval()
         self.history_ = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         return self
+
+    @staticmethod
+    def _scaling(sequences: Sequence[Any]) -> dict[str, list[float]]:
+        """Each feature's mean and std (1 where constant) over every step of ``sequences`` (already checked)."""
+        steps = np.concatenate([np.asarray(s, dtype=np.float64) for s in sequences])  # (steps, F)
+        std = steps.std(0)
+        return {"mean": steps.mean(0).tolist(), "std": np.where(std > 0, std, 1.0).tolist()}
 
     def _class_weights(self, y_ids: np.ndarray) -> torch.Tensor | None:
         K = len(self.classes_)
@@ -348,6 +371,27 @@ class SequenceClassifier(Estimator):
             outs.append(torch.softmax(self.network_(xb).double(), -1))
         return torch.cat(outs).numpy()
 
+    @torch.no_grad()
+    def predict_proba_steps(self, X: Any) -> list[np.ndarray]:
+        """Per step, the class probabilities of the sequence up to that step: one ``(T_i, K)`` array per input.
+
+        The last row of each equals ``predict_proba``'s; needs one-way layers (``bidirectional=False``).
+        """
+        self._require_fitted("predict_proba_steps()")
+        self.network_.eval()
+        x = self._tensor(X)
+        lengths = (x != 0).sum(1) if self.kind_ == "text" else (x[..., -1] > 0.5).sum(1)  # (N,)
+        probs = torch.softmax(self.network_.step_logits(x).double(), -1)  # (N, T, K)
+        return [probs[i, : int(n)].numpy() for i, n in enumerate(lengths)]
+
+    def predict_steps(self, X: Any) -> list[np.ndarray]:
+        """The most probable label at every step of each input (see ``predict_proba_steps``)."""
+        return [np.asarray([self.classes_[i] for i in p.argmax(1)], dtype=object) for p in self.predict_proba_steps(X)]
+
+    def stream(self) -> ClassifierStream:
+        """A ``ClassifierStream``: feed it steps as they arrive, get a label after each."""
+        return ClassifierStream(self)
+
     def predict(self, X: Any) -> np.ndarray:
         """The most probable label of each input."""
         p = self.predict_proba(X)
@@ -371,6 +415,7 @@ class SequenceClassifier(Estimator):
             "kind": self.kind_,
             "features": self.features_,
             "class_weights": self.weights_,
+            "scaling": self.scaling_,
             "history": self.history_,
         }
         return save_text_directory(path, FORMAT, doc, self.vocab_, self.network_, what="the classifier")
@@ -391,6 +436,7 @@ def load_classifier(path: str | os.PathLike) -> SequenceClassifier:
         clf.vocab_ = vocab
         clf.features_ = doc.get("features")
         clf.weights_ = doc.get("class_weights")
+        clf.scaling_ = doc.get("scaling")
         clf.history_ = dict(doc.get("history") or {})
         clf.network_ = clf._network()
         return clf

@@ -147,3 +147,35 @@ class ClassifierNetwork(nn.Module):
                 pooled = h.masked_fill(m == 0, float("-inf")).amax(1)  # (B, H)
         pooled = nn.functional.dropout(pooled, self.dropout, self.training)
         return self.out(pooled)  # (B, K)
+
+    def step_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, T, K)``: at each step, the logits the network gives a sequence that ends there.
+
+        Only for one-way layers (a bidirectional layer reads the future). The pooling runs causally:
+        ``last`` is ``h_t``, ``mean`` is ``Σ_{s≤t} h_s / t``, ``max`` is ``max_{s≤t} h_s``; steps after a
+        sequence's end hold values that mean nothing.
+        """
+        if any(isinstance(r, Bidirectional) for r in self.rnns):
+            raise ConfigError("per-step labels need one-way layers; this classifier is bidirectional")
+        inp, mask = self.split(x)
+        h = self.embed(inp) if self.tokens else inp  # (B, T, E)
+        for rnn in self.rnns:
+            h = rnn(h, mask=mask)[0]  # (B, T, H)
+        return self.out(causal_pool(h, self.pooling))  # (B, T, K)
+
+
+def causal_pool(h: torch.Tensor, pooling: str, previous: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+    """The pooling of ``h`` ``(B, T, H)`` over steps ``≤ t``, at each ``t``: ``(B, T, H)``.
+
+    ``previous``: the running ``(sum or max, count)`` of the steps before this block (streaming), each
+    ``(B, H)`` and ``(B, 1)``.
+    """
+    if pooling == "last":
+        return h
+    count0 = previous[1] if previous is not None else torch.zeros(h.shape[0], 1, dtype=h.dtype)
+    steps = count0.unsqueeze(1) + torch.arange(1, h.shape[1] + 1, dtype=h.dtype).view(1, -1, 1)  # (B, T, 1)
+    if pooling == "mean":
+        total = h.cumsum(1) + (previous[0].unsqueeze(1) if previous is not None else 0.0)  # (B, T, H)
+        return total / steps
+    running = h if previous is None else torch.cat([previous[0].unsqueeze(1), h], 1)
+    return running.cummax(1).values[:, -h.shape[1] :]  # (B, T, H)
