@@ -3,8 +3,9 @@ message a first build of a compiled kernel gives.
 
 Commands run their work inside ``running()``: a ``RecurraError`` prints ``error: ...`` and exits with
 code 2; an interrupted training prints where it stopped and how to continue (``--resume``) and exits
-with 130; a ``RecurraWarning`` raised on the way (a metric undefined on the data ...) prints as
-``note: ...``. Library code never exits the process or prints errors: only this module does.
+with 130, as does a Ctrl-C that stops a command at once (outside a training step, or a second one); a
+``RecurraWarning`` raised on the way (a metric undefined on the data ...) prints as ``note: ...``.
+Library code never exits the process or prints errors: only this module does.
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ def running(resume: str | None = "--resume") -> Iterator[None]:
                     console.print(f"checkpoint: {e.checkpoint}; {continuing}", highlight=False)
                 elif e.checkpoint is None:
                     console.print("no checkpoint was written: the run starts again from the beginning")
+                raise typer.Exit(EXIT_INTERRUPTED) from None
+            except KeyboardInterrupt:  # Ctrl-C outside a training step, or a second one inside: stopped at once
+                console.print("[yellow]stopped at once by Ctrl-C[/yellow]", highlight=False)
+                if resume is not None:
+                    console.print(f"what was saved before it is kept: run the same command again with {resume} to continue")
                 raise typer.Exit(EXIT_INTERRUPTED) from None
             except RecurraError as e:
                 raise fail(e) from None
