@@ -240,6 +240,29 @@ def test_on_batch_methods_train_evaluate_and_predict_one_batch():
         model.predict_on_batch(3.0)
 
 
+@pytest.mark.parametrize(
+    "options",
+    [{"run_eagerly": True}, {"run_eagerly": False}, {"jit_compile": True}, {"jit_compile": False}, {"jit_compile": "auto"},
+     {"run_eagerly": True, "jit_compile": True}],
+)  # fmt: skip
+def test_run_eagerly_and_jit_compile_are_accepted_and_change_nothing(options):
+    """docs/keras.md: recurra always runs eagerly, its loops compiled ahead; the two options change no number."""
+    x, y = np.random.default_rng(2).random((16, 5, 3)), np.random.default_rng(3).random((16, 1))
+
+    def trained(**compile_options):
+        torch.manual_seed(0)
+        inputs = keras.Input((5, 3))
+        model = keras.Model(inputs, layers.Dense(1)(layers.GRU(4, dropout=0.2)(inputs)))
+        model.compile("adam", "mse", metrics=["mae"], **compile_options)
+        history = model.fit(x, y, batch_size=4, epochs=2, verbose=0, seed=1).history
+        return history, model.get_weights(), model.evaluate(x, y, verbose=0), model.compile_config()
+
+    plain, changed = trained(), trained(**options)
+    assert changed[0] == plain[0] and changed[2] == plain[2] and changed[3] == plain[3]
+    for a, b in zip(changed[1], plain[1]):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_layer_and_model_input_and_output_are_their_first_symbolic_call():
     encoder_in, decoder_in = keras.Input((None, 3)), keras.Input((None, 2))
     encoder = layers.LSTM(4, return_state=True)

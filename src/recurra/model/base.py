@@ -174,10 +174,21 @@ class Model(nn.Module):
         )  # fmt: skip
 
     def evaluate(
-        self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: int | str = "auto", return_dict: bool = False
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        verbose: int | str = "auto",
+        sample_weight: Any = None,
+        steps: int | None = None,
+        *,
+        return_dict: bool = False,
     ) -> Any:
-        """Loss and metrics; see ``recurra.train.Trainer.evaluate``."""
-        return self._get_trainer().evaluate(x, y, batch_size=batch_size, verbose=verbose, return_dict=return_dict)
+        """Loss and metrics, Keras's arguments in Keras's order: ``sample_weight`` weighs each sample's loss
+        as ``fit`` does (one array, or one per output as a list or a dict), ``steps`` evaluates that many
+        batches; see ``recurra.train.Trainer.evaluate``."""
+        return self._get_trainer().evaluate(x, y, batch_size=batch_size, verbose=verbose, return_dict=return_dict,
+                                            sample_weight=sample_weight, steps=steps)  # fmt: skip
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: int = 0) -> np.ndarray:
         """Outputs as numpy arrays; works without ``compile``."""
@@ -206,9 +217,9 @@ class Model(nn.Module):
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
-    def test_on_batch(self, x: Any, y: Any = None, return_dict: bool = False) -> Any:
+    def test_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False) -> Any:
         """Loss and metrics on one batch (Keras's ``test_on_batch``), as ``evaluate`` returns them."""
-        return self.evaluate(x, y, batch_size=_batch_length(x), verbose=0, return_dict=return_dict)
+        return self.evaluate(x, y, batch_size=_batch_length(x), verbose=0, sample_weight=sample_weight, return_dict=return_dict)
 
     def compile_config(self) -> dict[str, Any] | None:
         """The JSON form of the ``compile`` arguments (``None`` before ``compile`` or when not serialisable)."""

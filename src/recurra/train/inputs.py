@@ -10,7 +10,7 @@ every batch has the same structure.
 
 from __future__ import annotations
 
-from typing import Any, Iterator, NamedTuple
+from typing import Any, Iterator, NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -50,7 +50,8 @@ def to_tensor(a: Any, name: str, float_dtype: torch.dtype) -> torch.Tensor:
 
 class Weighted(NamedTuple):
     """Targets with a weight per sample (or per step): ``fit(sample_weight=...)`` or ``class_weight``. Batches
-    carry the two together, so every shuffle and split keeps each weight with its sample."""
+    carry the two together, so every shuffle and split keeps each weight with its sample. ``w`` is one
+    tensor for every target, or a list of them, one per target of a model with several outputs."""
 
     y: Any
     w: Any
@@ -83,24 +84,82 @@ def class_weights_for(y: Any, class_weight: dict) -> torch.Tensor:
     return table[ids]
 
 
-def weigh_targets(y: Any, sample_weight: Any, class_weight: dict | None) -> Any:
-    """``y``, or ``Weighted(y, w)``: the product of ``sample_weight`` and the class weights, checked."""
-    if sample_weight is None and class_weight is None:
+def weigh_targets(y: Any, sample_weight: Any, class_weight: dict | None, output_names: Sequence[str] | None = None) -> Any:
+    """``y``, or ``Weighted(y, w)``: ``sample_weight`` times the class weights, checked.
+
+    ``sample_weight`` is one array for every output (a weight per sample, or per step ``(B, T)``), or, for a
+    model with several outputs, one array per output as Keras takes them: a list in the outputs' order, or a
+    dict keyed as ``y`` is (or by ``output_names`` when ``y`` is a list); ``w`` is then a list, one per target.
+    """
+    return with_class_weight(weigh_samples(y, sample_weight, output_names), class_weight)
+
+
+def weigh_samples(y: Any, sample_weight: Any, output_names: Sequence[str] | None = None) -> Any:
+    """``y``, or ``Weighted(y, w)`` with ``sample_weight`` checked against ``y`` (see ``weigh_targets``)."""
+    if sample_weight is None:
         return y
     if y is None:
-        raise InputValueError("sample_weight and class_weight need targets y, got None")
+        raise InputValueError("sample_weight needs targets y, got None")
     n = n_samples(y) if is_several(y) else len(y)
-    w = None
-    if sample_weight is not None:
-        w = to_tensor(sample_weight, "sample_weight", torch.float64)
-        if w.shape[0] != n:
-            raise ShapeError(f"expected sample_weight with one weight per sample ({n}), got shape {format_shape(w.shape)}")
-    if class_weight is not None:
-        cw = class_weights_for(y, class_weight)
-        w = cw if w is None else (w.reshape(w.shape + (1,) * (cw.dim() - w.dim())) * cw)
-    if bool((w < 0).any()):
-        raise InputValueError("expected sample weights >= 0, got negative ones")
+    if is_several(sample_weight):
+        w: Any = _per_output_weights(y, sample_weight, output_names, n)
+        if not is_several(y):
+            w = w[0]  # [w] for a model with one output
+    else:
+        w = _sample_weights(sample_weight, "sample_weight", n)
     return Weighted(y, w)
+
+
+def with_class_weight(y: Any, class_weight: dict | None) -> Any:
+    """``y`` (plain or ``Weighted``) with its weights multiplied by Keras's ``class_weight``."""
+    if class_weight is None:
+        return y
+    if y is None:
+        raise InputValueError("class_weight needs targets y, got None")
+    targets, w = (y.y, y.w) if isinstance(y, Weighted) else (y, None)
+    cw = class_weights_for(targets, class_weight)
+    if bool((cw < 0).any()):
+        raise InputValueError(f"expected class weights >= 0, got {class_weight!r}")
+    w = cw if w is None else (w.reshape(w.shape + (1,) * (cw.dim() - w.dim())) * cw)
+    return Weighted(targets, w)
+
+
+def _sample_weights(a: Any, name: str, n: int) -> torch.Tensor:
+    """One array of weights (per sample, or per step), checked: ``n`` samples, none negative."""
+    w = to_tensor(a, name, torch.float64)
+    if w.shape[0] != n:
+        raise ShapeError(f"expected {name} with one weight per sample ({n}), got shape {format_shape(w.shape)}")
+    if bool((w < 0).any()):
+        raise InputValueError(f"expected sample weights >= 0 in {name}, got negative ones")
+    return w
+
+
+def _per_output_weights(y: Any, sample_weight: Any, output_names: Sequence[str] | None, n: int) -> list[torch.Tensor]:
+    """Keras's per-output ``sample_weight`` (a list, or a dict keyed as ``y`` or by the output names), as a
+    list in the order of ``y``'s targets."""
+    targets = flatten(y) if is_several(y) else [y]
+    if isinstance(sample_weight, dict):
+        keys = list(y) if isinstance(y, dict) else list(output_names or [])
+        if not keys:
+            raise InputValueError(
+                "sample_weight given as a dict names the outputs: expected y as a dict, or a model with named outputs "
+                f"(output_names); got keys {sorted(map(str, sample_weight))}"
+            )
+        unknown = sorted(set(sample_weight) - set(keys), key=str)
+        missing = [k for k in keys if k not in sample_weight]
+        if unknown or missing:
+            raise InputValueError(
+                f"expected sample_weight keyed by the outputs {keys} (one array each, or one array for all), "
+                f"got keys {list(sample_weight)}"
+            )
+        parts, names = [sample_weight[k] for k in keys], [f"sample_weight[{k!r}]" for k in keys]
+    else:
+        parts, names = list(sample_weight), [f"sample_weight[{i}]" for i in range(len(sample_weight))]
+    if len(parts) != len(targets):
+        raise ShapeError(
+            f"expected one sample_weight array per output ({len(targets)}), or one array for all, got {len(parts)} arrays"
+        )
+    return [_sample_weights(a, name, n) for a, name in zip(parts, names)]
 
 
 def is_several(data: Any) -> bool:
@@ -120,7 +179,8 @@ def to_tensors(data: Any, name: str, float_dtype: torch.dtype) -> Any:
     if isinstance(data, dict):
         return {k: to_tensors(v, f"{name}[{k!r}]", float_dtype) for k, v in data.items()}
     if isinstance(data, Weighted):
-        return Weighted(to_tensors(data.y, name, float_dtype), to_tensor(data.w, "sample_weight", float_dtype))
+        w = map_structure(lambda a: to_tensor(a, "sample_weight", float_dtype), data.w)
+        return Weighted(to_tensors(data.y, name, float_dtype), w)
     return type(data)(to_tensors(v, f"{name}[{i}]", float_dtype) for i, v in enumerate(data))
 
 

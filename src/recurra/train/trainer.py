@@ -45,7 +45,8 @@ from .inputs import (
     take,
     to_device,
     to_tensors,
-    weigh_targets,
+    weigh_samples,
+    with_class_weight,
 )
 from .progress import ProgressBar
 from .resume import RunCheckpoints, RunState, fingerprint
@@ -141,11 +142,33 @@ def _check_global_batch(ctx: Any, batch_size: int | None) -> None:
 
 def _check_steps(steps_per_epoch: int | None, validation_steps: int | None, validation_freq: int) -> None:
     for name, value in (("steps_per_epoch", steps_per_epoch), ("validation_steps", validation_steps)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
-            raise ConfigError(f"expected {name} to be a positive integer or None, got {value!r}")
+        _check_positive_or_none(name, value)
     if isinstance(validation_freq, bool) or not isinstance(validation_freq, int) or validation_freq <= 0:
         expected = "expected validation_freq to be a positive integer (validate every that many epochs)"
         raise ConfigError(f"{expected}, got {validation_freq!r}")
+
+
+def _check_positive_or_none(name: str, value: Any) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+        raise ConfigError(f"expected {name} to be a positive integer or None, got {value!r}")
+
+
+def _output_keys(module: nn.Module) -> list[str] | None:
+    """What a dict of targets is keyed by: the keys of a model's dict of outputs, else its ``output_names``
+    (``None`` for a module without named outputs)."""
+    names = getattr(module, "output_names", None)
+    if names is None:
+        return None
+    structure = getattr(module, "output", None)
+    return list(structure) if isinstance(structure, dict) else list(names)
+
+
+def _in_output_order(y: Any, module: nn.Module) -> Any:
+    """Targets given as a dict keyed by the outputs, in the outputs' order (Keras matches them by name)."""
+    keys = _output_keys(module) if isinstance(y, dict) else None
+    if keys is None or set(y) != set(keys):
+        return y
+    return {k: y[k] for k in keys}
 
 
 def _check_fit_options(
@@ -423,8 +446,8 @@ class Trainer:
         """``fit``'s training and validation batches, checked against the module (which they build)."""
         if (sample_weight is not None or class_weight is not None) and is_loader(x):
             raise InputValueError("sample_weight and class_weight take arrays; with a DataLoader, put the weights in its batches")
-        y = weigh_targets(y, sample_weight, class_weight)
-        train, val = self._fit_data(x, y, batch_size, shuffle, generator, validation_split, validation_data)
+        y = weigh_samples(_in_output_order(y, self.module), sample_weight, getattr(self.module, "output_names", None))
+        train, val = self._fit_data(x, y, batch_size, shuffle, generator, validation_split, validation_data, class_weight)
         self._check_stateful(train, shuffle)
         if tbptt is not None:
             check_can_carry(self.module, "tbptt")
@@ -444,8 +467,9 @@ class Trainer:
         redraw_initial_weights(self.module)
         return torch.Generator().manual_seed(seed)
 
-    def _fit_data(self, x, y, batch_size, shuffle, generator, validation_split, validation_data):
-        """The training batches and the validation batches (or ``None``), checked."""
+    def _fit_data(self, x, y, batch_size, shuffle, generator, validation_split, validation_data, class_weight=None):
+        """The training batches and the validation batches (or ``None``), checked. ``y`` carries its sample
+        weights (split with it); ``class_weight`` weighs the training part only, as in Keras."""
         if validation_split:
             if is_loader(x):
                 raise InputValueError("validation_split needs arrays; with a DataLoader pass validation_data")
@@ -460,14 +484,25 @@ class Trainer:
                 raise InputValueError(f"validation_split={validation_split} of {n} samples leaves an empty split")
             validation_data = (take(xt, slice(n - n_val, n)), take(yt, slice(n - n_val, n)))
             x, y = take(xt, slice(0, n - n_val)), take(yt, slice(0, n - n_val))
-        train = self._batches(x, y, batch_size, shuffle, True, generator)
+        train = self._batches(x, with_class_weight(y, class_weight), batch_size, shuffle, True, generator)
         if validation_data is None:
             return train, None
+        return train, self._validation_batches(validation_data, batch_size)
+
+    def _validation_batches(self, validation_data: Any, batch_size: int | None):
+        """``validation_data``: a DataLoader, ``(x_val, y_val)`` or Keras's ``(x_val, y_val, sample_weight_val)``."""
         if is_loader(validation_data):
-            return train, self._batches(validation_data, None, None, False, True)
-        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise InputValueError("expected validation_data as (x_val, y_val) or a DataLoader")
-        return train, self._batches(validation_data[0], validation_data[1], batch_size, False, True)
+            return self._batches(validation_data, None, None, False, True)
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            several = isinstance(validation_data, (tuple, list))
+            found = f"a sequence of {len(validation_data)}" if several else type(validation_data).__name__
+            raise InputValueError(
+                f"expected validation_data as (x_val, y_val), (x_val, y_val, sample_weight_val) or a DataLoader, got {found}"
+            )
+        x_val, y_val = validation_data[0], validation_data[1]
+        w_val = validation_data[2] if len(validation_data) == 3 else None
+        y_val = weigh_samples(_in_output_order(y_val, self.module), w_val, getattr(self.module, "output_names", None))
+        return self._batches(x_val, y_val, batch_size, False, True)
 
     def _run_epoch(self, loop: _Loop, run: RunState) -> dict[str, float]:
         """One epoch (or the rest of one, after a resume): the steps, then validation, logs, callbacks,
@@ -568,17 +603,18 @@ class Trainer:
 
         One target: the compiled loss on the (first) output. Several targets (a list, tuple or dict of
         arrays, one per output): each output's loss (the one loss for all, or compile's list), weighted
-        by ``loss_weights`` and summed. ``Weighted`` targets weigh each sample's loss (every output's).
+        by ``loss_weights`` and summed. ``Weighted`` targets weigh each sample's loss: one array every output's,
+        or a list of arrays one output's each.
         """
-        if isinstance(yb, Weighted):
-            return self._weighted_loss_value(outputs, yb.y, yb.w)
-        if not is_several(yb):
-            if isinstance(self.loss, list):
+        y, w = (yb.y, yb.w) if isinstance(yb, Weighted) else (yb, None)
+        if not is_several(y):
+            if isinstance(self.loss, list) and len(self.loss) != 1:
                 n = len(self.loss)
                 raise ShapeError(f"compile gave {n} losses, one per output; expected {n} targets in y, got one array")
+            loss = self.loss[0] if isinstance(self.loss, list) else self.loss
             y_pred = _first(outputs)
-            return self.loss(y_pred, yb), y_pred, yb
-        preds, targets = flatten(outputs), flatten(yb)
+            return (loss(y_pred, y) if w is None else loss.weighted(y_pred, y, w)), y_pred, y
+        preds, targets = flatten(outputs), flatten(y)
         if len(preds) != len(targets):
             found = f"the model gives {len(preds)} outputs, y holds {len(targets)} arrays"
             raise ShapeError(f"expected one target per output: {found}")
@@ -586,18 +622,11 @@ class Trainer:
         if len(losses) != len(targets):
             raise ShapeError(f"compile gave {len(losses)} losses for {len(targets)} outputs")
         weights = self.loss_weights or [1.0] * len(targets)
-        total = sum(w * fn(p, t) for w, fn, p, t in zip(weights, losses, preds, targets))
-        return total, preds[0], targets[0]
-
-    def _weighted_loss_value(self, outputs: Any, yb: Any, w: torch.Tensor):
-        if not is_several(yb):
-            loss = self.loss[0] if isinstance(self.loss, list) else self.loss
-            y_pred = _first(outputs)
-            return loss.weighted(y_pred, yb, w), y_pred, yb
-        preds, targets = flatten(outputs), flatten(yb)
-        losses = self.loss if isinstance(self.loss, list) else [self.loss] * len(targets)
-        weights = self.loss_weights or [1.0] * len(targets)
-        total = sum(lw * fn.weighted(p, t, w) for lw, fn, p, t in zip(weights, losses, preds, targets))
+        if w is None:
+            total = sum(lw * fn(p, t) for lw, fn, p, t in zip(weights, losses, preds, targets))
+        else:
+            per_output = w if isinstance(w, list) else [w] * len(targets)  # one array weighs every output
+            total = sum(lw * fn.weighted(p, t, wo) for lw, fn, p, t, wo in zip(weights, losses, preds, targets, per_output))
         return total, preds[0], targets[0]
 
     def _update(self, step: Step, xb: Any, yb: Any):
@@ -696,15 +725,32 @@ class Trainer:
         return self._logs(loss_sum, n_seen)
 
     def evaluate(
-        self, x: Any = None, y: Any = None, batch_size: int | None = None, verbose: int | str = "auto", return_dict: bool = False
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        verbose: int | str = "auto",
+        return_dict: bool = False,
+        *,
+        sample_weight: Any = None,
+        steps: int | None = None,
     ):
-        """Loss and metrics on ``(x, y)``: a float (no metrics), ``[loss, *metrics]``, or a dict."""
+        """Loss and metrics on ``(x, y)``: a float (no metrics), ``[loss, *metrics]``, or a dict.
+
+        ``sample_weight`` weighs each sample's loss as ``fit`` does (one array, or one per output; see
+        ``recurra.train.inputs.weigh_targets``); metrics are not weighted, as Keras's ``metrics``.
+        ``steps``: evaluate on that many batches only."""
         self._require_compiled("evaluate()")
+        _check_positive_or_none("steps", steps)
+        if sample_weight is not None and is_loader(x):
+            raise InputValueError("sample_weight takes arrays; with a DataLoader, put the weights in its batches")
+        y = weigh_samples(_in_output_order(y, self.module), sample_weight, getattr(self.module, "output_names", None))
         batches = self._batches(x, y, batch_size, False, True)
         self._ensure_built(batches)
-        logs = self._evaluate_batches(batches)
+        logs = self._evaluate_batches(batches, steps)
         if verbose and verbose != "auto":
-            ProgressBar(len(batches), int(verbose)).finish(len(batches), logs)
+            done = len(batches) if steps is None or len(batches) is None else min(steps, len(batches))
+            ProgressBar(done, int(verbose)).finish(done, logs)
         if return_dict:
             return logs
         values = list(logs.values())
