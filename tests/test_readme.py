@@ -1,5 +1,9 @@
 """The README as a newcomer meets it: every code block runs as written, from the repository's root (the
 commands read the data files that ship in the repository), and every command line of the docs parses.
+
+The docs' Python blocks run too, each on its own, except a block whose first line says why it is not
+run: ``# not run: <reason>`` (it trains for minutes, or stands for the reader's own data); it is
+skipped with that reason, and still parsed and import-checked below.
 """
 
 from __future__ import annotations
@@ -103,3 +107,38 @@ def test_every_python_block_in_the_docs_is_valid_and_imports_what_exists(path):
                 module = __import__(node.module, fromlist=["_"])
                 for alias in node.names:
                     assert hasattr(module, alias.name), f"{path.name}: {node.module} has no {alias.name}"
+
+
+NOT_RUN = "# not run:"
+
+
+def _doc_block(where: str, block: str):
+    first = block.splitlines()[0]
+    if first.startswith(NOT_RUN):
+        reason = f"{where}: {first[len(NOT_RUN) :].strip()}"
+        return pytest.param(where, block, id=where, marks=pytest.mark.skip(reason=reason))
+    return pytest.param(where, block, id=where)
+
+
+DOC_PY = [
+    _doc_block(f"{path.relative_to(ROOT).as_posix()}[{i}]", block)
+    for path in DOCS
+    if path.name != "README.md"  # its blocks run above, each in a fresh process
+    for i, block in enumerate(blocks(path, "python"))
+]
+
+
+@pytest.mark.parametrize("where, block", DOC_PY)
+def test_docs_python_blocks_run(where, block, tmp_path, monkeypatch):
+    """In this process (each block is quick: the long ones say ``# not run:``), in a fresh directory that sees
+    the repository's files; recurra's warnings are errors here as in every test."""
+    monkeypatch.chdir(_workdir(tmp_path))
+    exec(compile(block, where, "exec"), {"__name__": "__main__"})
+
+
+def test_a_block_that_is_not_run_says_why():
+    skipped = [p for p in DOC_PY if p.marks]
+    assert skipped and len(skipped) < len(DOC_PY) / 2  # most blocks run: the marker is for long runs and placeholders
+    for param in skipped:
+        reason = param.marks[0].kwargs["reason"].split(": ", 1)[1]
+        assert len(reason) > 10, param.id
