@@ -1,5 +1,10 @@
-"""``recurra classify train | predict``: text classifiers from CSV files (thin commands over
-``recurra.SequenceClassifier``)."""
+"""``recurra classify train | predict``: classifiers of texts, or of sequences of sensor readings, from CSV
+files (thin commands over ``recurra.SequenceClassifier``).
+
+Texts: one row per text (``--text-col``, ``--label-col``). Readings: a long table, one row per sequence
+and time step (``--id-col`` names the sequence column, ``--time-col`` the step order, the other columns
+but the label are channels), one label per sequence.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from sklearn.model_selection import train_test_split
 
 from ..errors import InputValueError
 from ..io import atomic_write_bytes
+from ..signals import read_long_sequences
 from ..text import SequenceClassifier, load_classifier
 from .console import console, running, set_threads
 from .options import Cell, Dropout, Epochs, ModelDir, ModelOut, Seed, Threads, Units, Verbose, given
@@ -26,6 +32,21 @@ CLI_FILE = "cli.json"  # beside the model: the text column the command line trai
 TextCol = Annotated[str, typer.Option("--text-col", help="The column holding the texts.")]
 LabelCol = Annotated[str, typer.Option("--label-col", help="The column holding the labels.")]
 PredictionsOut = Annotated[Path | None, typer.Option("--out", help="The predictions as CSV (printed when not given).")]
+IdCol = Annotated[str | None, typer.Option("--id-col", help="Readings: the column naming each sequence (a long table).")]
+TimeCol = Annotated[str, typer.Option("--time-col", help="Readings: the column ordering the steps of a sequence.")]
+
+
+def read_inputs(
+    data: Path, text_col: str, label_col: str | None, id_col: str | None, time_col: str
+) -> tuple[list, list | None, list]:
+    """Texts (one per row) or sequences of readings (``id_col`` given), their labels, and their row names."""
+    if id_col is None:
+        df = read_csv(data, [text_col] + ([label_col] if label_col else []))
+        if label_col:
+            df = df.dropna(subset=[label_col])
+        return df[text_col].fillna("").astype(str).tolist(), df[label_col].tolist() if label_col else None, df
+    long = read_long_sequences(data, id_column=id_col, time_column=time_col, label_column=label_col)
+    return long.sequences, long.labels, pd.DataFrame({id_col: long.ids})
 
 
 def read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
@@ -61,6 +82,9 @@ def classify_train(
     out: ModelOut,
     text_col: TextCol = "text",
     label_col: LabelCol = "label",
+    id_col: IdCol = None,
+    time_col: TimeCol = "time",
+    standardize: Annotated[bool, typer.Option("--standardize", help="Readings: scale each channel to mean 0, std 1.")] = False,
     cell: Cell = None,
     units: Units = None,
     layers: Annotated[int | None, typer.Option(min=1, help="Stacked recurrent layers.")] = None,
@@ -75,19 +99,19 @@ def classify_train(
     verbose: Verbose = 1,
     threads: Threads = None,
 ) -> None:
-    """Train a text classifier; prints held-out accuracy, macro-F1 and the confusion matrix."""
+    """Train a classifier of texts or of sequences of readings; prints held-out accuracy, macro-F1 and the confusion matrix."""
     set_threads(threads)
     with running(resume=None):
-        df = read_csv(data, [text_col, label_col]).dropna(subset=[label_col])
-        texts, labels = df[text_col].fillna("").astype(str).tolist(), df[label_col].tolist()
+        texts, labels, _ = read_inputs(data, text_col, label_col, id_col, time_col)
         options = given(cell=cell, units=units, layers=layers, pooling=pooling, embedding=embedding, dropout=dropout,
                         epochs=epochs)  # fmt: skip
-        clf = SequenceClassifier(**options, bidirectional=bidirectional, class_weight="balanced" if balanced else None, seed=seed)
+        clf = SequenceClassifier(**options, bidirectional=bidirectional, class_weight="balanced" if balanced else None, seed=seed,
+                                 standardize=standardize)  # fmt: skip
         texts, labels, test = _split(texts, labels, test_fraction, seed)
         bar = [EpochBar(clf.epochs, f"training {clf.cell.upper()}({clf.units})")] if verbose == 1 else None
         clf.fit(texts, labels, verbose=2 if verbose == 2 else 0, callbacks=bar)
         clf.save(out)
-        atomic_write_bytes(out / CLI_FILE, json.dumps({"text_col": text_col}).encode())
+        atomic_write_bytes(out / CLI_FILE, json.dumps({"text_col": text_col, "id_col": id_col, "time_col": time_col}).encode())
         report = clf.evaluate(*test) if test is not None else None
     if report is not None:
         console.print(f"held-out ({len(test[0])} rows): accuracy {report.accuracy:.3f}, macro-F1 {report.macro_f1:.3f}")
@@ -104,22 +128,20 @@ def classify_train(
 @classify_app.command("predict")
 def classify_predict(
     model: ModelDir,
-    data: Annotated[Path, typer.Argument(help="A CSV file with the text column.")],
+    data: Annotated[Path, typer.Argument(help="A CSV file with the text column, or a long table of readings.")],
     out: PredictionsOut = None,
     text_col: Annotated[str | None, typer.Option("--text-col", help="The text column (default: the training one).")] = None,
     label_col: Annotated[str | None, typer.Option("--label-col", help="True labels: report accuracy, macro-F1.")] = None,
 ) -> None:
-    """Predict a label (and each class's probability) for every row of a CSV file."""
+    """Predict a label (and each class's probability) for every text, or every sequence of readings, of a CSV file."""
     with running(resume=None):
         clf = load_classifier(model)
-        if text_col is None:
-            meta = model / CLI_FILE
-            text_col = json.loads(meta.read_text())["text_col"] if meta.exists() else "text"
-        df = read_csv(data, [text_col] + ([label_col] if label_col else []))
-        texts = df[text_col].fillna("").astype(str).tolist()
-        proba = clf.predict_proba(texts)
-        report = clf.evaluate(texts, df[label_col].tolist()) if label_col else None
-    result = df.copy()
+        meta = json.loads((model / CLI_FILE).read_text()) if (model / CLI_FILE).exists() else {}
+        text_col = text_col or meta.get("text_col", "text")
+        inputs, labels, df = read_inputs(data, text_col, label_col, meta.get("id_col"), meta.get("time_col", "time"))
+        proba = clf.predict_proba(inputs)
+        report = clf.evaluate(inputs, labels) if label_col else None
+    result = df.copy() if meta.get("id_col") is None else df.assign(**({label_col: labels} if label_col else {}))
     result["predicted"] = [clf.classes_[i] for i in proba.argmax(1)]
     for j, c in enumerate(clf.classes_):
         result[f"p_{c}"] = proba[:, j].round(6)
