@@ -30,7 +30,8 @@ def test_train_and_predict_on_readings(tmp_path):
     readings(10, 1).to_csv(tmp_path / "new.csv", index=False)
     out = tmp_path / "activity"
     args = ["classify", "train", str(tmp_path / "train.csv"), "--id-col", "series", "--time-col", "t", "--standardize",
-            "--cell", "gru", "--units", "16", "--epochs", "40", "--test-fraction", "0.25", "--out", str(out), "--verbose", "0"]  # fmt: skip
+            "--cell", "gru", "--units", "16", "--epochs", "40", "--test-fraction", "0.25", "--out", str(out),
+            "--verbose", "0"]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "held-out (10 rows): accuracy" in result.output
