@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from recurra import EchoStateNetwork, SequenceClassifier
+from recurra.signals import plot_step_labels
 
 # chosen on a stratified quarter of each training set held out (the test split was not looked at)
 SETTINGS = {
@@ -54,12 +55,18 @@ def esn_scores(train: list[np.ndarray], y: np.ndarray, test: list[np.ndarray], y
     return {"accuracy": float(np.mean(pred == y_test)), "fit_seconds": round(fit_s, 2)}
 
 
-def recurra_scores(train, y, test, y_test, settings: dict, seed: int) -> dict:
+def recurra_scores(train, y, test, y_test, settings: dict, seed: int, plot: Path | None = None) -> dict:
     t = time.perf_counter()
     clf = SequenceClassifier(**settings, standardize=True, validation=0.0, seed=seed).fit(train, list(y))
     fit_s = time.perf_counter() - t
     pred = clf.predict(test)
     per_step = np.concatenate([labels == truth for labels, truth in zip(clf.predict_steps(test), y_test)])
+    if plot is not None:  # one test series of each class
+        picks = [int(np.flatnonzero(y_test == c)[0]) for c in clf.classes_]
+        chosen = [test[i] for i in picks]
+        plot_step_labels(chosen, clf.predict_proba_steps(chosen), clf.classes_, plot,
+                         channels=["acc x", "acc y", "acc z", "gyro x", "gyro y", "gyro z"][: test[0].shape[1]],
+                         titles=[f"test series {i}: {y_test[i]}" for i in picks])  # fmt: skip
     return {"accuracy": float(np.mean(pred == y_test)), "per_step_accuracy": float(per_step.mean()),
             "fit_seconds": round(fit_s, 2), "settings": settings}  # fmt: skip
 
@@ -71,6 +78,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--only", nargs="*", default=None, help="Data set names to run (default: all).")
     p.add_argument("--json", type=Path, default=None)
+    p.add_argument("--plot", type=Path, default=None, help="BasicMotions: per-step labels of one test series per class (PNG).")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     baselines = json.loads((args.data / "baselines.json").read_text())
@@ -81,7 +89,8 @@ def main() -> None:
         data = np.load(args.data / f"{name}.npz")
         (train, y), (test, y_test) = split(data, "train"), split(data, "test")
         row = {k: baselines[name][k] for k in ("train", "test", "channels", "lengths")}
-        row["recurra SequenceClassifier"] = recurra_scores(train, y, test, y_test, settings, args.seed)
+        plot = args.plot if name == "BasicMotions" else None
+        row["recurra SequenceClassifier"] = recurra_scores(train, y, test, y_test, settings, args.seed, plot)
         row["recurra EchoStateNetwork"] = esn_scores(train, y, test, y_test, args.seed)
         row["aeon MiniRocket"] = baselines[name]["MiniRocket"]
         row["aeon 1-NN DTW"] = baselines[name]["1-NN DTW"]
@@ -89,7 +98,8 @@ def main() -> None:
         print(f"\n{name}: train {row['train']}, test {row['test']}, {row['channels']} channels, lengths {row['lengths']}")
         for model in ("recurra SequenceClassifier", "recurra EchoStateNetwork", "aeon MiniRocket", "aeon 1-NN DTW"):
             r = row[model]
-            print(f"  {model:28} accuracy {r['accuracy']:.3f}   fit {r['fit_seconds']:7.2f} s", flush=True)
+            step = f"   per step {r['per_step_accuracy']:.3f}" if "per_step_accuracy" in r else ""
+            print(f"  {model:28} accuracy {r['accuracy']:.3f}   fit {r['fit_seconds']:7.2f} s{step}", flush=True)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=1))

@@ -36,12 +36,13 @@ def test_train_and_predict_on_readings(tmp_path):
     assert result.exit_code == 0, result.output
     assert "held-out (10 rows): accuracy" in result.output
     pred = runner.invoke(app, ["classify", "predict", str(out), str(tmp_path / "new.csv"), "--label-col", "label",
-                               "--out", str(tmp_path / "p.csv")])  # fmt: skip
+                               "--out", str(tmp_path / "p.csv"), "--plot", str(tmp_path / "steps.png")])  # fmt: skip
     assert pred.exit_code == 0, pred.output
     table = pd.read_csv(tmp_path / "p.csv")
     assert list(table.columns[:3]) == ["series", "label", "predicted"] and len(table) == 10
     assert (table.label == table.predicted).mean() >= 0.8
     assert "accuracy" in pred.output
+    assert (tmp_path / "steps.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_bad_readings_are_named(tmp_path):

@@ -20,7 +20,7 @@ from sklearn.model_selection import train_test_split
 
 from ..errors import InputValueError
 from ..io import atomic_write_bytes
-from ..signals import read_long_sequences
+from ..signals import plot_step_labels, read_long_sequences
 from ..text import SequenceClassifier, load_classifier
 from .console import console, running, set_threads
 from .options import Cell, Dropout, Epochs, ModelDir, ModelOut, Seed, Threads, Units, Verbose, given
@@ -132,6 +132,9 @@ def classify_predict(
     out: PredictionsOut = None,
     text_col: Annotated[str | None, typer.Option("--text-col", help="The text column (default: the training one).")] = None,
     label_col: Annotated[str | None, typer.Option("--label-col", help="True labels: report accuracy, macro-F1.")] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Readings: plot the first sequences and their label after every step.")
+    ] = None,
 ) -> None:
     """Predict a label (and each class's probability) for every text, or every sequence of readings, of a CSV file."""
     with running(resume=None):
@@ -141,6 +144,12 @@ def classify_predict(
         inputs, labels, df = read_inputs(data, text_col, label_col, meta.get("id_col"), meta.get("time_col", "time"))
         proba = clf.predict_proba(inputs)
         report = clf.evaluate(inputs, labels) if label_col else None
+        if plot is not None:
+            if meta.get("id_col") is None:
+                raise InputValueError("--plot draws sequences of readings; this classifier was trained on texts")
+            first = inputs[:4]
+            plot_step_labels(first, clf.predict_proba_steps(first), clf.classes_, plot,
+                             titles=[str(v) for v in df[meta["id_col"]].iloc[: len(first)]])  # fmt: skip
     result = df.copy() if meta.get("id_col") is None else df.assign(**({label_col: labels} if label_col else {}))
     result["predicted"] = [clf.classes_[i] for i in proba.argmax(1)]
     for j, c in enumerate(clf.classes_):
@@ -152,3 +161,5 @@ def classify_predict(
         console.print(result.to_string(index=False), markup=False, highlight=False)
     if report is not None:
         console.print(f"accuracy {report.accuracy:.3f}, macro-F1 {report.macro_f1:.3f}")
+    if plot is not None:
+        console.print(f"plot written to {plot}")
