@@ -66,6 +66,25 @@ def test_tbptt_shorter_than_the_sequence_changes_the_updates():
     assert not same(weights(a), weights(b), atol=1e-6)
 
 
+@pytest.mark.parametrize("per_step", [False, True])
+def test_tbptt_takes_sample_weights(per_step):
+    """Under truncated BPTT, unit sample weights (per sample, or per step of aligned targets) change nothing,
+    and other weights reach the loss of every chunk."""
+    x, y = seq_data(aligned=True)
+    ones = np.ones((32, 12)) if per_step else np.ones(32)
+    a, b = seq2seq(), seq2seq()
+    a.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False, tbptt=4)
+    b.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False, tbptt=4, sample_weight=ones)
+    assert same(weights(a), weights(b), atol=1e-12)
+    half = ones.copy()
+    half[1::2] = 0.0
+    c, d = seq2seq(), seq2seq()
+    c.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False, tbptt=4, sample_weight=half)
+    d.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False, tbptt=4, sample_weight=2 * half)
+    assert not same(weights(a), weights(c), atol=1e-6)  # the weights reach the loss
+    assert not same(weights(c), weights(d), atol=1e-6)
+
+
 def test_carrying_state_over_chunks_equals_the_whole_sequence_forward():
     torch.manual_seed(0)
     layer = LSTM(5, return_sequences=True).double()

@@ -664,13 +664,14 @@ class Trainer:
         if not is_sequence or xb.shape[1] <= k:
             return self._update(step, xb, yb)
         T = xb.shape[1]
-        aligned = yb.dim() >= 2 and yb.shape[1] == T  # one target per step
+        target = yb.y if isinstance(yb, Weighted) else yb
+        aligned = torch.is_tensor(target) and target.dim() >= 2 and target.shape[1] == T  # one target per step
         losses, preds, norms, weights = [], [], [], []
         with carried_states(self.module):
             for s in range(0, T, k):
                 xc = xb[:, s : s + k]  # (B, k, F)
                 if aligned:
-                    loss, pred, gn = self._update(step, xc, yb[:, s : s + k])
+                    loss, pred, gn = self._update(step, xc, _chunk_targets(yb, s, k, T))
                     losses.append(loss)
                     preds.append(pred)
                     norms.append(gn)
@@ -815,3 +816,13 @@ def _total_norm(params: list[torch.Tensor]) -> torch.Tensor:
         return norms[0]
     first = norms[0].device
     return torch.linalg.vector_norm(torch.stack([n.to(first, torch.float64) for n in norms]))
+
+
+def _chunk_targets(yb: Any, s: int, k: int, T: int) -> Any:
+    """Steps ``s .. s + k`` of aligned targets ``(B, T, ...)``; a weight per step is cut the same way, one per sample kept."""
+    if not isinstance(yb, Weighted):
+        return yb[:, s : s + k]
+    w = yb.w
+    if torch.is_tensor(w) and w.dim() >= 2 and w.shape[1] == T:
+        w = w[:, s : s + k]
+    return Weighted(yb.y[:, s : s + k], w)
