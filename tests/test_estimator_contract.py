@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import recurra
-from recurra import EchoStateNetwork, Forecaster, LanguageModel, Seq2Seq, SequenceClassifier, SequenceTagger
+from recurra import CTCRecognizer, EchoStateNetwork, Forecaster, LanguageModel, Seq2Seq, SequenceClassifier, SequenceTagger
 from recurra.errors import ConfigError, NotBuiltError
 
 
@@ -24,6 +24,7 @@ def _series() -> pd.DataFrame:
 TEXTS = ["el perro come", "la gata bebe", "mi perro corre", "el gato duerme"] * 4
 LABELS = [1, 0, 1, 0] * 4
 WAVE = np.sin(np.arange(200) * 0.3)[:, None]
+FRAMES = [np.eye(3)[[i % 3 for i in range(k, k + 6)]] for k in range(8)]  # (6, 3) one-hot frames
 
 
 class Case:
@@ -68,6 +69,13 @@ CASES = {
         lambda e: e.fit(TEXTS, [t.upper() for t in TEXTS]),
         lambda e: e.attention_weights("el perro")[2],
         ("attention", "luong"),
+    ),
+    "ctc_recognizer": Case(
+        CTCRecognizer,
+        dict(cell="gru", units=np.int64(4), layers=1, epochs=1, validation=0.0, subsample=2),
+        lambda e: e.fit(FRAMES, ["ab", "ba", "a", "b", "aa", "bb", "ab", "ba"]),
+        lambda e: np.concatenate(e.log_probabilities(FRAMES[:2])),
+        ("subsample", 3),
     ),
     "esn": Case(
         EchoStateNetwork,

@@ -29,6 +29,7 @@ from . import (  # Keras's namespaces
 )
 from . import nn as nn  # torch.nn's recurrent modules on recurra's kernels
 from ._version import __version__ as __version__
+from .ctc.recognizer import CTCRecognizer, load_recognizer
 from .esn import EchoStateNetwork
 from .forecast import BacktestResult, Forecaster, load_forecaster
 from .io import load, load_model, load_weights, save_model, save_weights
@@ -132,6 +133,8 @@ __all__ = [
     "LanguageModel",
     "SequenceClassifier",
     "SequenceTagger",
+    "CTCRecognizer",
+    "load_recognizer",
     "Seq2Seq",
     "load_seq2seq",
     "load_language_model",

@@ -1,0 +1,87 @@
+"""The recogniser's network: an optional convolutional front end that subsamples time, stacked recurrent
+layers, and CTC's per-frame log-probabilities.
+
+Input ``x`` ``(B, T, F + 1)``: the frames' features, right-padded with zeros, and a last channel that is 1
+on real frames. Each subsampling stage is ``ReLU(Conv1d(k=3, stride=2, padding=1))``, so ``T' = ⌈T / 2⌉``
+and a sequence of ``n`` real frames keeps ``⌈n / 2⌉``; padded frames are zeroed after every stage, so a
+sequence gets the same outputs alone or in a batch. The recurrent layers are masked; at padded frames the
+output is forced to the blank with probability 1 (``log p = 0`` for the blank, ``-1e4`` for the rest),
+which leaves CTC's loss of every sequence what it is over its real frames alone.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..layers import Bidirectional
+from ..text.networks import recurrent_layer
+from .alphabet import BLANK
+from .loss import CTCHead
+
+_IMPOSSIBLE = -1e4
+
+
+def subsampled_length(frames: int, subsample: int) -> int:
+    """The frames left of ``frames`` after ``subsample`` (1, 2, 4, ...: ``log2`` stages halving each)."""
+    while subsample > 1:
+        frames = (frames + 1) // 2
+        subsample //= 2
+    return frames
+
+
+class RecognizerNetwork(nn.Module):
+    """Front end, recurrent layers, ``CTCHead``; ``forward`` gives ``(B, T', classes)`` log-probabilities."""
+
+    def __init__(
+        self, *, features: int, classes: int, cell: str, units: int, layers: int, bidirectional: bool, subsample: int,
+        conv_channels: int, dropout: float,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        stages, width = [], features
+        for _ in range(max(subsample, 1).bit_length() - 1):
+            stages.append(nn.Conv1d(width, conv_channels, kernel_size=3, stride=2, padding=1))
+            width = conv_channels
+        self.front = nn.ModuleList(stages)
+        self.dropout = float(dropout)
+        rnns = []
+        for i in range(layers):
+            layer = recurrent_layer(cell, units, width, dropout if i > 0 else 0.0)
+            rnns.append(Bidirectional(layer) if bidirectional else layer)
+            width = units * (2 if bidirectional else 1)
+        self.rnns = nn.ModuleList(rnns)
+        self.head = CTCHead(width, classes)
+
+    def frames(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The subsampled features ``(B, T', C)`` and their mask ``(B, T')``."""
+        h, mask = x[..., :-1], x[..., -1] > 0.5  # (B, T, F), (B, T)
+        for conv in self.front:
+            mask = mask[:, ::2]  # (B, ⌈T/2⌉): step t' stands for input step 2t'
+            h = F.relu(conv(h.transpose(1, 2))).transpose(1, 2) * mask.unsqueeze(-1).to(h.dtype)  # (B, T', C)
+        return h, mask
+
+    def lengths(self, x: torch.Tensor) -> torch.Tensor:
+        """The real frames of each sequence after subsampling, ``(B,)``."""
+        return self.frames(x)[1].sum(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, mask = self.frames(x)
+        h = F.dropout(h, self.dropout, self.training)
+        for rnn in self.rnns:
+            h = rnn(h, mask=mask)[0]  # (B, T', H)
+        h = F.dropout(h, self.dropout, self.training)
+        log_probs = self.head(h)  # (B, T', K)
+        blank = torch.full_like(log_probs[:1, :1], _IMPOSSIBLE)
+        blank[..., BLANK] = 0.0
+        return torch.where(mask.unsqueeze(-1), log_probs, blank)  # padded frames: the blank, surely
+
+
+def batch_ctc_loss(log_probs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """CTC's loss of a batch: ``targets`` ``(B, L)`` label ids right-padded with the blank (0); each
+    sequence's loss divided by its label count, then averaged (padded frames are certain blanks, so all
+    ``T'`` frames count)."""
+    target_lengths = (targets != BLANK).sum(1)  # (B,)
+    flat = targets[targets != BLANK].long()
+    steps = torch.full((log_probs.shape[0],), log_probs.shape[1], dtype=torch.long)
+    return F.ctc_loss(log_probs.transpose(0, 1), flat, steps, target_lengths.cpu(), blank=BLANK, reduction="mean")
