@@ -144,3 +144,35 @@ def test_recurra_nn_modules_export_with_free_time_and_batch(tmp_path, kind, num_
         np.testing.assert_allclose(got[0], output.detach().numpy(), rtol=0, atol=TOLERANCE)
         expected_h = h_n[0] if kind == "LSTM" else h_n
         np.testing.assert_allclose(got[1], expected_h.detach().numpy(), rtol=0, atol=TOLERANCE)
+
+
+class _WithLengths(torch.nn.Module):
+    def __init__(self, module: torch.nn.Module, use_mask: bool):
+        super().__init__()
+        self.module, self.use_mask = module, use_mask
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor):
+        if self.use_mask:
+            output, h_n = self.module(x, mask=torch.arange(x.shape[0])[:, None] < lengths[None, :])  # (T, B)
+        else:
+            output, h_n = self.module(x, lengths=lengths)
+        return output, (h_n[0] if isinstance(h_n, tuple) else h_n)
+
+
+@pytest.mark.parametrize(("kind", "num_layers", "bidirectional", "use_mask"),
+                         [("GRU", 2, True, False), ("LSTM", 1, True, True), ("RNN", 2, False, False), ("LSTM", 2, False, False)],
+                         ids=["GRU-2-bi-lengths", "LSTM-bi-mask", "RNN-2-lengths", "LSTM-2-lengths"])  # fmt: skip
+def test_recurra_nn_modules_export_with_lengths_or_a_mask(tmp_path, kind, num_layers, bidirectional, use_mask):
+    """Exported with ``lengths=`` / ``mask=``, each layer and direction is one Scan masked after each row's length
+    (the reverse direction reads each row reversed within its length); batch, time and lengths are inputs."""
+    torch.manual_seed(0)
+    model = _WithLengths(getattr(recurra.nn, kind)(3, 5, num_layers, bidirectional=bidirectional), use_mask).eval()
+    time, batch = torch.export.Dim("time"), torch.export.Dim("batch")
+    torch.onnx.export(model, (torch.randn(6, 2, 3), torch.tensor([6, 3])), tmp_path / "m.onnx", dynamo=True,
+                      dynamic_shapes=({0: time, 1: batch}, {0: batch}), input_names=["x", "lengths"])  # fmt: skip
+    session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    for T, B in ((4, 3), (11, 1), (9, 4)):
+        x, lengths = torch.randn(T, B, 3), torch.tensor([T, 2, 1, T - 1][:B])
+        got = session.run(None, {"x": x.numpy(), "lengths": lengths.numpy()})
+        for ours, theirs in zip(got, model(x, lengths)):
+            np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=0, atol=TOLERANCE)

@@ -128,6 +128,32 @@ class RNNBase(nn.Module):
                 return y.transpose(0, 1), tuple(final)  # (T, B, H)
         return self._run_direction(x, batch_sizes, state, weights)
 
+    def _run_to_lengths(self, x, lengths, state: State, weights, reverse: bool) -> tuple[torch.Tensor, State]:
+        """One layer and direction of a traced padded batch ``x (T, B, F)`` kept dense, each row run to its
+        length (``lengths (B,)``; ``inputs``' docstring): ``(y (T, B, H_out), 0 after each length; each row's
+        state at its last step)``. The reverse direction reads each row reversed within its length. Exported:
+        the cell's steps in one scan, masked after each length; compiled: the kernel (``_run_dense_to_lengths``)."""
+        valid, index = inputs.within_lengths(lengths, x.shape[0])  # (T, B) each
+        if reverse:
+            x = inputs.gather_steps(x, index)
+        cell = step_cell(self.mode, weights) if exporting() else None
+        if cell is not None:
+            self.kernel = "export"
+            y, final = run_scan(cell, x.transpose(0, 1), valid.transpose(0, 1), cell.State(*state), True, False)
+            y, final = y.transpose(0, 1), tuple(final)  # (T, B, H)
+        else:
+            y, final = self._run_dense_to_lengths(x, lengths, state, weights)
+        if reverse:
+            y = inputs.gather_steps(y, index)
+        return torch.where(valid[:, :, None], y, torch.zeros_like(y)), final
+
+    def _run_dense_to_lengths(self, x, lengths, state: State, weights) -> tuple[torch.Tensor, State]:
+        """The kernel over all ``T`` steps of ``x (T, B, F)``: each row's final state is its output at its last
+        step (``h_t = y_t`` in every module but the LSTM, which overrides this)."""
+        y, _ = self._run_direction(x, None, state, weights)
+        last = (lengths - 1).clamp(min=0)[None, :]  # (1, B)
+        return y, (inputs.gather_steps(y, last)[0],)
+
     def reset_parameters(self) -> None:
         """Every parameter uniform in ``[-1/√H, 1/√H]``, as torch.nn draws them."""
         bound = 1.0 / math.sqrt(self.hidden_size)
@@ -198,7 +224,9 @@ class RNNBase(nn.Module):
                 k = layer * directions + direction
                 weights = {n.split("_l")[0]: getattr(self, n) for n in self._all_weights[k]}
                 state = tuple(s[k] for s in states)  # each (B, ·)
-                if direction == 0:
+                if batch.lengths is not None:
+                    y, final = self._run_to_lengths(x, batch.lengths, state, weights, direction == 1)
+                elif direction == 0:
                     y, final = self._run_layer(x, batch_sizes, state, weights)
                 else:
                     y, final = self._run_layer(inputs.reverse(x, batch_sizes, index), batch_sizes, state, weights)

@@ -9,7 +9,11 @@ with ``L = num_layers`` and ``D = 2`` when bidirectional. Inside, every layer ru
   length (the states permuted to that order with ``sorted_indices``, and back with ``unsorted_indices``).
 
 A padded batch given with ``lengths=`` or ``mask=`` is packed here (``enforce_sorted=False``) and its
-output padded back to its own ``T`` (zeros after each row's last step).
+output padded back to its own ``T`` (zeros after each row's last step). Traced (``torch.compile``,
+``torch.export``, ONNX), packing would make the shapes depend on the lengths' values, so the batch stays
+dense, ``(T, B, F)`` with its ``lengths (B,)``, and each layer and direction runs to each row's length
+in place (``RNNBase._run_to_lengths``); a reverse direction reads each row reversed within its length
+(``within_lengths``). The lengths' range and a mask's right padding are checked in eager calls only.
 """
 
 from __future__ import annotations
@@ -33,17 +37,26 @@ class Batch:
     batch: int  # B
     unbatched: bool  # the input was (T, F)
     padded_length: int | None  # T of a padded input given with lengths/mask (its output is padded back)
+    lengths: torch.Tensor | None = None  # (B,) int64 of a traced padded input kept dense (module docstring)
+
+
+def traced() -> bool:
+    """Whether the call is being traced (``torch.compile``, ``torch.export``, ONNX): no data-dependent shapes."""
+    return torch.compiler.is_compiling() or torch.onnx.is_in_onnx_export()
 
 
 def lengths_from_mask(mask: torch.Tensor, input_shape: torch.Size, batch_first: bool) -> torch.Tensor:
     """``(B,)`` lengths of a right-padded ``mask`` laid out as the input's first two dimensions
-    (``(B, T)`` when ``batch_first``, else ``(T, B)``): each row a run of ``True`` then ``False``."""
+    (``(B, T)`` when ``batch_first``, else ``(T, B)``): each row a run of ``True`` then ``False``
+    (checked in eager calls; traced, each row's count of ``True`` is its length)."""
     expected = tuple(input_shape[:2])
     if mask.dim() != 2 or tuple(mask.shape) != expected:
         layout = "(batch, time)" if batch_first else "(time, batch)"
         raise ShapeError(f"expected mask of shape {layout} = {format_shape(expected)}, got {format_shape(mask.shape)}")
     m = (mask if batch_first else mask.transpose(0, 1)).bool()  # (B, T)
     lengths = m.sum(1)  # (B,)
+    if traced():
+        return lengths
     right_padded = torch.arange(m.shape[1], device=m.device)[None, :] < lengths[:, None]  # (B, T)
     if not torch.equal(m, right_padded):
         row = int((m != right_padded).any(1).nonzero()[0])
@@ -89,6 +102,11 @@ def read_input(
     if lengths is None:
         return Batch(x, None, None, None, x.shape[1], unbatched, None)
     T, B = x.shape[:2]
+    if traced():  # dense, each row run to its length in place (module docstring)
+        lengths = torch.as_tensor(lengths, device=x.device).to(dtype=torch.int64).reshape(-1)
+        if lengths.shape[0] != B:
+            raise ShapeError(f"expected lengths of shape ({B},) (one per sequence), got {format_shape(lengths.shape)}")
+        return Batch(x, None, None, None, B, unbatched, None, lengths)
     lengths = torch.as_tensor(lengths).to(device="cpu", dtype=torch.int64).reshape(-1)
     if tuple(lengths.shape) != (B,):
         raise ShapeError(f"expected lengths of shape ({B},) (one per sequence), got {format_shape(lengths.shape)}")
@@ -143,6 +161,20 @@ def read_states(
         h = h.unsqueeze(1) if batch.unbatched else h  # (L·D, B, size)
         states.append(h if batch.sorted_indices is None else h.index_select(1, batch.sorted_indices.to(h.device)))
     return tuple(states)
+
+
+def within_lengths(lengths: torch.Tensor, T: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(valid, index)``, each ``(T, B)``, for a dense batch run to ``lengths (B,)``: ``valid[t, b]`` is
+    ``t < L_b``; ``index[t, b]`` is ``L_b - 1 - t`` there and ``t`` after, so gathering rows of a
+    ``(T, B, ·)`` tensor by it reverses each sequence within its length (twice: the identity)."""
+    t = torch.arange(T, device=lengths.device)[:, None]  # (T, 1)
+    valid = t < lengths[None, :]  # (T, B)
+    return valid, torch.where(valid, lengths[None, :] - 1 - t, t)
+
+
+def gather_steps(x: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``x (T, B, ·)`` with row ``(t, b)`` taken from ``(index[t, b], b)``; ``index (T', B)``."""
+    return x.gather(0, index[:, :, None].expand(index.shape[0], index.shape[1], x.shape[2]))
 
 
 def reverse_index(batch_sizes: torch.Tensor) -> torch.Tensor:

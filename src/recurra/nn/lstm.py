@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from ..cells.lstm import fused_lstm
+from ..cells.lstm_op import lstm_sequence
 from .base import RNNBase, State
 
 
@@ -65,4 +66,13 @@ class LSTM(RNNBase):
         w = weights
         biases = (w.get("bias_ih"), w.get("bias_hh"))
         y, h, c = fused_lstm(x, batch_sizes, state[0], state[1], w["weight_ih"], w["weight_hh"], *biases, w.get("weight_hr"))
+        return y, (h, c)
+
+    def _run_dense_to_lengths(self, x, lengths, state: State, weights):
+        """Each row to its length inside one ``recurra::lstm_sequence`` call (it packs them out of the tracer's
+        sight): ``c`` at each row's last step is not in the output, as ``h`` is for the other modules."""
+        w = weights
+        flat = [w["weight_ih"], w["weight_hh"]] + ([w["bias_ih"], w["bias_hh"]] if "bias_ih" in w else [])
+        flat += [w["weight_hr"]] if "weight_hr" in w else []
+        y, h, c = lstm_sequence(x, state[0], state[1], flat, "bias_ih" in w, lengths)
         return y, (h, c)
