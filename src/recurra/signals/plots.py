@@ -58,3 +58,41 @@ def plot_step_labels(
     plt.close(fig)
     atomic_write_bytes(path, buffer.getvalue())
     return path
+
+
+def plot_pen(
+    trajectories: Sequence[np.ndarray], path: str | os.PathLike, *, titles: Sequence[str] | None = None, cols: int = 2
+) -> Path:
+    """Pen trajectories (``(T, 3)``: ``x``, ``y``, ``pen_up``), one panel each, the pen-down strokes drawn
+    and the points dotted; ``titles`` (e.g. the text and its transcription) above each. Written whole."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    if not trajectories:
+        raise InputValueError("expected at least one trajectory to plot, got none")
+    rows = -(-len(trajectories) // cols)
+    fig, axes = plt.subplots(rows, min(cols, len(trajectories)), figsize=(6.0 * min(cols, len(trajectories)), 1.9 * rows),
+                             squeeze=False)  # fmt: skip
+    for k, ax in enumerate(axes.flat):
+        if k >= len(trajectories):
+            ax.axis("off")
+            continue
+        p = np.asarray(trajectories[k])
+        ends = np.flatnonzero(p[:, 2] > 0.5) + 1
+        for stroke in np.split(p, ends[:-1]):
+            ax.plot(stroke[:, 0], stroke[:, 1], "-", lw=1.4, color="#1f3b73")
+        ax.plot(p[:, 0], p[:, 1], ".", ms=1.5, color="#d62728")
+        ax.set_aspect("equal")
+        ax.set_xlabel("x (letter heights)")
+        ax.set_ylabel("y")
+        if titles:
+            ax.set_title(titles[k], fontsize=9, loc="left")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    path = Path(path)
+    fig.savefig(buffer, format=path.suffix.lstrip(".") or "png", dpi=110)
+    plt.close(fig)
+    atomic_write_bytes(path, buffer.getvalue())
+    return path
