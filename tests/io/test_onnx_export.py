@@ -47,6 +47,7 @@ LAYERS = {
     "MinLSTM": lambda seq: layers.MinLSTM(5, return_sequences=seq),
     "Bidirectional-LSTM": lambda seq: layers.Bidirectional(layers.LSTM(5, return_sequences=seq)),
     "RNN-user-cell": lambda seq: layers.RNN(_user_cell(), return_sequences=seq),
+    "Reservoir": lambda seq: layers.Reservoir(20, return_sequences=seq),
 }
 
 
@@ -176,3 +177,56 @@ def test_recurra_nn_modules_export_with_lengths_or_a_mask(tmp_path, kind, num_la
         got = session.run(None, {"x": x.numpy(), "lengths": lengths.numpy()})
         for ours, theirs in zip(got, model(x, lengths)):
             np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=0, atol=TOLERANCE)
+
+
+CONV_LSTMS = {
+    "ConvLSTM1D": (lambda seq: layers.ConvLSTM1D(3, 3, return_sequences=seq), (8, 2)),
+    "ConvLSTM2D": (lambda seq: layers.ConvLSTM2D(3, 3, padding="same", return_sequences=seq), (5, 6, 2)),
+    "ConvLSTM3D": (lambda seq: layers.ConvLSTM3D(2, 2, strides=2, return_sequences=seq), (4, 5, 4, 1)),
+}
+
+
+@pytest.mark.parametrize("return_sequences", [False, True], ids=["last", "sequences"])
+@pytest.mark.parametrize("name", list(CONV_LSTMS))
+def test_conv_lstms_export_with_free_batch_and_time(tmp_path, name, return_sequences):
+    """The convolutional LSTMs' steps as one Scan: the time axis stays free (it was fixed at the traced length)."""
+    torch.manual_seed(0)
+    make, step_shape = CONV_LSTMS[name]
+    model = recurra.Sequential([layers.Input((None, *step_shape)), make(return_sequences)])
+    path = export_onnx(model, tmp_path / "m.onnx")
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    assert session.get_inputs()[0].shape[:2] == ["batch", "time"]
+    assert "Scan" in {node.op_type for node in onnx.load(str(path)).graph.node}
+    for B, T in ((3, 4), (2, 9)):  # traced with (2, 5)
+        x = np.random.default_rng(T).normal(size=(B, T, *step_shape)).astype(np.float32)
+        np.testing.assert_allclose(_run(path, x), model.predict(x), rtol=0, atol=TOLERANCE)
+
+
+class _ConvWithLengths(torch.nn.Module):
+    def __init__(self, layer: torch.nn.Module):
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor):
+        return self.layer(x, lengths=lengths)
+
+
+@pytest.mark.parametrize("zero_output_for_mask", [False, True], ids=["held", "zeros"])
+def test_a_conv_lstm_exports_with_lengths_and_go_backwards(tmp_path, zero_output_for_mask):
+    torch.manual_seed(0)
+    layer = layers.ConvLSTM2D(3, 3, padding="same", return_sequences=True, return_state=True, go_backwards=True,
+                              zero_output_for_mask=zero_output_for_mask)  # fmt: skip
+    model = _ConvWithLengths(layer).eval()
+    x, lengths = torch.randn(2, 5, 4, 4, 2), torch.tensor([5, 3])
+    model(x, lengths)
+    batch, time = torch.export.Dim("batch"), torch.export.Dim("time")
+    torch.onnx.export(model, (x, lengths), tmp_path / "m.onnx", dynamo=True, input_names=["x", "lengths"],
+                      dynamic_shapes=({0: batch, 1: time}, {0: batch}))  # fmt: skip
+    session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    for B, T in ((3, 4), (1, 9)):
+        x, lengths = torch.randn(B, T, 4, 4, 2), torch.tensor([T, 2, 1][:B])
+        got = session.run(None, {"x": x.numpy(), "lengths": lengths.numpy()})
+        with torch.no_grad():
+            expected = model(x, lengths)
+        for ours, theirs in zip(got, expected):
+            np.testing.assert_allclose(ours, theirs.numpy(), rtol=0, atol=TOLERANCE)

@@ -31,7 +31,8 @@ Two kernels compute the same numbers: ``implementation="reference"`` is the equa
 convolution per gate and term at every step, ``reference_step``); ``"fast"`` (default) convolves the
 inputs of every step for all four gates in one call before the loop, then runs one recurrent
 convolution per step for all four gates (under dropout, the four masked copies stacked on the
-channels and a grouped convolution).
+channels and a grouped convolution). Exported (``torch.export``, ONNX), the fast kernel's steps run
+inside one ``scan`` (an ONNX ``Scan``), so the exported graph keeps the batch and time axes free.
 
 Keras weights ``[kernel (*kernel_size, C, 4F), recurrent_kernel (*kernel_size, F, 4F), bias (4F,)]``,
 gates ``i, f, c, o``; the parameters are in torch's layout: ``weight_ih = [W_i; W_f; W_c; W_o]``
@@ -66,6 +67,7 @@ from .convolutional import (
     torch_kernel,
 )
 from .masking import resolve_mask
+from .onnx_form import exporting
 
 IMPLEMENTATIONS = ("fast", "reference")
 State = tuple[torch.Tensor, torch.Tensor]  # (h, c)
@@ -267,31 +269,38 @@ class _ConvLSTM(Layer):
         steps = xs.unbind(1)  # T tensors (B, C, *S)
         return lambda t, state: self.reference_step(steps[t], state, pads, m, n)
 
-    def _fast(self, xs: torch.Tensor, pads, m, n) -> Callable[[int, State], State]:
+    def _fast_parts(self, xs: torch.Tensor, pads, m, n) -> tuple[torch.Tensor, Callable[[torch.Tensor, State], State]]:
+        """The fast kernel's two parts: ``z_x (B, T, 4F, *S')``, ``W ⋆ (x_t ⊙ m) + b`` of every step and gate in
+        one convolution, and the step ``(z_x_t, (h, c)) -> (h, c)`` (one recurrent convolution for all gates)."""
         B, T = xs.shape[:2]
         groups = 1
         if m is not None:  # the four masked copies side by side on the channels: (B, T, 4C, *S)
             xs = (xs.unsqueeze(2) * m.transpose(0, 1).unsqueeze(1)).flatten(2, 3)
             groups = 4
         z_x = conv_channels_first(xs.flatten(0, 1), self.weight_ih, self.bias, self.strides, self.dilation_rate, pads, groups)
-        z_x = z_x.unflatten(0, (B, T)).unbind(1)  # T tensors (B, 4F, *S'): W ⋆ (x_t ⊙ m) + b for every gate
+        z_x = z_x.unflatten(0, (B, T))  # (B, T, 4F, *S')
         ones = (1,) * self.rank
-        same = padding_amounts(z_x[0].shape[2:], self.kernel_size, ones, ones, "same")
+        same = padding_amounts(z_x.shape[3:], self.kernel_size, ones, ones, "same")
         n_stacked = None if n is None else n.transpose(0, 1)  # (B, 4, F, *S')
         σ, tanh = self.rec_act, self.act
 
-        def step(t: int, state: State) -> State:
+        def step(z_x_t: torch.Tensor, state: State) -> State:
             h_prev, c_prev = state
             if n_stacked is None:
                 z_h = conv_channels_first(h_prev, self.weight_hh, None, ones, ones, same)
             else:
                 h4 = (h_prev.unsqueeze(1) * n_stacked).flatten(1, 2)  # (B, 4F, *S')
                 z_h = conv_channels_first(h4, self.weight_hh, None, ones, ones, same, groups=4)
-            z_i, z_f, z_c, z_o = (z_x[t] + z_h).chunk(4, 1)
+            z_i, z_f, z_c, z_o = (z_x_t + z_h).chunk(4, 1)
             c = σ(z_f) * c_prev + σ(z_i) * tanh(z_c)
             return σ(z_o) * tanh(c), c
 
-        return step
+        return z_x, step
+
+    def _fast(self, xs: torch.Tensor, pads, m, n) -> Callable[[int, State], State]:
+        z_x, step = self._fast_parts(xs, pads, m, n)
+        steps = z_x.unbind(1)  # T tensors (B, 4F, *S')
+        return lambda t, state: step(steps[t], state)
 
     def _scan(self, step: Callable[[int, State], State], T: int, state: State, mask: torch.Tensor | None):
         """Run ``step`` over the ``T`` steps with Keras's masking; ``(outputs (B, T, F, *S') or None, last
@@ -311,6 +320,31 @@ class _ConvLSTM(Layer):
             if self.return_sequences:
                 outputs.append(y)
         return (torch.stack(outputs, 1) if self.return_sequences else None), y, (h, c)
+
+    def _exported_scan(self, xs: torch.Tensor, pads, m, n, state: State, mask: torch.Tensor | None):
+        """``_scan`` of the fast kernel as one ``scan`` node (``torch.export``; ONNX ``Scan``), what an exported
+        call runs: a Python loop over the steps would fix the time axis of the exported graph. Returns as ``_scan``."""
+        from torch._higher_order_ops.scan import scan  # torch's scan operator (exported as ONNX Scan)
+
+        z_x, step = self._fast_parts(xs, pads, m, n)
+        h, c = state
+        zs = z_x.transpose(0, 1)  # (T, B, 4F, *S')
+        ms = None if mask is None else mask.transpose(0, 1).reshape(*mask.shape[::-1], *(1,) * (h.dim() - 1))  # (T, B, 1, ...)
+
+        def scan_step(carry: tuple, inputs: tuple) -> tuple:
+            h_prev, c_prev, y_prev = carry
+            h_new, c_new = step(inputs[0], (h_prev, c_prev))
+            if ms is None:
+                h_t, c_t, y_t = h_new, c_new, h_new
+            else:
+                m_t = inputs[1]
+                y_t = torch.where(m_t, h_new, torch.zeros_like(y_prev) if self.zero_output_for_mask else y_prev)
+                h_t, c_t = torch.where(m_t, h_new, h_prev), torch.where(m_t, c_new, c_prev)
+            return (h_t.clone(), c_t.clone(), y_t.clone()), y_t.clone()  # scan's outputs may not alias its carry
+
+        initial = (h.clone(), c.clone(), torch.zeros_like(h))  # h and c may be one zeros tensor: scan's carries may not alias
+        (h, c, y), ys = scan(scan_step, initial, (zs,) if ms is None else (zs, ms))
+        return (ys.transpose(0, 1) if self.return_sequences else None), y, (h, c)
 
     # -- the call ---------------------------------------------------------------------------------
     def _check_input(self, x: Any) -> None:
@@ -358,10 +392,13 @@ class _ConvLSTM(Layer):
         if self.go_backwards:
             xs = xs.flip(1)
             mask = None if mask is None else mask.flip(1)
-        if mask is not None and bool(mask.all()):
-            mask = None
-        kernel = self._reference if self.implementation == "reference" else self._fast
-        ys, y, (h, c) = self._scan(kernel(xs, pads, m, n), T, state, mask)
+        if exporting():  # one scan: the time axis stays free (the fast kernel: the same numbers as the reference)
+            ys, y, (h, c) = self._exported_scan(xs, pads, m, n, state, mask)
+        else:
+            if mask is not None and bool(mask.all()):
+                mask = None
+            kernel = self._reference if self.implementation == "reference" else self._fast
+            ys, y, (h, c) = self._scan(kernel(xs, pads, m, n), T, state, mask)
 
         h, c = h.movedim(1, -1), c.movedim(1, -1)  # (B, F, *S') -> (B, *S', F)
         if self.carrying:
