@@ -29,7 +29,6 @@ from . import (  # Keras's namespaces
 )
 from . import nn as nn  # torch.nn's recurrent modules on recurra's kernels
 from ._version import __version__ as __version__
-from .ctc.recognizer import CTCRecognizer, load_recognizer
 from .esn import EchoStateNetwork
 from .forecast import BacktestResult, Forecaster, load_forecaster
 from .io import load, load_model, load_weights, save_model, save_weights
@@ -54,6 +53,7 @@ from .layers import (
     TimeDistributed,
 )
 from .model import Functional, Model, Sequential
+from .recognition import CTCRecognizer, load_recognizer
 from .registry import register_model
 from .safe_globals import register as _register_safe_globals
 from .text import LanguageModel, Seq2Seq, SequenceClassifier, SequenceTagger, load_classifier, load_language_model, load_seq2seq

@@ -4,7 +4,7 @@ For models that read frames (audio features, pen points, sensor readings) and wr
 alignment to the frames is unknown: ``CTCHead`` gives per-frame log-probabilities, ``ctc_loss`` trains
 them (refusing transcripts too long for their frames), ``greedy_decode`` and ``prefix_beam_search``
 (optionally with a character language model) read them out, ``cer`` and ``wer`` score the text.
-``CTCRecognizer`` (``recurra.ctc.recognizer``) is the estimator built from them.
+``recurra.CTCRecognizer`` (``recurra.recognition``) is the estimator built from them.
 """
 
 from .alphabet import BLANK, Alphabet

@@ -8,9 +8,9 @@ import torch
 
 import recurra
 from recurra.ctc import ctc_loss
-from recurra.ctc.network import RecognizerNetwork, batch_ctc_loss, subsampled_length
-from recurra.ctc.recognizer import CTCRecognizer
 from recurra.errors import InputValueError, ShapeError
+from recurra.recognition import CTCRecognizer
+from recurra.recognition.network import RecognizerNetwork, batch_ctc_loss, subsampled_length
 
 LETTERS = " ab"
 

@@ -15,10 +15,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..ctc.alphabet import BLANK
+from ..ctc.loss import CTCHead
 from ..layers import Bidirectional
 from ..text.networks import recurrent_layer
-from .alphabet import BLANK
-from .loss import CTCHead
 
 _IMPOSSIBLE = -1e4
 

@@ -31,6 +31,10 @@ import numpy as np
 import torch
 
 from ..checks import Boolean, Integer, Number, OneOf
+from ..ctc.alphabet import Alphabet
+from ..ctc.decoding import NextLogProbs, greedy_decode, prefix_beam_search
+from ..ctc.error_rates import cer, wer
+from ..ctc.loss import frames_needed
 from ..errors import InputValueError, ModelFileError, ShapeError
 from ..estimator import Estimator, setting
 from ..io import build_from_config
@@ -41,10 +45,6 @@ from ..text.storage import WEIGHTS_FILE, load_module_state, read_text_directory,
 from ..train.callbacks import EarlyStopping
 from ..train.optimizers import Adam
 from ..train.trainer import Trainer, set_seed
-from .alphabet import Alphabet
-from .decoding import NextLogProbs, greedy_decode, prefix_beam_search
-from .error_rates import cer, wer
-from .loss import frames_needed
 from .network import RecognizerNetwork, batch_ctc_loss, subsampled_length
 
 FORMAT = "recurra.ctc_recognizer"
