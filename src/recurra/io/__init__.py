@@ -10,7 +10,7 @@
 """
 
 from .directory import ModelDirectory, check_finite, open_model_directory, tensor_bytes, write_model_directory
-from .files import atomic_write_bytes, dump_json, parse_json, read_json
+from .files import atomic_write_bytes, dump_json, parse_json, read_json, save_figure
 from .load import load
 from .models import (
     atomic_save_tensors,
@@ -40,6 +40,7 @@ __all__ = [
     "check_finite",
     "tensor_bytes",
     "atomic_write_bytes",
+    "save_figure",
     "atomic_save_tensors",
     "dump_json",
     "parse_json",

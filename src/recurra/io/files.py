@@ -80,6 +80,20 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes | Iterable[bytes]) -
     return entry
 
 
+def save_figure(fig: Any, path: str | os.PathLike, dpi: int = 110) -> Path:
+    """A matplotlib figure written whole to ``path`` (PNG, SVG or PDF by its suffix), then closed."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=path.suffix.lstrip(".").lower() or "png", dpi=dpi)
+    plt.close(fig)
+    atomic_write_bytes(path, buffer.getvalue())
+    return path
+
+
 # -- JSON ------------------------------------------------------------------------------------------
 def _non_finite_key(value: Any, where: str = "") -> str | None:
     """The key path of the first NaN or infinite float inside ``value``, or ``None``."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputValueError
-from ..io import atomic_write_bytes
+from ..io import save_figure
 
 
 def plot_step_labels(
@@ -52,12 +51,7 @@ def plot_step_labels(
     axes[0, 0].legend(fontsize=7, loc="upper right")
     axes[1, 0].legend(fontsize=7, loc="best", title="class")
     fig.tight_layout()
-    buffer = io.BytesIO()
-    path = Path(path)
-    fig.savefig(buffer, format=path.suffix.lstrip(".") or "png", dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
-    return path
+    return save_figure(fig, path)
 
 
 def plot_pen(
@@ -90,9 +84,4 @@ def plot_pen(
         if titles:
             ax.set_title(titles[k], fontsize=9, loc="left")
     fig.tight_layout()
-    buffer = io.BytesIO()
-    path = Path(path)
-    fig.savefig(buffer, format=path.suffix.lstrip(".") or "png", dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
-    return path
+    return save_figure(fig, path)

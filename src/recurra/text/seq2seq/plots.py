@@ -8,7 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ...io import atomic_write_bytes
+from ...io import save_figure
 
 Alignment = tuple[Sequence[str], Sequence[str], np.ndarray]  # source tokens, output tokens, weights (out, src)
 
@@ -19,7 +19,6 @@ def _label(token: str) -> str:
 
 def plot_attention(alignments: Sequence[Alignment], path: str | os.PathLike, *, title: str | None = None) -> Path:
     """One heatmap per sentence, stacked, written atomically to ``path`` (PNG, SVG or PDF by its suffix)."""
-    import io
 
     import matplotlib
 
@@ -42,9 +41,4 @@ def plot_attention(alignments: Sequence[Alignment], path: str | os.PathLike, *, 
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    path = Path(path)
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format=path.suffix.lstrip(".").lower() or "png", dpi=110)
-    plt.close(fig)
-    atomic_write_bytes(path, buffer.getvalue())
-    return path
+    return save_figure(fig, path)
