@@ -19,12 +19,12 @@ def test_translate_train_resume_run_and_evaluate(tmp_path):
     out = tmp_path / "model"
     args = ["translate", "train", str(data), "--out", str(out), "--level", "word", "--units", "32", "--embedding", "16",
             "--learning-rate", "0.01", "--batch-size", "32"]  # fmt: skip
-    result = runner.invoke(app, args + ["--epochs", "6", "--verbose", "0"])
+    result = runner.invoke(app, args + ["--epochs", "8", "--verbose", "0"])
     assert result.exit_code == 0, result.output
     assert "300 pairs" in result.output and (out / "source_vocab.json").exists()
-    again = runner.invoke(app, args + ["--epochs", "8", "--resume", "--verbose", "2"])
+    again = runner.invoke(app, args + ["--epochs", "12", "--resume", "--verbose", "2"])
     assert again.exit_code == 0, again.output
-    assert "resumed from" in again.output and "Epoch 8/8" in again.output and "Epoch 1/8" not in again.output
+    assert "resumed from" in again.output and "Epoch 12/12" in again.output and "Epoch 1/12" not in again.output
 
     run = runner.invoke(app, ["translate", "run", str(out), "uno dos", "tres", "--beam", "3"])
     assert run.exit_code == 0, run.output
