@@ -42,9 +42,8 @@ from ..limits import MAX_EPOCHS, MAX_FEATURES, MAX_LAYERS, MAX_STEPS, MAX_UNITS,
 from ..registry import register_format
 from ..text.networks import check_cell
 from ..text.storage import WEIGHTS_FILE, load_module_state, read_text_directory, save_text_directory
-from ..train.callbacks import EarlyStopping
-from ..train.optimizers import Adam
-from ..train.trainer import Trainer, set_seed
+from ..train.estimator_fit import fit_module
+from ..train.trainer import set_seed
 from .network import RecognizerNetwork, batch_ctc_loss, subsampled_length
 
 FORMAT = "recurra.ctc_recognizer"
@@ -196,18 +195,12 @@ class CTCRecognizer(Estimator):
             val = (x[torch.from_numpy(val_idx)], labels[torch.from_numpy(val_idx)])
         set_seed(self.seed)
         self.network_ = self._network()
-        trainer = Trainer(self.network_)
-        trainer.compile(Adam(learning_rate=self.learning_rate), batch_ctc_loss, clipnorm=self.clipnorm)
-        callbacks = list(callbacks or [])
-        if val is not None and self.patience is not None:
-            callbacks.append(EarlyStopping(monitor="val_loss", patience=int(self.patience), restore_best_weights=True))
-        history = trainer.fit(
-            *train, batch_size=self.batch_size, epochs=self.epochs if epochs is None else int(epochs), verbose=verbose,
-            validation_data=val, shuffle=True, seed=self.seed, callbacks=callbacks, checkpoint_dir=checkpoint_dir,
-            resume=resume, settings={k: v for k, v in self.get_params().items() if k != "epochs"},
+        self.history_ = fit_module(
+            self.network_, batch_ctc_loss, *train, learning_rate=self.learning_rate, clipnorm=self.clipnorm,
+            patience=self.patience, epochs=self.epochs if epochs is None else int(epochs), seed=self.seed,
+            batch_size=self.batch_size, validation_data=val, verbose=verbose, checkpoint_dir=checkpoint_dir, resume=resume,
+            callbacks=callbacks, settings={k: v for k, v in self.get_params().items() if k != "epochs"},
         )  # fmt: skip
-        self.network_.eval()
-        self.history_ = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         return self
 
     # -- recognition ------------------------------------------------------------------------------

@@ -29,9 +29,8 @@ from ..estimator import Estimator, setting
 from ..io import build_from_config
 from ..limits import MAX_EPOCHS, MAX_FEATURES, MAX_LAYERS, MAX_STEPS, MAX_UNITS
 from ..registry import register_format
-from ..train.callbacks import EarlyStopping
-from ..train.optimizers import Adam
-from ..train.trainer import Trainer, set_seed
+from ..train.estimator_fit import fit_module
+from ..train.trainer import set_seed
 from .networks import check_cell
 from .storage import WEIGHTS_FILE, load_module_state, read_text_directory, save_text_directory
 from .tag_inputs import padded, padded_targets, pieces, tag_rows, token_rows
@@ -156,18 +155,12 @@ class SequenceTagger(Estimator):
             val = self._tensors([rows[i] for i in val_idx], [tags[i] for i in val_idx], "the tag sequences")
         set_seed(self.seed)
         self.network_ = self._network()
-        trainer = Trainer(self.network_)
-        trainer.compile(Adam(learning_rate=self.learning_rate), self.network_.loss, clipnorm=self.clipnorm)
-        callbacks = list(callbacks or [])
-        if val is not None and self.patience is not None:
-            callbacks.append(EarlyStopping(monitor="val_loss", patience=int(self.patience), restore_best_weights=True))
-        history = trainer.fit(
-            xt, yt, batch_size=self.batch_size, epochs=self.epochs if epochs is None else int(epochs), verbose=verbose,
-            validation_data=val, shuffle=True, seed=self.seed, callbacks=callbacks, checkpoint_dir=checkpoint_dir,
-            resume=resume, settings={k: v for k, v in self.get_params().items() if k != "epochs"},
+        self.history_ = fit_module(
+            self.network_, self.network_.loss, xt, yt, learning_rate=self.learning_rate, clipnorm=self.clipnorm,
+            patience=self.patience, epochs=self.epochs if epochs is None else int(epochs), seed=self.seed,
+            batch_size=self.batch_size, validation_data=val, verbose=verbose, checkpoint_dir=checkpoint_dir, resume=resume,
+            callbacks=callbacks, settings={k: v for k, v in self.get_params().items() if k != "epochs"},
         )  # fmt: skip
-        self.network_.eval()
-        self.history_ = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         return self
 
     # -- prediction -------------------------------------------------------------------------------

@@ -32,10 +32,9 @@ from ...estimator import Estimator, setting
 from ...layers.family import check_cell
 from ...limits import MAX_EPOCHS, MAX_FEATURES, MAX_LAYERS, MAX_STEPS, MAX_UNITS
 from ...registry import register_format
-from ...train.callbacks import EarlyStopping
+from ...train.estimator_fit import fit_module
 from ...train.numerics import flush_denormals
-from ...train.optimizers import Adam
-from ...train.trainer import Trainer, set_seed
+from ...train.trainer import set_seed
 from ..tokenizers import make_tokenizer
 from ..vocab import Vocabulary
 from .attention import ATTENTIONS
@@ -192,20 +191,17 @@ class Seq2Seq(Estimator):
             val_pairs = list(zip(self._ids(val_src, "source", val_idx), self._ids(val_tgt, "target", val_idx)))
         set_seed(self.seed)
         self.network_ = self._network()
-        trainer = Trainer(_Teacher(self.network_, self.scheduled_sampling))
-        trainer.compile(Adam(learning_rate=self.learning_rate), sequence_loss, clipnorm=self.clipnorm)
-        callbacks = list(callbacks or [])
         val = pair_loader(val_pairs, self.batch_size, shuffle=False) if val_pairs else None
-        if val is not None and self.patience is not None:
-            callbacks.append(EarlyStopping(monitor="val_loss", patience=int(self.patience), restore_best_weights=True))
+        teacher = _Teacher(self.network_, self.scheduled_sampling)
         with flush_denormals():
-            history = trainer.fit(
-                pair_loader(train, self.batch_size, shuffle=True), epochs=self.epochs if epochs is None else int(epochs),
-                verbose=verbose, validation_data=val, seed=self.seed, callbacks=callbacks, checkpoint_dir=checkpoint_dir,
-                resume=resume, settings={k: v for k, v in self.get_params().items() if k != "epochs"},
+            self.history_ = fit_module(
+                teacher, sequence_loss, pair_loader(train, self.batch_size, shuffle=True),
+                learning_rate=self.learning_rate, clipnorm=self.clipnorm, patience=self.patience,
+                epochs=self.epochs if epochs is None else int(epochs), seed=self.seed, validation_data=val, verbose=verbose,
+                checkpoint_dir=checkpoint_dir, resume=resume, callbacks=callbacks,
+                settings={k: v for k, v in self.get_params().items() if k != "epochs"},
             )  # fmt: skip
         self.network_.eval()
-        self.history_ = {k: [float(v) for v in vals] for k, vals in history.history.items()}
         return self
 
     # -- decoding ---------------------------------------------------------------------------------
