@@ -17,8 +17,7 @@ from torch.nn import functional as F
 
 from ..ctc.alphabet import BLANK
 from ..ctc.loss import CTCHead
-from ..layers import Bidirectional
-from ..text.networks import recurrent_layer
+from ..text.networks import recurrent_stack
 
 _IMPOSSIBLE = -1e4
 
@@ -45,12 +44,7 @@ class RecognizerNetwork(nn.Module):
             width = conv_channels
         self.front = nn.ModuleList(stages)
         self.dropout = float(dropout)
-        rnns = []
-        for i in range(layers):
-            layer = recurrent_layer(cell, units, width, dropout if i > 0 else 0.0)
-            rnns.append(Bidirectional(layer) if bidirectional else layer)
-            width = units * (2 if bidirectional else 1)
-        self.rnns = nn.ModuleList(rnns)
+        self.rnns, width = recurrent_stack(cell, units, layers, width, bidirectional, dropout)
         self.head = CTCHead(width, classes)
 
     def frames(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

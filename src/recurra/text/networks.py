@@ -33,6 +33,19 @@ def recurrent_layer(cell: str, units: int, in_dim: int, dropout: float = 0.0, **
     )
 
 
+def recurrent_stack(
+    cell: str, units: int, layers: int, in_dim: int, bidirectional: bool, dropout: float
+) -> tuple[nn.ModuleList, int]:
+    """``layers`` recurrent layers of ``units`` (each ``Bidirectional`` when asked; dropout on the inputs of
+    all but the first) and the width of their output: ``units``, or ``2 units`` both ways."""
+    rnns = []
+    for i in range(layers):
+        layer = recurrent_layer(cell, units, in_dim, dropout if i > 0 else 0.0)
+        rnns.append(Bidirectional(layer) if bidirectional else layer)
+        in_dim = units * (2 if bidirectional else 1)
+    return nn.ModuleList(rnns), in_dim
+
+
 class LanguageNetwork(nn.Module):
     """Embedding, ``layers`` recurrent layers of ``units``, and a softmax over the vocabulary (as logits)."""
 
@@ -111,12 +124,7 @@ class ClassifierNetwork(nn.Module):
         else:
             self.embed = None
             in_dim = int(features)
-        rnns = []
-        for i in range(layers):
-            layer = recurrent_layer(cell, units, in_dim, dropout if i > 0 else 0.0)
-            rnns.append(Bidirectional(layer) if bidirectional else layer)
-            in_dim = units * (2 if bidirectional else 1)
-        self.rnns = nn.ModuleList(rnns)
+        self.rnns, in_dim = recurrent_stack(cell, units, layers, in_dim, bidirectional, dropout)
         self.out = Dense(classes, input_shape=(in_dim,))
 
     def split(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..layers import CRF, Bidirectional, Dense, Embedding
-from .networks import recurrent_layer
+from ..layers import CRF, Dense, Embedding
+from .networks import recurrent_stack
 
 PAD_TAG = -1  # the target on padded steps
 
@@ -43,12 +43,7 @@ class TaggerNetwork(nn.Module):
         self.dropout = float(dropout)
         self.embed = Embedding(vocab_size, embedding, mask_zero=True)
         in_dim = embedding
-        rnns = []
-        for i in range(layers):
-            layer = recurrent_layer(cell, units, in_dim, dropout if i > 0 else 0.0)
-            rnns.append(Bidirectional(layer) if bidirectional else layer)
-            in_dim = units * (2 if bidirectional else 1)
-        self.rnns = nn.ModuleList(rnns)
+        self.rnns, in_dim = recurrent_stack(cell, units, layers, in_dim, bidirectional, dropout)
         self.out = Dense(tags, input_shape=(in_dim,))
         self.crf = CRF(tags) if crf else None
 
