@@ -6,7 +6,8 @@ on real frames. Each subsampling stage is ``ReLU(Conv1d(k=3, stride=2, padding=1
 and a sequence of ``n`` real frames keeps ``⌈n / 2⌉``; padded frames are zeroed after every stage, so a
 sequence gets the same outputs alone or in a batch. The recurrent layers are masked; at padded frames the
 output is forced to the blank with probability 1 (``log p = 0`` for the blank, ``-1e4`` for the rest),
-which leaves CTC's loss of every sequence what it is over its real frames alone.
+which leaves CTC's loss of every sequence what it is over its real frames alone. With ``spec_augment``
+(``SpecAugment``'s settings) the features are masked first, in training mode only.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from torch.nn import functional as F
 from ..ctc.alphabet import BLANK
 from ..ctc.loss import CTCHead
 from ..text.networks import recurrent_stack
+from .augment import SpecAugment
 
 _IMPOSSIBLE = -1e4
 
@@ -35,9 +37,10 @@ class RecognizerNetwork(nn.Module):
 
     def __init__(
         self, *, features: int, classes: int, cell: str, units: int, layers: int, bidirectional: bool, subsample: int,
-        conv_channels: int, dropout: float,
+        conv_channels: int, dropout: float, spec_augment: dict[str, int] | None = None,
     ) -> None:  # fmt: skip
         super().__init__()
+        self.augment = SpecAugment(**spec_augment) if spec_augment else None
         stages, width = [], features
         for _ in range(max(subsample, 1).bit_length() - 1):
             stages.append(nn.Conv1d(width, conv_channels, kernel_size=3, stride=2, padding=1))
@@ -50,6 +53,8 @@ class RecognizerNetwork(nn.Module):
     def frames(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The subsampled features ``(B, T', C)`` and their mask ``(B, T')``."""
         h, mask = x[..., :-1], x[..., -1] > 0.5  # (B, T, F), (B, T)
+        if self.augment is not None:
+            h = self.augment(h, mask)  # masks drawn in training mode only
         for conv in self.front:
             mask = mask[:, ::2]  # (B, ⌈T/2⌉): step t' stands for input step 2t'
             h = F.relu(conv(h.transpose(1, 2))).transpose(1, 2) * mask.unsqueeze(-1).to(h.dtype)  # (B, T', C)

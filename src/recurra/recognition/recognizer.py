@@ -45,6 +45,7 @@ from ..text.storage import WEIGHTS_FILE, load_module_state, read_text_directory,
 from ..train.estimator_fit import fit_module
 from ..train.trainer import set_seed
 from .network import RecognizerNetwork, batch_ctc_loss, subsampled_length
+from .stream import RecognizerStream
 
 FORMAT = "recurra.ctc_recognizer"
 RATE = Number(0, 1, open_max=True)
@@ -85,6 +86,7 @@ class CTCRecognizer(Estimator):
     seed: int = setting(0, "the random seed (the same seed repeats a run)", Integer())
 
     fitted_attribute: ClassVar[str] = "network_"
+    format_name: ClassVar[str] = FORMAT
 
     def check_together(self) -> None:
         check_cell(self.cell)
@@ -92,16 +94,25 @@ class CTCRecognizer(Estimator):
     @classmethod
     def load(cls, path: str | os.PathLike) -> CTCRecognizer:
         """A recogniser saved by ``save`` (the same as ``recurra.load(path)``)."""
-        return load_recognizer(path)
+        return load_recognizer(path, cls)
 
     def _network(self) -> RecognizerNetwork:
         return RecognizerNetwork(
             features=self.features_, classes=len(self.alphabet_), cell=self.cell, units=self.units, layers=self.layers,
             bidirectional=self.bidirectional, subsample=self.subsample, conv_channels=self.conv_channels, dropout=self.dropout,
+            spec_augment=self._spec_augment(),
         )  # fmt: skip
+
+    def _spec_augment(self) -> dict[str, int] | None:
+        """SpecAugment's settings for the network (None: no masking; ``SpeechRecognizer`` masks)."""
+        return None
 
     # -- inputs -----------------------------------------------------------------------------------
     def _sequences(self, X: Any) -> list[np.ndarray]:
+        """The inputs as checked ``(T, F)`` frame arrays (a subclass may compute frames from other inputs)."""
+        return self._frame_sequences(X)
+
+    def _frame_sequences(self, X: Any) -> list[np.ndarray]:
         if isinstance(X, np.ndarray) and X.ndim == 2:
             raise ShapeError(f"expected a list of (time, features) sequences, got one array of shape {X.shape}")
         seqs = [np.asarray(s, dtype=np.float64) for s in X]
@@ -228,8 +239,18 @@ class CTCRecognizer(Estimator):
                 texts.append(self.alphabet_.decode(ids))
         return texts
 
+    def stream(self) -> RecognizerStream:
+        """A ``RecognizerStream`` that transcribes blocks of frames as they arrive (one-way layers only)."""
+        return RecognizerStream(self)
+
     def evaluate(self, X: Sequence[Any], texts: Sequence[str], beam: int = 1) -> RecognitionScores:
-        """CER and WER of ``transcribe(X, beam)`` against ``texts``."""
+        """CER and WER of ``transcribe(X, beam)`` against ``texts`` (written in the model's alphabet)."""
+        self._require_fitted("evaluate()")
+        if isinstance(texts, str) or len(texts) != len(X):
+            found = "one string" if isinstance(texts, str) else f"{len(texts)} texts"
+            raise InputValueError(f"expected one text per sequence ({len(X)}), got {found}")
+        for i, text in enumerate(texts):
+            self.alphabet_.encode(text, where=f"text {i}")
         hyps = self.transcribe(X, beam=beam)
         return RecognitionScores(cer=cer(hyps, texts), wer=wer(hyps, texts), count=len(hyps))
 
@@ -239,13 +260,20 @@ class CTCRecognizer(Estimator):
         self._require_fitted("save()")
         config = {k: v.item() if isinstance(v, np.generic) else v for k, v in self.get_params().items()}
         doc = {"config": config, "alphabet": "".join(self.alphabet_.characters), "features": self.features_,
-               "scaling": self.scaling_, "history": self.history_}  # fmt: skip
-        return save_text_directory(path, FORMAT, doc, None, self.network_, what="the recogniser")
+               "scaling": self.scaling_, "history": self.history_, **self._extra_document()}  # fmt: skip
+        return save_text_directory(path, self.format_name, doc, None, self.network_, what="the recogniser")
+
+    def _extra_document(self) -> dict[str, Any]:
+        """What a subclass adds to ``config.json`` (read back by ``_read_extra_document``)."""
+        return {}
+
+    def _read_extra_document(self, doc: dict[str, Any], where: Path) -> None:
+        """Restore what ``_extra_document`` wrote."""
 
 
 def load_recognizer(path: str | os.PathLike, cls: Callable[..., CTCRecognizer] = CTCRecognizer) -> CTCRecognizer:
-    """Rebuild a ``CTCRecognizer`` saved with ``save(path)``."""
-    directory, _, state = read_text_directory(path, FORMAT)
+    """Rebuild a ``CTCRecognizer`` (or the subclass ``cls``) saved with ``save(path)``."""
+    directory, _, state = read_text_directory(path, getattr(cls, "format_name", FORMAT))
     doc = directory.document
 
     def rebuild() -> CTCRecognizer:
@@ -257,6 +285,7 @@ def load_recognizer(path: str | os.PathLike, cls: Callable[..., CTCRecognizer] =
         model.features_ = doc["features"]
         model.scaling_ = doc.get("scaling")
         model.history_ = dict(doc.get("history") or {})
+        model._read_extra_document(doc, directory.path / "config.json")
         model.network_ = model._network()
         return model
 

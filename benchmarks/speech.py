@@ -1,0 +1,107 @@
+"""Spanish speech to text trained on eSpeak NG's voices only, tested on real recordings of a human speaker.
+
+Training data: ``--train`` utterances made by ``recurra.speech.synthetic_speech`` (numbers, dates, weekdays,
+months, ordinals, everyday words and short phrases; random voice, speed, pitch, room, band and noise),
+spoken by every eSpeak variant except the held-out ones (``--held-out-variants``). Tests:
+
+- synthetic: ``--test`` new utterances spoken only by the held-out variants;
+- real: the Asterisk prompts recorded by Allison Smith (``asterisk_prompts``; Debian
+  ``asterisk-core-sounds-es-wav``), never trained on, per kind (numbers, weekdays, months, words, phrases).
+
+Scores: CER and WER, greedy. The bidirectional model (utterance normalisation) is the one shipped in the
+package with ``--save``; ``--streaming`` trains the one-way model (running normalisation) as well.
+
+Run: ``python benchmarks/speech.py --threads 2 --json benchmarks/results/speech.json --save src/recurra/speech/model``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from recurra.ctc import cer, wer
+from recurra.signals.speech_synth import VARIANTS
+from recurra.speech import SpeechRecognizer, asterisk_prompts, synthetic_speech
+
+KINDS = ("numbers", "weekdays", "months", "words", "phrases")
+
+
+def scores(model: SpeechRecognizer, audio: list, texts: list[str]) -> dict[str, float]:
+    hyps = model.transcribe(audio)
+    return {"cer": cer(hyps, texts), "wer": wer(hyps, texts), "count": len(texts), "examples": list(zip(texts[:6], hyps[:6]))}
+
+
+def train(args: argparse.Namespace, audio: list, texts: list[str], streaming: bool) -> tuple[SpeechRecognizer, float]:
+    model = SpeechRecognizer(
+        args.cell, args.units, layers=args.layers, subsample=args.subsample, epochs=args.epochs, batch_size=args.batch_size,
+        learning_rate=args.learning_rate, validation=0.05, patience=args.patience, seed=args.seed,
+        bidirectional=not streaming, normalization="running" if streaming else "utterance",
+    )  # fmt: skip
+    start = time.perf_counter()
+    model.fit(audio, texts, verbose=1)
+    return model, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--train", type=int, default=12000)
+    parser.add_argument("--test", type=int, default=300)
+    parser.add_argument("--held-out-variants", default="f5,m7,klatt3")
+    parser.add_argument("--cell", default="gru")
+    parser.add_argument("--units", type=int, default=128)
+    parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--subsample", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--patience", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--streaming", action="store_true", help="train the one-way streaming model as well")
+    parser.add_argument("--save", type=Path, help="save the bidirectional model here")
+    parser.add_argument("--save-streaming", type=Path, help="save the streaming model here")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    held_out = args.held_out_variants.split(",")
+    start = time.perf_counter()
+    audio, texts = synthetic_speech(
+        args.train, np.random.default_rng(args.seed), variants=[v for v in VARIANTS if v not in held_out]
+    )
+    test_audio, test_texts = synthetic_speech(args.test, np.random.default_rng(args.seed + 1), variants=held_out)
+    made = time.perf_counter() - start
+    hours = sum(len(a) for a in audio) / 8000 / 3600
+    print(f"{len(audio)} training utterances ({hours:.2f} h) made in {made:.0f} s")
+    prompts = asterisk_prompts(KINDS)
+    result: dict = {"train_utterances": len(audio), "train_hours": hours, "settings": vars(args) | {"save": str(args.save)}}
+    for name, streaming in [("bidirectional", False)] + ([("streaming", True)] if args.streaming else []):
+        model, seconds = train(args, audio, texts, streaming)
+        row = {
+            "train_seconds": seconds,
+            "epochs": len(model.history_.get("loss", [])),
+            "synthetic_held_out": scores(model, test_audio, test_texts),
+        }
+        for kind in KINDS:
+            chosen = [p for p in prompts if p.kind == kind]
+            row[f"real_{kind}"] = scores(model, [str(p.path) for p in chosen], [p.text for p in chosen])
+        digits = [p for p in prompts if p.kind in ("numbers", "weekdays", "months")]
+        row["real_numbers_weekdays_months"] = scores(model, [str(p.path) for p in digits], [p.text for p in digits])
+        result[name] = row
+        for key, val in row.items():
+            if isinstance(val, dict):
+                scores_text = f"CER {val['cer']:.3f}  WER {val['wer']:.3f}  ({val['count']})"
+                print(f"{name:>13} {key:<30} {scores_text}  e.g. {val['examples'][:3]}")
+        target = args.save if not streaming else args.save_streaming
+        if target:
+            model.save(target)
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""Speech to text: ``SpeechRecognizer`` (audio -> log-mel frames -> recurrent CTC network -> text), Spanish
+speech made by code for training (``synthetic_speech``), real recordings to test on (``asterisk_prompts``)
+and Spanish numbers and dates in words (``number_words``, ``spoken_texts``, ``fold``)."""
+
+from .asterisk import KINDS, Prompt, asterisk_prompts
+from .features import audio_samples, running_normalize, speech_frames
+from .recognizer import SpeechRecognizer
+from .spanish import fold, number_words, spoken_text, spoken_texts
+from .synthetic import synthetic_speech, synthetic_utterance
+
+__all__ = [
+    "KINDS",
+    "Prompt",
+    "SpeechRecognizer",
+    "asterisk_prompts",
+    "audio_samples",
+    "fold",
+    "number_words",
+    "running_normalize",
+    "speech_frames",
+    "spoken_text",
+    "spoken_texts",
+    "synthetic_speech",
+    "synthetic_utterance",
+]

@@ -1,0 +1,77 @@
+"""Spoken Spanish made by code for training recognisers: eSpeak NG's voices, then a channel of random colour.
+
+``synthetic_utterance(text, rng, rate)`` speaks ``text`` with a random eSpeak NG voice (``es`` or
+``es-419``, one of 15 variants), speed (110–230 words per minute) and pitch (15–95), and passes it through
+a random channel, each step drawn from ``rng``:
+
+1. speed perturbation: resampled by ``s ~ U(0.88, 1.12)`` (duration × s, pitch / s);
+2. a room: convolution with ``h(t) = δ(t) + g e^{-t/τ} n(t)`` (``n`` white noise, ``τ ~ U(10, 80)`` ms,
+   ``g`` a random wet level), with probability 0.6;
+3. a telephone-like band: a 2nd-order Butterworth band-pass from ``U(80, 400)`` Hz to ``U(2.6, 3.8)`` kHz
+   (capped below the Nyquist frequency), and a tilt ``y_t = x_t - a x_{t-1}``, ``a ~ U(-0.5, 0.95)``;
+4. silence of ``U(0.05, 0.4)`` s before and after, and white or brown noise at ``U(5, 45)`` dB SNR;
+5. a peak level of ``U(0.05, 0.95)``.
+
+``synthetic_speech(count, rng, rate)`` draws ``count`` texts with ``recurra.speech.spanish.spoken_texts``
+and returns ``(samples, texts)``, the texts folded as recognisers write them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..signals.audio import resample
+from ..signals.speech_synth import VARIANTS, synthesize
+from .spanish import fold, spoken_texts
+
+
+def _room(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+    tau = rng.uniform(0.010, 0.080)
+    t = np.arange(int(rate * tau * 5)) / rate
+    h = rng.uniform(0.05, 0.5) * np.exp(-t / tau) * rng.normal(size=t.shape) / np.sqrt(rate * tau)
+    h[0] = 1.0
+    return np.convolve(x, h)[: len(x) + len(h) // 2]
+
+
+def _band(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+    from scipy.signal import butter, lfilter, sosfilt
+
+    low = rng.uniform(80, 400)
+    high = min(rng.uniform(2600, 3800), 0.95 * rate / 2)
+    y = sosfilt(butter(2, [low, high], btype="bandpass", fs=rate, output="sos"), x)
+    return lfilter([1.0, -rng.uniform(-0.5, 0.95)], [1.0], y)
+
+
+def _noise(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+    pad = lambda: np.zeros(int(rate * rng.uniform(0.05, 0.4)))  # noqa: E731
+    x = np.concatenate([pad(), x, pad()])
+    noise = rng.normal(size=x.shape)
+    if rng.random() < 0.5:  # brown: integrated white noise, its slow drift removed
+        noise = np.cumsum(noise)
+        noise -= np.convolve(noise, np.ones(401) / 401, mode="same")
+    power = np.mean(x**2) + 1e-12
+    snr_db = rng.uniform(5, 45)
+    return x + noise * np.sqrt(power / (np.mean(noise**2) + 1e-12) / 10 ** (snr_db / 10))
+
+
+def synthetic_utterance(text: str, rng: np.random.Generator, rate: int = 8000, variants: Sequence[str] = VARIANTS) -> np.ndarray:
+    """``text`` spoken by a random voice (one of ``variants``) through a random channel, float32 samples at ``rate``."""
+    x, found = synthesize(
+        text, voice=str(rng.choice(["es", "es-419"])), variant=str(rng.choice(list(variants))), rate=int(rng.integers(110, 231)),
+        pitch=int(rng.integers(15, 96)), seed=int(rng.integers(2**31)),
+    )  # fmt: skip
+    x = resample(x, found, int(round(rate * rng.uniform(0.88, 1.12)))).astype(np.float64)  # speed: read back at rate
+    if rng.random() < 0.6:
+        x = _room(x, rate, rng)
+    x = _noise(_band(x, rate, rng), rate, rng)
+    return (x * rng.uniform(0.05, 0.95) / (np.abs(x).max() + 1e-9)).astype(np.float32)
+
+
+def synthetic_speech(
+    count: int, rng: np.random.Generator, rate: int = 8000, variants: Sequence[str] = VARIANTS
+) -> tuple[list[np.ndarray], list[str]]:
+    """``count`` synthetic utterances at ``rate`` spoken by ``variants`` (eSpeak's) and their folded texts."""
+    texts = spoken_texts(count, rng)
+    return [synthetic_utterance(t, rng, rate, variants) for t in texts], [fold(t) for t in texts]
