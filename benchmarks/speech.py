@@ -23,16 +23,24 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from speech_dtw import dtw_transcribe
 
 from recurra.ctc import cer, wer
 from recurra.signals.speech_synth import VARIANTS
-from recurra.speech import SpeechRecognizer, asterisk_prompts, synthetic_speech
+from recurra.speech import SpeechRecognizer, asterisk_prompts, fold, number_words, synthetic_speech
 
 KINDS = ("numbers", "weekdays", "months", "words", "phrases")
 
 
-def scores(model: SpeechRecognizer, audio: list, texts: list[str]) -> dict[str, float]:
-    hyps = model.transcribe(audio)
+def grammar() -> list[str]:
+    """What the model is trained to say, as texts to choose from: 0-999, weekdays, months, ordinals, words."""
+    from recurra.speech.spanish import MONTHS, ORDINALS, WEEKDAYS, WORDS
+
+    return sorted({fold(t) for t in [number_words(n) for n in range(1000)] + [*WEEKDAYS, *MONTHS, *ORDINALS, *WORDS]})
+
+
+def scores(model: SpeechRecognizer, audio: list, texts: list[str], choices: list[str] | None = None) -> dict[str, float]:
+    hyps = model.transcribe(audio, choices=choices)
     return {"cer": cer(hyps, texts), "wer": wer(hyps, texts), "count": len(texts), "examples": list(zip(texts[:6], hyps[:6]))}
 
 
@@ -40,7 +48,8 @@ def train(args: argparse.Namespace, audio: list, texts: list[str], streaming: bo
     model = SpeechRecognizer(
         args.cell, args.units, layers=args.layers, subsample=args.subsample, epochs=args.epochs, batch_size=args.batch_size,
         learning_rate=args.learning_rate, validation=0.05, patience=args.patience, seed=args.seed,
-        bidirectional=not streaming, normalization="running" if streaming else "utterance",
+        n_mels=args.n_mels, cepstra=args.cepstra, bidirectional=not streaming,
+        normalization="running" if streaming else "utterance",
     )  # fmt: skip
     start = time.perf_counter()
     model.fit(audio, texts, verbose=1)
@@ -56,6 +65,8 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=128)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--subsample", type=int, default=2)
+    parser.add_argument("--n-mels", type=int, default=40)
+    parser.add_argument("--cepstra", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=2e-3)
@@ -66,6 +77,7 @@ def main() -> None:
     parser.add_argument("--save", type=Path, help="save the bidirectional model here")
     parser.add_argument("--save-streaming", type=Path, help="save the streaming model here")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--dtw", action="store_true", help="run the 1-NN DTW template baseline too")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     held_out = args.held_out_variants.split(",")
@@ -78,7 +90,11 @@ def main() -> None:
     hours = sum(len(a) for a in audio) / 8000 / 3600
     print(f"{len(audio)} training utterances ({hours:.2f} h) made in {made:.0f} s")
     prompts = asterisk_prompts(KINDS)
-    result: dict = {"train_utterances": len(audio), "train_hours": hours, "settings": vars(args) | {"save": str(args.save)}}
+    result: dict = {
+        "train_utterances": len(audio),
+        "train_hours": hours,
+        "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+    }
     for name, streaming in [("bidirectional", False)] + ([("streaming", True)] if args.streaming else []):
         model, seconds = train(args, audio, texts, streaming)
         row = {
@@ -91,6 +107,13 @@ def main() -> None:
             row[f"real_{kind}"] = scores(model, [str(p.path) for p in chosen], [p.text for p in chosen])
         digits = [p for p in prompts if p.kind in ("numbers", "weekdays", "months")]
         row["real_numbers_weekdays_months"] = scores(model, [str(p.path) for p in digits], [p.text for p in digits])
+        words = [p for p in prompts if p.kind != "phrases"]
+        for kind in ("numbers", "weekdays", "months", "words"):
+            chosen = [p for p in words if p.kind == kind]
+            row[f"real_{kind}_grammar"] = scores(model, [str(p.path) for p in chosen], [p.text for p in chosen], grammar())
+        row["real_numbers_weekdays_months_grammar"] = scores(
+            model, [str(p.path) for p in digits], [p.text for p in digits], grammar()
+        )
         result[name] = row
         for key, val in row.items():
             if isinstance(val, dict):
@@ -99,6 +122,18 @@ def main() -> None:
         target = args.save if not streaming else args.save_streaming
         if target:
             model.save(target)
+    if args.dtw:
+        digits = [p for p in prompts if p.kind in ("numbers", "weekdays", "months")]
+        vocabulary = sorted({p.text for p in digits})
+        start = time.perf_counter()
+        hyps = dtw_transcribe([str(p.path) for p in digits], vocabulary, ["m1", "m3", "f1", "f2"])
+        texts = [p.text for p in digits]
+        result["dtw_baseline"] = {
+            "cer": cer(hyps, texts), "wer": wer(hyps, texts), "count": len(texts), "vocabulary": len(vocabulary),
+            "seconds": time.perf_counter() - start, "examples": list(zip(texts[:6], hyps[:6])),
+        }  # fmt: skip
+        base = result["dtw_baseline"]
+        print(f"DTW baseline (closed vocabulary of {len(vocabulary)}): CER {base['cer']:.3f} WER {base['wer']:.3f}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
 

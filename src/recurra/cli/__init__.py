@@ -2,7 +2,7 @@
 
 ``console`` (errors, exit codes, interrupts, notes, threads), ``options`` (the options every command
 shares) and ``progress`` (bars over epochs and runs) serve every command; each application has its
-module: ``forecast``, ``text``, ``classify``, ``tag``, ``translate``, ``compare``, and ``demo`` and ``version`` here.
+module: ``forecast``, ``text``, ``classify``, ``tag``, ``translate``, ``speech``, ``compare``, and ``demo`` and ``version`` here.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from .console import console, fail, running, show_progress_messages
 from .export import export_command
 from .forecast import forecast_app
 from .options import Seed, Verbose
+from .speech import speech_app
 from .tag import tag_app
 from .text import text_app
 from .translate import translate_app
@@ -74,6 +75,7 @@ app.add_typer(text_app, name="text")
 app.add_typer(classify_app, name="classify")
 app.add_typer(tag_app, name="tag")
 app.add_typer(translate_app, name="translate")
+app.add_typer(speech_app, name="speech")
 app.command("compare")(compare_command)
 app.command("export")(export_command)
 

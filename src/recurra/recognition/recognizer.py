@@ -32,6 +32,7 @@ import torch
 
 from ..checks import Boolean, Integer, Number, OneOf
 from ..ctc.alphabet import Alphabet
+from ..ctc.choices import best_choices
 from ..ctc.decoding import NextLogProbs, greedy_decode, prefix_beam_search
 from ..ctc.error_rates import cer, wer
 from ..ctc.loss import frames_needed
@@ -226,12 +227,22 @@ class CTCRecognizer(Estimator):
 
     def transcribe(
         self, X: Sequence[Any], beam: int = 1, lm: NextLogProbs | None = None, lm_weight: float = 0.0,
-        insertion_bonus: float = 0.0, batch_size: int = 64,
+        insertion_bonus: float = 0.0, batch_size: int = 64, choices: Sequence[str] | None = None,
     ) -> list[str]:  # fmt: skip
-        """The text of each sequence: greedy (``beam=1``, no ``lm``) or prefix beam search with ``lm`` fused."""
+        """The text of each sequence: greedy (``beam=1``, no ``lm``), prefix beam search with ``lm`` fused, or
+        with ``choices`` the most probable of those texts (``recurra.ctc.best_choices``)."""
+        candidates = None
+        if choices is not None:
+            if isinstance(choices, str) or not len(choices):
+                raise InputValueError(f"expected a list of texts to choose from, got {choices!r}")
+            candidates = [self.alphabet_.encode(c, where=f"choice {i}") for i, c in enumerate(choices)]
         texts: list[str] = []
         for a in range(0, len(X), batch_size):
-            for lp in self.log_probabilities(X[a : a + batch_size]):
+            log_probs = self.log_probabilities(X[a : a + batch_size])
+            if candidates is not None:
+                texts.extend(choices[i] for i in best_choices(log_probs, candidates)[0])
+                continue
+            for lp in log_probs:
                 if beam == 1 and lm is None:
                     ids = greedy_decode(lp[None])[0]
                 else:
@@ -243,15 +254,17 @@ class CTCRecognizer(Estimator):
         """A ``RecognizerStream`` that transcribes blocks of frames as they arrive (one-way layers only)."""
         return RecognizerStream(self)
 
-    def evaluate(self, X: Sequence[Any], texts: Sequence[str], beam: int = 1) -> RecognitionScores:
-        """CER and WER of ``transcribe(X, beam)`` against ``texts`` (written in the model's alphabet)."""
+    def evaluate(
+        self, X: Sequence[Any], texts: Sequence[str], beam: int = 1, choices: Sequence[str] | None = None
+    ) -> RecognitionScores:
+        """CER and WER of ``transcribe(X, beam, choices=choices)`` against ``texts`` (in the model's alphabet)."""
         self._require_fitted("evaluate()")
         if isinstance(texts, str) or len(texts) != len(X):
             found = "one string" if isinstance(texts, str) else f"{len(texts)} texts"
             raise InputValueError(f"expected one text per sequence ({len(X)}), got {found}")
         for i, text in enumerate(texts):
             self.alphabet_.encode(text, where=f"text {i}")
-        hyps = self.transcribe(X, beam=beam)
+        hyps = self.transcribe(X, beam=beam, choices=choices)
         return RecognitionScores(cer=cer(hyps, texts), wer=wer(hyps, texts), count=len(hyps))
 
     # -- files ------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ speech made by code for training (``synthetic_speech``), real recordings to test
 and Spanish numbers and dates in words (``number_words``, ``spoken_texts``, ``fold``)."""
 
 from .asterisk import KINDS, Prompt, asterisk_prompts
+from .bundled import bundled_model_path, spanish_model
 from .features import audio_samples, running_normalize, speech_frames
 from .recognizer import SpeechRecognizer
 from .spanish import fold, number_words, spoken_text, spoken_texts
@@ -14,10 +15,12 @@ __all__ = [
     "SpeechRecognizer",
     "asterisk_prompts",
     "audio_samples",
+    "bundled_model_path",
     "fold",
     "number_words",
     "running_normalize",
     "speech_frames",
+    "spanish_model",
     "spoken_text",
     "spoken_texts",
     "synthetic_speech",

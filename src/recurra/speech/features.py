@@ -64,11 +64,22 @@ def running_normalize(
     return ((frames - mean) / std).astype(np.float32), end
 
 
-def speech_frames(
-    samples: np.ndarray, rate: int, n_mels: int, normalization: str, prior: dict[str, list[float]] | None
-) -> np.ndarray:
-    """Normalised log-mel frames ``(T, n_mels)`` of ``samples`` at ``rate`` (see the module docstring)."""
+def raw_frames(samples: np.ndarray, rate: int, n_mels: int, cepstra: int = 0) -> np.ndarray:
+    """Log-mel frames ``(T, n_mels)``, or with ``cepstra`` their first ``cepstra`` cepstral coefficients
+    ``c_k = DCT-II(log-mel)_k`` (MFCC: the smooth spectral envelope, the pitch's ripples left out)."""
     frames = log_mel(samples, rate, n_mels=n_mels)  # (T, n_mels)
+    if cepstra:
+        from scipy.fft import dct
+
+        frames = dct(frames, type=2, norm="ortho", axis=1)[:, :cepstra].astype(np.float32)  # (T, cepstra)
+    return frames
+
+
+def speech_frames(
+    samples: np.ndarray, rate: int, n_mels: int, normalization: str, prior: dict[str, list[float]] | None, cepstra: int = 0
+) -> np.ndarray:
+    """Normalised frames ``(T, n_mels or cepstra)`` of ``samples`` at ``rate`` (see the module docstring)."""
+    frames = raw_frames(samples, rate, n_mels, cepstra)
     if normalization == "utterance":
         return normalize_utterance(frames)
     if prior is None:

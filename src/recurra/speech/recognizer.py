@@ -27,10 +27,9 @@ import numpy as np
 from ..checks import Boolean, Integer, OneOf
 from ..errors import InputValueError, ModelFileError
 from ..estimator import setting
-from ..recognition.recognizer import CTCRecognizer, RecognitionScores, load_recognizer
+from ..recognition.recognizer import CTCRecognizer, load_recognizer
 from ..registry import register_format
-from ..signals.audio import log_mel
-from .features import audio_samples, speech_frames
+from .features import audio_samples, raw_frames, speech_frames
 from .stream import SpeechStream
 
 FORMAT = "recurra.speech_recognizer"
@@ -43,6 +42,7 @@ class SpeechRecognizer(CTCRecognizer):
     subsample: int = setting(2, "divide the 100 frames per second by 1, 2 or 4 with strided convolutions first", OneOf((1, 2, 4)))
     sample_rate: int = setting(8000, "the rate (Hz) every recording is resampled to", Integer(4000, 48000))
     n_mels: int = setting(40, "mel bands per frame", Integer(8, 128))
+    cepstra: int = setting(0, "0: log-mel frames; k: their first k cepstral coefficients (MFCC)", Integer(0, 128))
     normalization: str = setting("utterance", "per-band normalisation: utterance (whole file) or running (causal)",
                                  OneOf(("utterance", "running")))  # fmt: skip
     spec_augment: bool = setting(True, "mask runs of frames and bands while training (SpecAugment)", Boolean())
@@ -61,7 +61,7 @@ class SpeechRecognizer(CTCRecognizer):
 
     def _spec_augment(self) -> dict[str, int] | None:
         return (
-            {"time_masks": 2, "time_width": 8, "freq_masks": 2, "freq_width": max(1, self.n_mels // 8)}
+            {"time_masks": 2, "time_width": 8, "freq_masks": 2, "freq_width": max(1, (self.cepstra or self.n_mels) // 8)}
             if self.spec_augment
             else None
         )
@@ -69,7 +69,8 @@ class SpeechRecognizer(CTCRecognizer):
     def frames(self, audio: Any) -> np.ndarray:
         """The normalised log-mel frames ``(T, n_mels)`` the network reads for one recording."""
         samples = audio_samples(audio, self.sample_rate)
-        return speech_frames(samples, self.sample_rate, self.n_mels, self.normalization, getattr(self, "prior_", None))
+        prior = getattr(self, "prior_", None)
+        return speech_frames(samples, self.sample_rate, self.n_mels, self.normalization, prior, self.cepstra)
 
     def _sequences(self, X: Any) -> list[np.ndarray]:
         if isinstance(X, (str, os.PathLike)) or (isinstance(X, np.ndarray) and X.ndim == 1):
@@ -91,21 +92,12 @@ class SpeechRecognizer(CTCRecognizer):
         """Train on recordings ``X`` and their ``texts``; returns ``self``."""
         self.prior_ = None
         if self.normalization == "running":
-            raw = np.concatenate([log_mel(audio_samples(a, self.sample_rate), self.sample_rate, self.n_mels) for a in X])
+            raw = np.concatenate(
+                [raw_frames(audio_samples(a, self.sample_rate), self.sample_rate, self.n_mels, self.cepstra) for a in X]
+            )
             self.prior_ = {"mean": raw.mean(0).tolist(), "var": raw.var(0).tolist()}
         return super().fit(X, texts, validation_data=validation_data, epochs=epochs, verbose=verbose,
                            checkpoint_dir=checkpoint_dir, resume=resume, callbacks=callbacks)  # fmt: skip
-
-    def transcribe(self, X: Sequence[Any], beam: int = 1, lm: Any = None, lm_weight: float = 0.0, insertion_bonus: float = 0.0,
-                   batch_size: int = 64) -> list[str]:  # fmt: skip
-        """The text of each recording: greedy (``beam=1``) or prefix beam search, optionally with ``lm`` fused."""
-        return super().transcribe(
-            X, beam=beam, lm=lm, lm_weight=lm_weight, insertion_bonus=insertion_bonus, batch_size=batch_size
-        )
-
-    def evaluate(self, X: Sequence[Any], texts: Sequence[str], beam: int = 1) -> RecognitionScores:
-        """CER and WER of ``transcribe(X, beam)`` against ``texts``."""
-        return super().evaluate(X, texts, beam=beam)
 
     def stream(self) -> SpeechStream:  # type: ignore[override]
         """A ``SpeechStream`` that transcribes blocks of samples as they arrive (one-way, running normalisation)."""

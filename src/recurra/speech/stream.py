@@ -16,8 +16,7 @@ import numpy as np
 
 from ..errors import ConfigError
 from ..recognition.stream import RecognizerStream
-from ..signals.audio import log_mel
-from .features import _mono, running_normalize
+from .features import _mono, raw_frames, running_normalize
 
 
 class SpeechStream:
@@ -49,7 +48,8 @@ class SpeechStream:
         if len(self.samples) < self.window:
             return self.frames.text
         count = 1 + (len(self.samples) - self.window) // self.hop
-        raw = log_mel(self.samples[: self.window + (count - 1) * self.hop], self.recognizer.sample_rate, self.recognizer.n_mels)
+        rec = self.recognizer
+        raw = raw_frames(self.samples[: self.window + (count - 1) * self.hop], rec.sample_rate, rec.n_mels, rec.cepstra)
         self.samples = self.samples[count * self.hop :]
         frames, self.norm = running_normalize(raw, self.recognizer.prior_, self.norm)
         return self.frames.update(frames)

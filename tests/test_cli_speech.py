@@ -1,0 +1,74 @@
+"""`recurra speech ...`: train from a table of WAV files or from synthetic speech, transcribe (whole, streamed,
+plotted) and evaluate on tables and the real Asterisk prompts; the bundled model out of the box."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.io import wavfile
+from typer.testing import CliRunner
+
+from recurra.cli import app
+from recurra.speech import SpeechRecognizer, synthetic_speech
+
+runner = CliRunner()
+SMALL = ["--units", "8", "--layers", "1", "--epochs", "1", "--verbose", "0"]
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    """A TSV table of 12 synthetic WAV files (16 kHz int16) with their texts."""
+    folder = tmp_path_factory.mktemp("wavs")
+    audio, texts = synthetic_speech(12, np.random.default_rng(2), rate=16000)
+    rows = ["path\ttext"]
+    for i, (x, t) in enumerate(zip(audio, texts)):
+        wavfile.write(folder / f"{i}.wav", 16000, (x * 32767).astype(np.int16))
+        rows.append(f"{i}.wav\t{t}")
+    (folder / "data.tsv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_train_transcribe_and_evaluate_from_a_table(tmp_path, table):
+    out = tmp_path / "m"
+    result = runner.invoke(app, ["speech", "train", "--data", str(table / "data.tsv"), "--out", str(out), *SMALL])
+    assert result.exit_code == 0, result.output
+    assert "held-out (1 recordings): CER" in result.output and (out / "weights.safetensors").exists()
+    plot = tmp_path / "heard.png"
+    run = runner.invoke(
+        app, ["speech", "transcribe", str(table / "0.wav"), str(table / "1.wav"), "--model", str(out), "--plot", str(plot)]
+    )
+    assert run.exit_code == 0, run.output
+    assert f"{table / '0.wav'}\t" in run.output and plot.stat().st_size > 10_000
+    expected = SpeechRecognizer.load(out).transcribe([str(table / "0.wav")])[0]
+    assert f"0.wav\t{expected}\n" in run.output
+    evaluated = runner.invoke(
+        app, ["speech", "evaluate", "--model", str(out), "--data", str(table / "data.tsv"), "--asterisk", "months"]
+    )
+    assert evaluated.exit_code == 0, evaluated.output
+    assert "data.tsv" in evaluated.output and "asterisk months" in evaluated.output and "CER" in evaluated.output
+
+
+def test_a_streaming_model_from_synthetic_speech(tmp_path, table):
+    out = tmp_path / "s"
+    result = runner.invoke(app, ["speech", "train", "--synthetic", "20", "--streaming", "--out", str(out), *SMALL])
+    assert result.exit_code == 0, result.output
+    run = runner.invoke(app, ["speech", "transcribe", str(table / "3.wav"), "--model", str(out), "--stream"])
+    assert run.exit_code == 0, run.output
+    assert "ms per second" in run.output
+    expected = SpeechRecognizer.load(out).transcribe([str(table / "3.wav")])[0]
+    assert f"3.wav\t{expected}\n" in run.output
+
+
+def test_the_bundled_model_transcribes_real_recordings_out_of_the_box():
+    run = runner.invoke(app, ["speech", "transcribe", "/usr/share/asterisk/sounds/es/digits/mon-4.wav"])
+    assert run.exit_code == 0, run.output
+    assert "mon-4.wav\tmayo" in run.output
+
+
+def test_bad_tables_and_files_are_named(tmp_path, table):
+    (tmp_path / "t.csv").write_text("file,words\na.wav,hola\n")
+    result = runner.invoke(app, ["speech", "train", "--data", str(tmp_path / "t.csv"), "--out", str(tmp_path / "m")])
+    assert result.exit_code != 0 and "expected columns path and text" in result.output
+    (tmp_path / "x.wav").write_text("not audio")
+    run = runner.invoke(app, ["speech", "transcribe", str(tmp_path / "x.wav")])
+    assert run.exit_code != 0 and "expected a WAV file" in run.output
