@@ -108,6 +108,19 @@ def test_bad_inputs_are_named(trained):
     with pytest.raises(InputValueError, match="sequence 0 holds inf at frame 2, feature 1"):
         trained.transcribe([bad])
     with pytest.raises(InputValueError, match=r"characters outside the model's alphabet: 'c'"):
-        trained.fit([frames("ab", rng)], ["ab"], validation_data=([frames("ab", rng)], ["ac"]), epochs=0)
+        CTCRecognizer(**trained.get_params()).fit([frames("ab", rng)], ["ab"], validation_data=([frames("ab", rng)], ["ac"]), epochs=0)
     with pytest.raises(ShapeError, match="a list of"):
         trained.transcribe(frames("ab", rng))
+
+
+def test_choices_pick_the_most_probable_of_the_given_texts(trained):
+    rng = np.random.default_rng(5)
+    X = [frames(w, rng) for w in ["ab", "bb", "a b"]]
+    assert trained.transcribe(X, choices=["a b", "ab", "bb", "ba"]) == ["ab", "bb", "a b"]
+    assert trained.transcribe(X[:1], choices=["ba", "bb"]) in (["ba"], ["bb"])  # the right text is not offered
+    scores = trained.evaluate(X, ["ab", "bb", "a b"], choices=["ab", "bb", "a b"])
+    assert scores.cer == 0.0 and scores.wer == 0.0
+    with pytest.raises(InputValueError, match="choice 1 has characters outside the model's alphabet: 'z'"):
+        trained.transcribe(X, choices=["ab", "z"])
+    with pytest.raises(InputValueError, match="a list of texts to choose from"):
+        trained.transcribe(X, choices="ab")

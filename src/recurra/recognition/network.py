@@ -65,6 +65,7 @@ class RecognizerNetwork(nn.Module):
         return self.frames(x)[1].sum(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x[:, : max(int((x[..., -1] > 0.5).sum(1).max()), 1)]  # (B, T, F + 1): no step past the longest sequence
         h, mask = self.frames(x)
         h = F.dropout(h, self.dropout, self.training)
         for rnn in self.rnns:
