@@ -108,7 +108,8 @@ def test_bad_inputs_are_named(trained):
     with pytest.raises(InputValueError, match="sequence 0 holds inf at frame 2, feature 1"):
         trained.transcribe([bad])
     with pytest.raises(InputValueError, match=r"characters outside the model's alphabet: 'c'"):
-        CTCRecognizer(**trained.get_params()).fit([frames("ab", rng)], ["ab"], validation_data=([frames("ab", rng)], ["ac"]), epochs=0)
+        fresh = CTCRecognizer(**trained.get_params())
+        fresh.fit([frames("ab", rng)], ["ab"], validation_data=([frames("ab", rng)], ["ac"]), epochs=0)
     with pytest.raises(ShapeError, match="a list of"):
         trained.transcribe(frames("ab", rng))
 
