@@ -26,7 +26,7 @@ import torch
 from speech_dtw import dtw_transcribe
 
 from recurra.ctc import cer, wer
-from recurra.signals.speech_synth import VARIANTS
+from recurra.signals.speech_synth import voice_variants
 from recurra.speech import SpeechRecognizer, asterisk_prompts, fold, number_words, synthetic_speech
 
 KINDS = ("numbers", "weekdays", "months", "words", "phrases")
@@ -60,7 +60,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--train", type=int, default=12000)
     parser.add_argument("--test", type=int, default=300)
-    parser.add_argument("--held-out-variants", default="f5,m7,klatt3")
+    parser.add_argument("--held-out-variants", default="f5,m7,klatt3,Alicia,linda,pedro,steph2,Gene2")
     parser.add_argument("--cell", default="gru")
     parser.add_argument("--units", type=int, default=128)
     parser.add_argument("--layers", type=int, default=2)
@@ -83,7 +83,7 @@ def main() -> None:
     held_out = args.held_out_variants.split(",")
     start = time.perf_counter()
     audio, texts = synthetic_speech(
-        args.train, np.random.default_rng(args.seed), variants=[v for v in VARIANTS if v not in held_out]
+        args.train, np.random.default_rng(args.seed), variants=[v for v in voice_variants() if v not in held_out]
     )
     test_audio, test_texts = synthetic_speech(args.test, np.random.default_rng(args.seed + 1), variants=held_out)
     made = time.perf_counter() - start

@@ -45,3 +45,13 @@ def test_bad_requests_are_named():
         synthesize("hola", rate=1000)
     with pytest.raises(InputValueError, match="a text to speak"):
         synthesize("   ")
+
+
+def test_voice_variants_are_the_human_ones_that_do_not_crash():
+    from recurra.signals.speech_synth import VARIANTS, voice_variants
+
+    names = voice_variants()
+    assert len(names) == 85 and set(VARIANTS) <= set(names)
+    assert not {"Demonic", "whisper", "robosoft3", "rob", "AnxiousAndy"} & set(names)
+    x, rate = synthesize("veintitrés", voice="es-419", variant="pedro", rate=90, pitch=30, intonation=90)
+    assert rate == 22050 and len(x) > 0.5 * rate  # slow speech: over half a second for four syllables

@@ -3,11 +3,13 @@
 For models that read frames (audio features, pen points, sensor readings) and write text whose
 alignment to the frames is unknown: ``CTCHead`` gives per-frame log-probabilities, ``ctc_loss`` trains
 them (refusing transcripts too long for their frames), ``greedy_decode`` and ``prefix_beam_search``
-(optionally with a character language model) read them out, ``cer`` and ``wer`` score the text.
+(optionally with a character language model: ``CharNgram``), ``best_choices`` picks among known texts, read them out, ``cer`` and ``wer`` score the text.
 ``recurra.CTCRecognizer`` (``recurra.recognition``) is the estimator built from them.
 """
 
 from .alphabet import BLANK, Alphabet
+from .char_ngram import CharNgram
+from .choices import best_choices
 from .decoding import collapse, greedy_decode, prefix_beam_search
 from .error_rates import cer, wer
 from .loss import CTCHead, ctc_loss, frames_needed
@@ -16,6 +18,8 @@ __all__ = [
     "BLANK",
     "Alphabet",
     "CTCHead",
+    "CharNgram",
+    "best_choices",
     "cer",
     "collapse",
     "ctc_loss",

@@ -4,8 +4,9 @@ through ctypes, offline.
 ``synthesize(text, voice="es", variant="m3", rate=175, pitch=50)`` gives the samples (float32 in ``[-1, 1]``)
 and the rate (22,050 Hz) of ``text`` spoken by eSpeak's voice for ``voice`` (a language: ``es``, ``es-419``,
 ``en`` ...) with a variant (``m1``–``m7``, ``f1``–``f5``, ``klatt`` ...), at ``rate`` words per minute and
-``pitch`` (0–99). ``VARIANTS`` lists the variants; many voices, speeds and pitches make a speech-to-text
-training set, with noise and room-like filtering added by the caller.
+``pitch`` (0–99), with an ``intonation`` range from monotone (0) to lively (100). ``VARIANTS`` lists the
+classic variants, ``voice_variants()`` all 85 that sound human; many voices, speeds and pitches make a speech-to-text training set, with noise and room-like
+filtering added by the caller.
 
 >>> x, rate = synthesize("hola", voice="es")
 >>> rate, 0.2 < len(x) / rate < 2.0
@@ -17,14 +18,19 @@ from __future__ import annotations
 import ctypes
 import threading
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputValueError
 
 VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "f1", "f2", "f3", "f4", "f5", "klatt", "klatt2", "klatt3")
+# left out: the variants that do not sound like a person (robots, whispers, a demon), and those with a formant
+# at 0 Hz, which make this eSpeak NG crash (a segmentation fault) for some rates, pitches and intonations
+_NOT_HUMAN = ("Demonic", "UniRobot", "anikaRobot", "whisper", "whisperf", "Mr serious")
+_CRASHING = ("Andrea", "Andy", "AnxiousAndy", "antonio", "rob")
 _SYNCHRONOUS, _CHARS_UTF8, _POS_CHARACTER = 2, 1, 1
-_RATE, _PITCH = 1, 3
+_RATE, _PITCH, _RANGE = 1, 3, 4
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 _lock = threading.Lock()
 _samples: list[np.ndarray] = []
@@ -54,8 +60,19 @@ def _library() -> tuple[ctypes.CDLL, int]:
     return lib, rate
 
 
+@cache
+def voice_variants() -> tuple[str, ...]:
+    """Every voice variant eSpeak NG ships that sounds like a person (85: ``m1``, ``f2``, ``klatt4``, ``Alicia``,
+    ``pedro`` ...; robots, whispers and five that crash the library left out), sorted."""
+    import espeakng_loader
+
+    folder = Path(espeakng_loader.get_data_path()) / "voices" / "!v"
+    names = {p.name for p in folder.iterdir() if p.is_file()} | set(VARIANTS)
+    return tuple(sorted(n for n in names if n not in _NOT_HUMAN + _CRASHING and not n.startswith("robosoft")))
+
+
 def synthesize(
-    text: str, voice: str = "es", variant: str = "m3", rate: int = 175, pitch: int = 50, seed: int = 0
+    text: str, voice: str = "es", variant: str = "m3", rate: int = 175, pitch: int = 50, seed: int = 0, intonation: int = 50
 ) -> tuple[np.ndarray, int]:
     """``(samples, sampling_rate)`` of ``text`` spoken by eSpeak NG (see the module docstring).
 
@@ -66,10 +83,13 @@ def synthesize(
     """
     if not isinstance(text, str) or not text.strip():
         raise InputValueError(f"expected a text to speak, got {text!r}")
-    if variant not in VARIANTS:
-        raise InputValueError(f"expected a voice variant among {', '.join(VARIANTS)}, got {variant!r}")
-    if not 80 <= rate <= 450 or not 0 <= pitch <= 99:
-        raise InputValueError(f"expected rate in 80..450 words per minute and pitch in 0..99, got rate {rate}, pitch {pitch}")
+    if variant not in VARIANTS and variant not in voice_variants():
+        raise InputValueError(f"expected a voice variant among {', '.join(voice_variants())}, got {variant!r}")
+    if not 80 <= rate <= 450 or not 0 <= pitch <= 99 or not 0 <= intonation <= 100:
+        raise InputValueError(
+            f"expected rate in 80..450 words per minute, pitch in 0..99 and intonation in 0..100, got rate {rate}, "
+            f"pitch {pitch}, intonation {intonation}"
+        )
     lib, sampling_rate = _library()
     data = text.encode("utf-8")
     with _lock:
@@ -77,6 +97,7 @@ def synthesize(
             raise InputValueError(f"eSpeak NG has no voice {voice!r} (a language code such as es, es-419, en)")
         lib.espeak_SetParameter(_RATE, int(rate), 0)
         lib.espeak_SetParameter(_PITCH, int(pitch), 0)
+        lib.espeak_SetParameter(_RANGE, int(intonation), 0)
         _samples.clear()
         lib.espeak_ng_SetRandSeed(ctypes.c_long(int(seed)))
         lib.espeak_Synth(data, len(data) + 1, 0, _POS_CHARACTER, 0, _CHARS_UTF8, None, None)

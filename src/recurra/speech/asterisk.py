@@ -1,6 +1,6 @@
 """Real Spanish speech to test on: the Asterisk PBX prompts recorded by Allison Smith (Mexican Spanish, 8 kHz).
 
-Debian ships the recordings (``asterisk-core-sounds-es-wav``, in ``/usr/share/asterisk/sounds/es``) and
+Debian ships the recordings (``asterisk-core-sounds-es-wav``, in ``/usr/share/asterisk/sounds/es_MX_f_Allison``) and
 their transcript (``asterisk-core-sounds-es``: ``core-sounds-es.txt.gz``, lines ``name: text``).
 ``asterisk_prompts(kinds)`` pairs them up and sorts them into kinds:
 
@@ -27,7 +27,7 @@ from pathlib import Path
 from ..errors import InputValueError
 from .spanish import fold, number_words
 
-SOUNDS = Path("/usr/share/asterisk/sounds/es")
+SOUNDS = Path("/usr/share/asterisk/sounds/es_MX_f_Allison")  # also reachable as sounds/es, a link other packages move
 TRANSCRIPT = Path("/usr/share/doc/asterisk-core-sounds-es/core-sounds-es.txt.gz")
 KINDS = ("numbers", "weekdays", "months", "words", "letters", "phrases")
 _LEFT_OUT = {"digits/a-m", "digits/p-m", "digits/oh", "digits/hundred", "digits/21-and", "digits/at_s"}

@@ -1,10 +1,11 @@
 """Spoken Spanish made by code for training recognisers: eSpeak NG's voices, then a channel of random colour.
 
 ``synthetic_utterance(text, rng, rate)`` speaks ``text`` with a random eSpeak NG voice (``es`` or
-``es-419``, one of 15 variants), speed (110–230 words per minute) and pitch (15–95), and passes it through
+``es-419``, one of the 85 human-sounding variants), speed (80–190 words per minute: isolated words spoken with care are
+slow), pitch (15–95) and intonation range (0–100), and passes it through
 a random channel, each step drawn from ``rng``:
 
-1. speed perturbation: resampled by ``s ~ U(0.88, 1.12)`` (duration × s, pitch / s);
+1. speed perturbation: resampled by ``s ~ U(0.85, 1.2)`` (duration × s, pitch and formants / s);
 2. a room: convolution with ``h(t) = δ(t) + g e^{-t/τ} n(t)`` (``n`` white noise, ``τ ~ U(10, 80)`` ms,
    ``g`` a random wet level), with probability 0.6;
 3. a telephone-like band: a 2nd-order Butterworth band-pass from ``U(80, 400)`` Hz to ``U(2.6, 3.8)`` kHz
@@ -23,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..signals.audio import resample
-from ..signals.speech_synth import VARIANTS, synthesize
+from ..signals.speech_synth import synthesize, voice_variants
 from .spanish import fold, spoken_texts
 
 
@@ -56,13 +57,17 @@ def _noise(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
     return x + noise * np.sqrt(power / (np.mean(noise**2) + 1e-12) / 10 ** (snr_db / 10))
 
 
-def synthetic_utterance(text: str, rng: np.random.Generator, rate: int = 8000, variants: Sequence[str] = VARIANTS) -> np.ndarray:
-    """``text`` spoken by a random voice (one of ``variants``) through a random channel, float32 samples at ``rate``."""
+def synthetic_utterance(
+    text: str, rng: np.random.Generator, rate: int = 8000, variants: Sequence[str] | None = None
+) -> np.ndarray:
+    """``text`` spoken by a random voice (one of ``variants``, default all of ``voice_variants()``) through a
+    random channel, float32 samples at ``rate``."""
+    variants = voice_variants() if variants is None else variants
     x, found = synthesize(
-        text, voice=str(rng.choice(["es", "es-419"])), variant=str(rng.choice(list(variants))), rate=int(rng.integers(110, 231)),
-        pitch=int(rng.integers(15, 96)), seed=int(rng.integers(2**31)),
+        text, voice=str(rng.choice(["es", "es-419"])), variant=str(rng.choice(list(variants))), rate=int(rng.integers(80, 191)),
+        pitch=int(rng.integers(15, 96)), seed=int(rng.integers(2**31)), intonation=int(rng.integers(0, 101)),
     )  # fmt: skip
-    x = resample(x, found, int(round(rate * rng.uniform(0.88, 1.12)))).astype(np.float64)  # speed: read back at rate
+    x = resample(x, found, int(round(rate * rng.uniform(0.85, 1.2)))).astype(np.float64)  # speed: read back at rate
     if rng.random() < 0.6:
         x = _room(x, rate, rng)
     x = _noise(_band(x, rate, rng), rate, rng)
@@ -70,7 +75,7 @@ def synthetic_utterance(text: str, rng: np.random.Generator, rate: int = 8000, v
 
 
 def synthetic_speech(
-    count: int, rng: np.random.Generator, rate: int = 8000, variants: Sequence[str] = VARIANTS
+    count: int, rng: np.random.Generator, rate: int = 8000, variants: Sequence[str] | None = None
 ) -> tuple[list[np.ndarray], list[str]]:
     """``count`` synthetic utterances at ``rate`` spoken by ``variants`` (eSpeak's) and their folded texts."""
     texts = spoken_texts(count, rng)
