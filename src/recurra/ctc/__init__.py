@@ -3,7 +3,8 @@
 For models that read frames (audio features, pen points, sensor readings) and write text whose
 alignment to the frames is unknown: ``CTCHead`` gives per-frame log-probabilities, ``ctc_loss`` trains
 them (refusing transcripts too long for their frames), ``greedy_decode`` and ``prefix_beam_search``
-(optionally with a character language model: ``CharNgram``), ``best_choices`` picks among known texts, read them out, ``cer`` and ``wer`` score the text.
+(optionally with a character language model, ``CharNgram``) read them out, ``best_choices`` picks the most
+probable of known texts, ``cer`` and ``wer`` score the text.
 ``recurra.CTCRecognizer`` (``recurra.recognition``) is the estimator built from them.
 """
 

@@ -5,8 +5,8 @@ through ctypes, offline.
 and the rate (22,050 Hz) of ``text`` spoken by eSpeak's voice for ``voice`` (a language: ``es``, ``es-419``,
 ``en`` ...) with a variant (``m1``–``m7``, ``f1``–``f5``, ``klatt`` ...), at ``rate`` words per minute and
 ``pitch`` (0–99), with an ``intonation`` range from monotone (0) to lively (100). ``VARIANTS`` lists the
-classic variants, ``voice_variants()`` all 85 that sound human; many voices, speeds and pitches make a speech-to-text training set, with noise and room-like
-filtering added by the caller.
+classic variants, ``voice_variants()`` all 85 that sound human; many voices, speeds and pitches make a
+speech-to-text training set, with noise and room-like filtering added by the caller.
 
 >>> x, rate = synthesize("hola", voice="es")
 >>> rate, 0.2 < len(x) / rate < 2.0
