@@ -56,3 +56,10 @@ def test_plot_pen_writes_a_picture(tmp_path):
     out = plot_pen([handwriting("sol", "cursive", rng), handwriting("luna", "timesi", rng)], tmp_path / "pen.png",
                    titles=["sol", "luna"])  # fmt: skip
     assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_bad_pen_data_is_named():
+    with pytest.raises(InputValueError, match=r"shape \(T >= 2, 3\).*got \(1, 3\)"):
+        pen_features(np.array([[0.0, 0.0, 0.0]]))
+    with pytest.raises(InputValueError, match="expected finite pen points, got .*nan.* at point 0"):
+        pen_features(np.array([[0.0, np.nan, 0.0], [1.0, 1.0, 0.0]]))

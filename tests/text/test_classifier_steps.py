@@ -75,3 +75,10 @@ def test_steps_need_one_way_layers_and_sequences():
     bad[3, 1] = np.nan
     with pytest.raises(InputValueError, match="nan at step 3, feature 1"):
         one_way.stream().update(bad)
+
+
+def test_sequences_with_differing_channel_counts_are_named():
+    from recurra.errors import ShapeError
+
+    with pytest.raises(ShapeError, match="expected sequences with 3 features, got 2 at position 1"):
+        SequenceClassifier("gru", 4, epochs=1, validation=0.0).fit([np.zeros((5, 3)), np.zeros((5, 2))], [0, 1])
