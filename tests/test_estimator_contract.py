@@ -14,6 +14,7 @@ import pytest
 import recurra
 from recurra import CTCRecognizer, EchoStateNetwork, Forecaster, LanguageModel, Seq2Seq, SequenceClassifier, SequenceTagger
 from recurra.errors import ConfigError, NotBuiltError
+from recurra.speech import SpeechRecognizer
 
 
 def _series() -> pd.DataFrame:
@@ -25,6 +26,7 @@ TEXTS = ["el perro come", "la gata bebe", "mi perro corre", "el gato duerme"] * 
 LABELS = [1, 0, 1, 0] * 4
 WAVE = np.sin(np.arange(200) * 0.3)[:, None]
 FRAMES = [np.eye(3)[[i % 3 for i in range(k, k + 6)]] for k in range(8)]  # (6, 3) one-hot frames
+AUDIO = [np.sin(np.arange(1600 + 400 * k) * (0.2 + 0.1 * k)).astype(np.float32) * 0.5 for k in range(6)]  # 8 kHz tones
 
 
 class Case:
@@ -76,6 +78,14 @@ CASES = {
         lambda e: e.fit(FRAMES, ["ab", "ba", "a", "b", "aa", "bb", "ab", "ba"]),
         lambda e: np.concatenate(e.log_probabilities(FRAMES[:2])),
         ("subsample", 3),
+    ),
+    "speech_recognizer": Case(
+        SpeechRecognizer,
+        dict(cell="gru", units=np.int64(4), layers=1, epochs=1, validation=0.0, cepstra=13, bidirectional=False,
+             normalization="running"),  # fmt: skip
+        lambda e: e.fit(AUDIO, ["uno", "dos", "tres", "uno", "dos", "tres"]),
+        lambda e: np.concatenate(e.log_probabilities(AUDIO[:2])),
+        ("normalization", "global"),
     ),
     "esn": Case(
         EchoStateNetwork,

@@ -53,7 +53,7 @@ def test_the_stream_equals_the_whole_recording(streaming, data, block: int) -> N
 
 
 def test_only_the_running_one_way_model_streams(data) -> None:
-    with pytest.raises(InputValueError, match="bidirectional=False"):
+    with pytest.raises(ConfigError, match="bidirectional=False"):
         SpeechRecognizer(normalization="running")
     model = SpeechRecognizer("gru", 4, layers=1, epochs=1, validation=0.0, bidirectional=False).fit(*data)
     with pytest.raises(ConfigError, match="normalization='running'"):

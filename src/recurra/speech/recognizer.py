@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..checks import Boolean, Integer, OneOf
-from ..errors import InputValueError, ModelFileError
+from ..errors import ConfigError, InputValueError, ModelFileError
 from ..estimator import setting
 from ..recognition.recognizer import CTCRecognizer, load_recognizer
 from ..registry import register_format
@@ -52,7 +52,7 @@ class SpeechRecognizer(CTCRecognizer):
     def check_together(self) -> None:
         super().check_together()
         if self.normalization == "running" and self.bidirectional:
-            raise InputValueError("normalization='running' is for the streaming model: set bidirectional=False too")
+            raise ConfigError("normalization='running' is for the streaming model: set bidirectional=False too")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> SpeechRecognizer:
