@@ -27,16 +27,10 @@ from speech_dtw import dtw_transcribe
 
 from recurra.ctc import cer, wer
 from recurra.signals.speech_synth import voice_variants
-from recurra.speech import SpeechRecognizer, asterisk_prompts, fold, number_words, synthetic_speech
+from recurra.speech import SpeechRecognizer, asterisk_prompts, synthetic_speech
+from recurra.speech.spanish import grammar_texts
 
 KINDS = ("numbers", "weekdays", "months", "words", "phrases")
-
-
-def grammar() -> list[str]:
-    """What the model is trained to say, as texts to choose from: 0-999, weekdays, months, ordinals, words."""
-    from recurra.speech.spanish import MONTHS, ORDINALS, WEEKDAYS, WORDS
-
-    return sorted({fold(t) for t in [number_words(n) for n in range(1000)] + [*WEEKDAYS, *MONTHS, *ORDINALS, *WORDS]})
 
 
 def scores(model: SpeechRecognizer, audio: list, texts: list[str], choices: list[str] | None = None) -> dict[str, float]:
@@ -110,9 +104,9 @@ def main() -> None:
         words = [p for p in prompts if p.kind != "phrases"]
         for kind in ("numbers", "weekdays", "months", "words"):
             chosen = [p for p in words if p.kind == kind]
-            row[f"real_{kind}_grammar"] = scores(model, [str(p.path) for p in chosen], [p.text for p in chosen], grammar())
+            row[f"real_{kind}_grammar"] = scores(model, [str(p.path) for p in chosen], [p.text for p in chosen], grammar_texts())
         row["real_numbers_weekdays_months_grammar"] = scores(
-            model, [str(p.path) for p in digits], [p.text for p in digits], grammar()
+            model, [str(p.path) for p in digits], [p.text for p in digits], grammar_texts()
         )
         result[name] = row
         for key, val in row.items():

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from ..ctc.error_rates import cer, wer
 from ..errors import InputValueError
-from ..speech import KINDS, SpeechRecognizer, asterisk_prompts, fold, synthetic_speech
+from ..speech import KINDS, SpeechRecognizer, asterisk_prompts, fold, grammar_texts, synthetic_speech
 from ..speech.bundled import spanish_model
 from ..speech.features import audio_samples
 from ..speech.plot import plot_transcriptions
@@ -30,6 +30,10 @@ from .options import Cell, Epochs, Layers, Seed, Threads, Units, Verbose
 from .progress import EpochBar
 
 speech_app = typer.Typer(help="Speech to text: train, transcribe WAV files, evaluate.", no_args_is_help=True)
+Grammar = Annotated[
+    bool,
+    typer.Option("--grammar", help="Write the most probable of the Spanish grammar's 1,103 texts (numbers, days, months ...)."),
+]
 ModelOption = Annotated[Path | None, typer.Option("--model", help="A model directory (default: the bundled Spanish model).")]
 
 
@@ -96,6 +100,7 @@ def speech_transcribe(
     files: Annotated[list[Path], typer.Argument(help="WAV files (any common rate and width, mono).")],
     model: ModelOption = None,
     beam: Annotated[int, typer.Option(min=1, help="Prefix beam search width (1: greedy).")] = 1,
+    grammar: Grammar = False,
     stream: Annotated[
         bool, typer.Option("--stream", help="Feed 100 ms blocks as they would arrive (a streaming model).")
     ] = False,
@@ -118,7 +123,7 @@ def speech_transcribe(
                 took += time.perf_counter() - start
                 heard += len(samples) / recognizer.sample_rate
         else:
-            texts = recognizer.transcribe(paths, beam=beam)
+            texts = recognizer.transcribe(paths, beam=beam, choices=grammar_texts() if grammar else None)
         if plot is not None:
             shown = paths[:4]
             plot_transcriptions([recognizer.frames(p) for p in shown], recognizer.log_probabilities(shown),
@@ -142,6 +147,7 @@ def speech_evaluate(
         list[str] | None, typer.Option("--asterisk", help=f"Real Asterisk prompts of these kinds ({', '.join(KINDS)}).")
     ] = None,
     beam: Annotated[int, typer.Option(min=1, help="Prefix beam search width (1: greedy).")] = 1,
+    grammar: Grammar = False,
 ) -> None:
     """CER and WER of a model on a table of recordings, or on the real Asterisk prompts by kind."""
     with running(resume=None):
@@ -159,6 +165,6 @@ def speech_evaluate(
         for column in ("recordings", "count", "CER", "WER", "e.g. (said -> written)"):
             table.add_column(column)
         for name, (paths, texts) in sets.items():
-            hyps = recognizer.transcribe(paths, beam=beam)
+            hyps = recognizer.transcribe(paths, beam=beam, choices=grammar_texts() if grammar else None)
             table.add_row(name, str(len(texts)), f"{cer(hyps, texts):.3f}", f"{wer(hyps, texts):.3f}", f"{texts[0]} -> {hyps[0]}")
     console.print(table)

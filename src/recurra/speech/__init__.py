@@ -6,7 +6,7 @@ from .asterisk import KINDS, Prompt, asterisk_prompts
 from .bundled import bundled_model_path, spanish_model
 from .features import audio_samples, running_normalize, speech_frames
 from .recognizer import SpeechRecognizer
-from .spanish import fold, number_words, spoken_text, spoken_texts
+from .spanish import fold, grammar_texts, number_words, spoken_text, spoken_texts
 from .synthetic import synthetic_speech, synthetic_utterance
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "audio_samples",
     "bundled_model_path",
     "fold",
+    "grammar_texts",
     "number_words",
     "running_normalize",
     "speech_frames",

@@ -4,6 +4,7 @@
   ``21000 -> "veintiún mil"``, ``2_000_000 -> "dos millones"``), with the accents of the written language;
 - ``spoken_texts(count, rng)``: a sample of what the bundled speech model is trained to recognise —
   numbers (read alone and within phrases), weekdays, months, dates, times, ordinals and everyday words;
+- ``grammar_texts()``: the single words and short texts among them, as ``choices`` for a recogniser;
 - ``fold(text)``: the form recognisers write and score: lower case, accents removed (``á -> a``, ``ü -> u``),
   ``ñ`` kept, anything else that is not a letter or a space dropped, spaces collapsed.
 
@@ -88,6 +89,12 @@ def number_words(n: int) -> str:
     if units:
         parts.append(_below_thousand(units, apocope=False))
     return " ".join(parts)
+
+
+def grammar_texts() -> list[str]:
+    """The 1,103 single texts the bundled model is trained to say, folded: 0–999 in words, weekdays, months,
+    ordinals and menu words — ``choices`` for ``transcribe`` when a recording says one of them."""
+    return sorted({fold(t) for t in [number_words(n) for n in range(1000)] + [*WEEKDAYS, *MONTHS, *ORDINALS, *WORDS]})
 
 
 def fold(text: str) -> str:
