@@ -11,7 +11,9 @@ With ``[a_{t-1}, x_t]`` split into an input part ``W`` and a recurrent part ``U`
     a_t  = o_t ⊙ tanh(c_t)                         hidden state (the output)
 
 ``σ`` is ``recurrent_activation`` (sigmoid) and ``tanh`` is ``activation``; other choices run
-the reference loop only.
+the reference loop only. With those, the fused kernel runs the whole sequence: on the CPU in float32
+and float64, recurra's compiled loop (``lstm_kernel``) where it is faster than ``torch.lstm``
+(``fused_lstm_kernel`` says which runs), else ``torch.lstm``.
 
 Weights in PyTorch layout, gates stacked in the order ``u, f, c, o`` (Keras's ``i, f, c, o`` and
 torch's ``i, f, g, o``): ``weight_ih = [W_u; W_f; W_c; W_o]`` ``(4H, F)``, ``weight_hh =
@@ -26,8 +28,13 @@ from typing import NamedTuple
 import torch
 
 from .. import activations
+from . import lstm_kernel
 from .base import RecurrentCell, recurrent_input, torch_hidden
 from .lstm_op import lstm_sequence
+
+# The widest layer the compiled loop runs: above it torch.lstm (oneDNN) is the faster on the CPUs measured
+# (benchmarks/lstm.py, docs/benchmarks.md: the compiled loop leads from 16 to 256 units, torch.lstm at 512).
+COMPILED_MAX_UNITS = 384
 
 
 class LSTMState(NamedTuple):
@@ -105,7 +112,7 @@ class LSTMCell(RecurrentCell):
         a = o * tanh(c)
         return {"f": f, "u": u, "c_tilde": c_tilde, "c": c, "o": o, "a": a}, LSTMState(a, c)
 
-    # -- fused kernel: torch.lstm ----------------------------------------------------------------
+    # -- fused kernel: recurra's compiled CPU loop, or torch.lstm ---------------------------------
     def fused_reason(self):
         if self.activation != "tanh" or self.recurrent_activation != "sigmoid":
             return (
@@ -114,19 +121,25 @@ class LSTMCell(RecurrentCell):
             )
         return None
 
-    def _biases(self) -> tuple[torch.Tensor | None, torch.Tensor | None]:
-        return (None, None) if self.bias is None else (self.bias, torch.zeros_like(self.bias))
-
     def onnx_operator(self) -> str | None:
         return "LSTM" if self.fused_reason() is None else None
 
     def fused(self, x, state):
-        y, h, c = fused_lstm(x.transpose(0, 1), None, state.h, state.c, self.weight_ih, self.weight_hh, *self._biases())
+        y, h, c = fused_lstm(x.transpose(0, 1), None, state.h, state.c, self.weight_ih, self.weight_hh, self.bias, None)
         return y.transpose(0, 1), LSTMState(h, c)  # (T, B, H) -> (B, T, H)
 
     def fused_packed(self, data, batch_sizes, state):
-        y, h, c = fused_lstm(data, batch_sizes, state.h, state.c, self.weight_ih, self.weight_hh, *self._biases())
+        y, h, c = fused_lstm(data, batch_sizes, state.h, state.c, self.weight_ih, self.weight_hh, self.bias, None)
         return y, LSTMState(h, c)
+
+
+def fused_lstm_kernel(x: torch.Tensor, h0: torch.Tensor, weight_hr: torch.Tensor | None = None) -> str:
+    """The kernel ``fused_lstm`` runs for ``x`` and ``h0 (B, H)``: ``"compiled"`` (recurra's CPU loop: float32
+    or float64 on the CPU, no projection, ``H <= COMPILED_MAX_UNITS``, where it is the faster one) or
+    ``"torch.lstm"``."""
+    if weight_hr is not None or h0.dtype != x.dtype or h0.shape[-1] > COMPILED_MAX_UNITS:
+        return "torch.lstm"
+    return "compiled" if lstm_kernel.usable(x) else "torch.lstm"
 
 
 def fused_lstm(
@@ -140,16 +153,26 @@ def fused_lstm(
     bias_hh: torch.Tensor | None,
     weight_hr: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The LSTM (gates ``u, f, c, o`` = torch's ``i, f, g, o``) over a whole time-major batch with
-    ``torch.lstm``, the fused kernel. The gates' pre-activations are ``W x_t + b_ih + U a_{t-1} + b_hh``
-    (torch's two biases; the cell passes ``b_hh = 0``). With ``weight_hr`` ``(P, H)`` (torch's
-    ``proj_size = P``) the hidden state is projected, ``a_t = W_hr (o_t ⊙ tanh(c_t))``, and
-    ``weight_hh`` is ``(4H, P)``.
+    """The LSTM (gates ``u, f, c, o`` = torch's ``i, f, g, o``) over a whole time-major batch on the fused
+    kernel: recurra's compiled loop (``lstm_kernel``) where ``fused_lstm_kernel`` chooses it, else
+    ``torch.lstm``. The gates' pre-activations are ``W x_t + b_ih + U a_{t-1} + b_hh`` (torch's two
+    biases, or ``None``; the cell passes ``b_hh = None``, read as 0). With ``weight_hr`` ``(P, H)``
+    (torch's ``proj_size = P``, ``torch.lstm`` only) the hidden state is projected, ``a_t = W_hr (o_t ⊙
+    tanh(c_t))``, and ``weight_hh`` is ``(4H, P)``.
 
     ``x``: ``(T, B, F)`` when ``batch_sizes`` is ``None``, else a ``PackedSequence``'s ``data (N, F)``
     with its ``batch_sizes (T,)``; ``h0 (B, H or P)``, ``c0 (B, H)``. Returns ``y`` (``(T, B, ·)`` or
     ``(N, ·)``), ``h_last`` and ``c_last``, each row's state after its own last step.
     """
+    if fused_lstm_kernel(x, h0, weight_hr) == "compiled":
+        if batch_sizes is not None:
+            return lstm_kernel.lstm_packed_sequence(x, batch_sizes, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh)
+        T, B, F_ = x.shape
+        sizes = torch.full((T,), B, dtype=torch.int64)  # every row active at every step
+        y, h, c = lstm_kernel.lstm_packed_sequence(x.reshape(T * B, F_), sizes, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh)
+        return y.view(T, B, -1), h, c  # (T, B, H)
+    if bias_ih is not None and bias_hh is None:
+        bias_hh = torch.zeros_like(bias_ih)
     weights = [weight_ih, weight_hh] if bias_ih is None else [weight_ih, weight_hh, bias_ih, bias_hh]
     if weight_hr is not None:
         weights.append(weight_hr)

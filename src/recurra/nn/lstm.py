@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from ..cells.lstm import fused_lstm
+from ..cells.lstm import fused_lstm, fused_lstm_kernel
 from ..cells.lstm_op import lstm_sequence
 from .base import RNNBase, State
 
@@ -23,8 +23,10 @@ class LSTM(RNNBase):
     ``H_out = P`` or ``H``. Shapes: ``hx = (h_0 (L·D, B, H_out), c_0 (L·D, B, H))``; returns
     ``output (T, B, D·H_out)`` and ``(h_n, c_n)``.
 
-    ``kernel``: ``"torch.lstm"`` (recurra's fused LSTM, one layer and direction at a time; it also
-    runs the projection).
+    ``kernel``: ``"compiled"`` (recurra's CPU loop, float32/float64 on the CPU; padded and packed input
+    alike; without ``proj_size``, up to ``recurra.cells.lstm.COMPILED_MAX_UNITS`` units, where it is faster
+    than torch's) or ``"torch.lstm"`` (the rest, one layer and direction at a time; it also runs the
+    projection; and a padded batch with ``lengths=`` or ``mask=`` in ``torch.compile``).
 
     >>> lstm = LSTM(3, 4, proj_size=2)
     >>> output, (h_n, c_n) = lstm(torch.zeros(5, 2, 3))
@@ -60,7 +62,7 @@ class LSTM(RNNBase):
         return (self.proj_size or self.hidden_size, self.hidden_size)
 
     def _kernel_name(self, x, h0):
-        return "torch.lstm"
+        return "torch.lstm" if self.proj_size else fused_lstm_kernel(x, h0)
 
     def _run_direction(self, x, batch_sizes, state: State, weights):
         w = weights
@@ -75,4 +77,5 @@ class LSTM(RNNBase):
         flat = [w["weight_ih"], w["weight_hh"]] + ([w["bias_ih"], w["bias_hh"]] if "bias_ih" in w else [])
         flat += [w["weight_hr"]] if "weight_hr" in w else []
         y, h, c = lstm_sequence(x, state[0], state[1], flat, "bias_ih" in w, lengths)
+        self.kernel = "torch.lstm"
         return y, (h, c)

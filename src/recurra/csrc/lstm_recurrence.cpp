@@ -1,0 +1,264 @@
+// The LSTM recurrence (torch's gate order i, f, g, o) on the CPU, forward and backward.
+//
+// The forward computes the input projection of every step in one matrix product, z = x W_ihᵀ + b
+// (N, 4H), then runs the steps (recurra/cells/lstm_kernel.py documents the equations): per step one
+// matrix product z_t += h_{t-1} Uᵀ (BLAS through ATen, accumulated in place into z_t's rows) and the
+// gates in one vectorised pass:
+//
+//     i_t = σ(z_i)    f_t = σ(z_f)    g_t = tanh(z_g)    o_t = σ(z_o)
+//     c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t         h_t = o_t ⊙ tanh(c_t)
+//
+// The pass overwrites z_t's rows with the activated gates, which the backward reads. The backward runs
+// the steps in reverse with one product per step, ∂h_{t-1} = ∂z_t U; the gradients of W_ih, U, b and x
+// are four products (and a sum) over all steps at the end.
+//
+// Layout: time-major rows as in torch's PackedSequence (step t holds the first batch_sizes[t] rows,
+// sorted by decreasing length; a dense batch is batch_sizes = [B] * T). All contiguous, one dtype,
+// float32 or float64: x (N, F), h0 and c0 (B, H), w_ih (4H, F), w_hh (4H, H), b (4H) or an empty
+// tensor for none. Forward returns y (N, H), h_last and c_last (B, H) (each row's states after its own
+// last step) and, when saving for the backward, gates (N, 4H) = [i, f, g, o] and cells (N, 2H) =
+// [c, tanh c] per row (empty tensors otherwise). Registered as torch.ops.recurra_lstm.*.
+
+#include <ATen/ATen.h>
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+#include <c10/util/Exception.h>
+#include <torch/library.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <tuple>
+#include <vector>
+
+#include "fast_math.h"
+
+namespace {
+
+using namespace recurra_fast_math;
+
+constexpr int64_t kGrain = 1 << 12;  // elements per thread before the gates' loop is split
+
+// rows of the batch per work item: the gates of one row are one vectorised loop over its units
+inline int64_t row_grain(int64_t H) {
+  return std::max<int64_t>(1, kGrain / std::max<int64_t>(H, 1));
+}
+
+// One batch row of one step: z + b are the pre-activations [z_i, z_f, z_g, z_o] (b the bias (4H), added
+// here rather than in the input projection, which saves a pass over z); z holds the gates [i, f, g, o] on exit; c holds c_{t-1} on entry and c_t on exit; h gets h_t; s, with save,
+// [c_t, tanh c_t]. (Outside the dtype dispatch: a pragma cannot sit in a macro argument.) flatten: with
+// five exps in the loop, the inliner would otherwise leave some as calls, and the loop scalar.
+template <typename scalar_t, bool save>
+[[gnu::flatten]] void forward_row(scalar_t* z, const scalar_t* b, scalar_t* c, scalar_t* h, scalar_t* s, int64_t H) {
+#pragma omp simd
+  for (int64_t j = 0; j < H; ++j) {
+    const scalar_t i = sigmoid(z[j] + b[j]);
+    const scalar_t f = sigmoid(z[H + j] + b[H + j]);
+    const scalar_t g = tanh_approx(z[2 * H + j] + b[2 * H + j]);
+    const scalar_t o = sigmoid(z[3 * H + j] + b[3 * H + j]);
+    const scalar_t cn = f * c[j] + i * g;
+    const scalar_t tc = tanh_approx(cn);
+    c[j] = cn;
+    h[j] = o * tc;
+    z[j] = i;
+    z[H + j] = f;
+    z[2 * H + j] = g;
+    z[3 * H + j] = o;
+    if constexpr (save) {
+      s[j] = cn;
+      s[H + j] = tc;
+    }
+  }
+}
+
+// One batch row of one step backward. a: the gates [i, f, g, o]; s: [c_t, tanh c_t]; cp: c_{t-1};
+// dh: dL/dh_t from step t + 1 (gy adds the output's own gradient); dc: dL/dc_t from step t + 1 on
+// entry, dL/dc_{t-1} on exit; dz gets dL/dz_t, the gradient of the pre-activations.
+template <typename scalar_t, bool has_gy>
+void backward_row(const scalar_t* a, const scalar_t* s, const scalar_t* cp, const scalar_t* gy, const scalar_t* dh,
+                  scalar_t* dc, scalar_t* dz, int64_t H) {
+#pragma omp simd
+  for (int64_t j = 0; j < H; ++j) {
+    const scalar_t i = a[j], f = a[H + j], g = a[2 * H + j], o = a[3 * H + j], tc = s[H + j];
+    scalar_t d = dh[j];
+    if constexpr (has_gy) d += gy[j];
+    const scalar_t dcv = dc[j] + d * o * (scalar_t(1) - tc * tc);  // dL/dc_t, both paths
+    dz[j] = dcv * g * i * (scalar_t(1) - i);
+    dz[H + j] = dcv * cp[j] * f * (scalar_t(1) - f);
+    dz[2 * H + j] = dcv * i * (scalar_t(1) - g * g);
+    dz[3 * H + j] = d * tc * o * (scalar_t(1) - o);
+    dc[j] = dcv * f;
+  }
+}
+
+// The start of each step's rows: off[t] = batch_sizes[0] + ... + batch_sizes[t - 1], off[T] = N.
+std::vector<int64_t> step_offsets(const at::Tensor& batch_sizes, int64_t B, int64_t N, const char* where) {
+  TORCH_CHECK(batch_sizes.dim() == 1 && batch_sizes.size(0) >= 1 && batch_sizes.scalar_type() == at::kLong &&
+                  batch_sizes.device().is_cpu(),
+              where, ": expected int64 batch_sizes (T >= 1) on the CPU");
+  const int64_t* bs = batch_sizes.data_ptr<int64_t>();
+  const int64_t T = batch_sizes.size(0);
+  TORCH_CHECK(bs[0] == B, where, ": expected batch_sizes[0] == B (every row has a first step)");
+  std::vector<int64_t> off(T + 1, 0);
+  for (int64_t t = 0; t < T; ++t) {
+    TORCH_CHECK(bs[t] >= 1 && (t == 0 || bs[t] <= bs[t - 1]), where, ": expected non-increasing batch_sizes >= 1");
+    off[t + 1] = off[t] + bs[t];
+  }
+  TORCH_CHECK(off[T] == N, where, ": batch_sizes do not add up to the data's rows");
+  return off;
+}
+
+// h_{t-1} of the n rows of step t: h0's first rows at t = 0, then the previous step's outputs (the
+// first n rows of step t - 1: rows keep their place while shorter ones drop off the end).
+at::Tensor previous_states(const at::Tensor& y, const at::Tensor& h0, const std::vector<int64_t>& off, int64_t t,
+                           int64_t n) {
+  return t == 0 ? h0.narrow(0, 0, n) : y.narrow(0, off[t - 1], n);
+}
+
+void check_forward(const at::Tensor& x, const at::Tensor& h0, const at::Tensor& c0, const at::Tensor& w_ih,
+                   const at::Tensor& w_hh, const at::Tensor& b) {
+  TORCH_CHECK(x.dim() == 2 && x.is_contiguous() && x.device().is_cpu(), "lstm_forward: expected a contiguous CPU x (N, F)");
+  TORCH_CHECK(h0.dim() == 2 && h0.is_contiguous() && c0.sizes() == h0.sizes() && c0.is_contiguous(),
+              "lstm_forward: expected h0 and c0 (B, H), contiguous");
+  const int64_t H = h0.size(1);
+  TORCH_CHECK(w_ih.dim() == 2 && w_ih.size(0) == 4 * H && w_ih.size(1) == x.size(1) && w_ih.is_contiguous(),
+              "lstm_forward: expected w_ih (4H, F), contiguous");
+  TORCH_CHECK(w_hh.dim() == 2 && w_hh.size(0) == 4 * H && w_hh.size(1) == H && w_hh.is_contiguous(),
+              "lstm_forward: expected w_hh (4H, H), contiguous");
+  TORCH_CHECK(b.numel() == 0 || (b.dim() == 1 && b.size(0) == 4 * H), "lstm_forward: expected b (4H) or empty");
+  for (const at::Tensor* t : {&h0, &c0, &w_ih, &w_hh}) {
+    TORCH_CHECK(t->scalar_type() == x.scalar_type(), "lstm_forward: expected one dtype");
+  }
+  TORCH_CHECK(b.numel() == 0 || b.scalar_type() == x.scalar_type(), "lstm_forward: expected one dtype");
+}
+
+// each row's last state: rows [n_{t+1}, n_t) have their last step at t
+at::Tensor last_states(const at::Tensor& y, const std::vector<int64_t>& off, int64_t B) {
+  const int64_t T = static_cast<int64_t>(off.size()) - 1, H = y.size(1);
+  at::Tensor h_last = at::empty({B, H}, y.options());
+  for (int64_t t = 0; t < T; ++t) {
+    const int64_t n = off[t + 1] - off[t], n_next = t + 1 < T ? off[t + 2] - off[t + 1] : 0;
+    if (n_next < n) h_last.narrow(0, n_next, n - n_next).copy_(y.narrow(0, off[t] + n_next, n - n_next));
+  }
+  return h_last;
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> lstm_forward(
+    const at::Tensor& x, const at::Tensor& batch_sizes, const at::Tensor& h0, const at::Tensor& c0, const at::Tensor& w_ih,
+    const at::Tensor& w_hh, const at::Tensor& b, bool save) {
+  check_forward(x, h0, c0, w_ih, w_hh, b);
+  const int64_t N = x.size(0), H = h0.size(1), T = batch_sizes.size(0), B = h0.size(0);
+  const std::vector<int64_t> off = step_offsets(batch_sizes, B, N, "lstm_forward");
+  at::Tensor z = at::mm(x, w_ih.t());  // (N, 4H): x_t W_ihᵀ of every step at once (the bias comes in the gates' pass)
+  const at::Tensor bias = b.numel() > 0 ? b.contiguous() : at::zeros({4 * H}, x.options());
+  at::Tensor y = at::empty({N, H}, x.options());
+  at::Tensor cells = save ? at::empty({N, 2 * H}, x.options()) : at::empty({0}, x.options());
+  at::Tensor c = c0.clone();  // (B, H): c_t of each row, in place; each row's last one at the end
+  const at::Tensor ut = w_hh.t();
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "lstm_forward", [&] {
+    scalar_t* z_p = z.data_ptr<scalar_t>();
+    scalar_t* y_p = y.data_ptr<scalar_t>();
+    scalar_t* c_p = c.data_ptr<scalar_t>();
+    scalar_t* s_p = save ? cells.data_ptr<scalar_t>() : nullptr;
+    const scalar_t* b_p = bias.data_ptr<scalar_t>();
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t n = off[t + 1] - off[t];
+      z.narrow(0, off[t], n).addmm_(previous_states(y, h0, off, t, n), ut);  // z_t += h_{t-1} Uᵀ
+      at::parallel_for(0, n, row_grain(H), [&](int64_t begin, int64_t end) {
+        for (int64_t bb = begin; bb < end; ++bb) {
+          const int64_t row = off[t] + bb;
+          if (s_p != nullptr) {
+            forward_row<scalar_t, true>(z_p + row * 4 * H, b_p, c_p + bb * H, y_p + row * H, s_p + row * 2 * H, H);
+          } else {
+            forward_row<scalar_t, false>(z_p + row * 4 * H, b_p, c_p + bb * H, y_p + row * H, nullptr, H);
+          }
+        }
+      });
+    }
+  });
+  return {y, last_states(y, off, B), c, save ? z : at::empty({0}, x.options()), cells};
+}
+
+// dU = Σ_t dz_tᵀ h_{t-1}: two products for a dense batch, else one over the gathered previous states
+at::Tensor recurrent_weight_grad(const at::Tensor& dz, const at::Tensor& y, const at::Tensor& h0,
+                                 const std::vector<int64_t>& off) {
+  const int64_t T = static_cast<int64_t>(off.size()) - 1, B = h0.size(0), N = y.size(0);
+  if (off[T] == T * B) {
+    at::Tensor du = at::mm(dz.narrow(0, 0, B).t(), h0);
+    if (N > B) du.addmm_(dz.narrow(0, B, N - B).t(), y.narrow(0, 0, N - B));
+    return du;
+  }
+  std::vector<at::Tensor> prev;  // h_{t-1} of every row, in row order
+  prev.reserve(T);
+  for (int64_t t = 0; t < T; ++t) prev.push_back(previous_states(y, h0, off, t, off[t + 1] - off[t]));
+  return at::mm(dz.t(), at::cat(prev, 0));
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> lstm_backward(
+    const at::Tensor& grad_y, const at::Tensor& grad_h, const at::Tensor& grad_c, const at::Tensor& x, const at::Tensor& y,
+    const at::Tensor& gates, const at::Tensor& cells, const at::Tensor& batch_sizes, const at::Tensor& h0,
+    const at::Tensor& c0, const at::Tensor& w_ih, const at::Tensor& w_hh, bool bias, bool input_grad) {
+  const int64_t N = y.size(0), H = y.size(1), T = batch_sizes.size(0), B = h0.size(0);
+  TORCH_CHECK(gates.dim() == 2 && gates.size(0) == N && gates.size(1) == 4 * H && cells.dim() == 2 && cells.size(0) == N &&
+                  cells.size(1) == 2 * H,
+              "lstm_backward: expected gates (N, 4H) and cells (N, 2H)");
+  TORCH_CHECK(grad_y.numel() == 0 || (grad_y.sizes() == y.sizes() && grad_y.is_contiguous()), "lstm_backward: grad_y");
+  TORCH_CHECK(grad_h.numel() == 0 || (grad_h.sizes() == h0.sizes() && grad_h.is_contiguous()), "lstm_backward: grad_h");
+  TORCH_CHECK(grad_c.numel() == 0 || (grad_c.sizes() == c0.sizes() && grad_c.is_contiguous()), "lstm_backward: grad_c");
+  const std::vector<int64_t> off = step_offsets(batch_sizes, B, N, "lstm_backward");
+  at::Tensor dh = grad_h.numel() > 0 ? grad_h.clone() : at::zeros({B, H}, y.options());
+  at::Tensor dc = grad_c.numel() > 0 ? grad_c.clone() : at::zeros({B, H}, y.options());
+  at::Tensor dz = at::empty({N, 4 * H}, y.options());
+  const bool has_gy = grad_y.numel() > 0;
+  AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "lstm_backward", [&] {
+    const scalar_t* a_p = gates.data_ptr<scalar_t>();
+    const scalar_t* s_p = cells.data_ptr<scalar_t>();
+    const scalar_t* c0_p = c0.data_ptr<scalar_t>();
+    const scalar_t* gy_p = has_gy ? grad_y.data_ptr<scalar_t>() : nullptr;
+    const scalar_t* dh_p = dh.data_ptr<scalar_t>();
+    scalar_t* dc_p = dc.data_ptr<scalar_t>();
+    scalar_t* dz_p = dz.data_ptr<scalar_t>();
+    for (int64_t t = T - 1; t >= 0; --t) {
+      const int64_t n = off[t + 1] - off[t];
+      at::parallel_for(0, n, row_grain(H), [&](int64_t begin, int64_t end) {
+        for (int64_t bb = begin; bb < end; ++bb) {
+          const int64_t row = off[t] + bb;
+          const scalar_t* cp = t == 0 ? c0_p + bb * H : s_p + (off[t - 1] + bb) * 2 * H;
+          if (gy_p != nullptr) {
+            backward_row<scalar_t, true>(a_p + row * 4 * H, s_p + row * 2 * H, cp, gy_p + row * H, dh_p + bb * H,
+                                         dc_p + bb * H, dz_p + row * 4 * H, H);
+          } else {
+            backward_row<scalar_t, false>(a_p + row * 4 * H, s_p + row * 2 * H, cp, nullptr, dh_p + bb * H, dc_p + bb * H,
+                                          dz_p + row * 4 * H, H);
+          }
+        }
+      });
+      at::Tensor dh_t = dh.narrow(0, 0, n);
+      at::mm_out(dh_t, dz.narrow(0, off[t], n), w_hh);  // dL/dh_{t-1} = dz_t U (h_{t-1} reaches h_t only through z_t)
+    }
+  });
+  at::Tensor dx = input_grad ? at::mm(dz, w_ih) : at::empty({0}, y.options());
+  at::Tensor dw_ih = at::mm(dz.t(), x);
+  at::Tensor dw_hh = recurrent_weight_grad(dz, y, h0, off);
+  at::Tensor db = bias ? dz.sum(0) : at::empty({0}, y.options());
+  return {dx, dh, dc, dw_ih, dw_hh, db};
+}
+
+}  // namespace
+
+TORCH_LIBRARY(recurra_lstm, m) {
+  m.def(
+      "lstm_forward(Tensor x, Tensor batch_sizes, Tensor h0, Tensor c0, Tensor w_ih, Tensor w_hh, Tensor b, bool save) -> "
+      "(Tensor, Tensor, Tensor, Tensor, Tensor)");
+  m.def(
+      "lstm_backward(Tensor grad_y, Tensor grad_h, Tensor grad_c, Tensor x, Tensor y, Tensor gates, Tensor cells, "
+      "Tensor batch_sizes, Tensor h0, Tensor c0, Tensor w_ih, Tensor w_hh, bool bias, bool input_grad) -> "
+      "(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
+}
+
+// CPU kernels only: torch.compile and torch.export see the ops through their fake (shape-only) kernels,
+// registered in Python (recurra/cells/lstm_kernel.py)
+TORCH_LIBRARY_IMPL(recurra_lstm, CPU, m) {
+  m.impl("lstm_forward", &lstm_forward);
+  m.impl("lstm_backward", &lstm_backward);
+}
