@@ -21,6 +21,7 @@ from rich.table import Table
 
 from ..ctc.error_rates import cer, wer
 from ..errors import InputValueError
+from ..signals.audio import log_mel, normalize_utterance
 from ..speech import KINDS, SpeechRecognizer, asterisk_prompts, fold, grammar_texts, synthetic_speech
 from ..speech.bundled import spanish_model
 from ..speech.features import audio_samples
@@ -126,11 +127,13 @@ def speech_transcribe(
             texts = recognizer.transcribe(paths, beam=beam, choices=grammar_texts() if grammar else None)
         if plot is not None:
             shown = paths[:4]
-            plot_transcriptions([recognizer.frames(p) for p in shown], recognizer.log_probabilities(shown),
+            rate = recognizer.sample_rate
+            spectrograms = [normalize_utterance(log_mel(audio_samples(p, rate), rate, recognizer.n_mels)) for p in shown]
+            plot_transcriptions(spectrograms, recognizer.log_probabilities(shown),
                                 "".join(recognizer.alphabet_.characters), plot,
                                 titles=[f"{Path(p).name}: {t!r}" for p, t in zip(shown, texts)])  # fmt: skip
     for path, text in zip(paths, texts):
-        console.print(f"{path}\t{text}", markup=False, highlight=False)
+        typer.echo(f"{path}\t{text}")  # tab-separated, unwrapped: for pipes and scripts
     if stream:
         console.print(
             f"streamed {heard:.1f} s of audio in {took:.2f} s of computing ({took / max(heard, 1e-9) * 1000:.0f} ms per second)"
