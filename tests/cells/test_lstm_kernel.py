@@ -154,6 +154,19 @@ def test_the_loop_refuses_batch_sizes_that_do_not_describe_the_rows():
             lstm_kernel.lstm_packed_sequence(data, torch.tensor(sizes), h0, h0, *weights)
 
 
+def test_large_buffers_are_kept_for_the_next_call_and_released():
+    """Buffers of 2 MiB and up (here the saved gates, (T·B, 4H) float32 = 4 MiB) come back to the next call."""
+    lstm_kernel.release_buffers()
+    x, h0 = torch.randn(16, 64, 4), torch.zeros(16, 256)
+    weights = [w.detach() for w in _weights(4, 256, torch.float32, bias=True)]
+    w_ih = weights[0].requires_grad_()
+    y, _, _ = lstm_kernel.lstm_sequence(x, h0, h0.clone(), w_ih, *weights[1:])
+    y.sum().backward()
+    del y
+    assert lstm_kernel.release_buffers() >= 2 * 4 * 2**20  # the gates (4 MiB) and their gradient
+    assert lstm_kernel.release_buffers() == 0
+
+
 def test_the_kernel_choice(monkeypatch):
     """The compiled loop on the CPU in float32/float64 up to COMPILED_MAX_UNITS units; torch.lstm otherwise."""
     x = torch.zeros(5, 2, 3)

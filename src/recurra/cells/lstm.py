@@ -32,9 +32,10 @@ from . import lstm_kernel
 from .base import RecurrentCell, recurrent_input, torch_hidden
 from .lstm_op import lstm_sequence
 
-# The widest layer the compiled loop runs: above it torch.lstm (oneDNN) is the faster on the CPUs measured
-# (benchmarks/lstm.py, docs/benchmarks.md: the compiled loop leads from 16 to 256 units, torch.lstm at 512).
-COMPILED_MAX_UNITS = 384
+# The widest layer the compiled loop runs: above it torch.lstm (oneDNN) is the faster on the CPU measured, where
+# both are bound by their matrix products (benchmarks/lstm.py, docs/benchmarks.md: the compiled loop leads or
+# ties from 16 to 256 units, torch.lstm leads by 6-15 % at 384 and 512).
+COMPILED_MAX_UNITS = 256
 
 
 class LSTMState(NamedTuple):

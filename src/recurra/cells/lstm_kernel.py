@@ -79,6 +79,15 @@ def usable(x: torch.Tensor) -> bool:
     return x.device.type == "cpu" and x.dtype in (torch.float32, torch.float64) and EXTENSION.available()
 
 
+def release_buffers() -> int:
+    """Free the large buffers (2 MiB and up) the compiled loop keeps for its next call of the same sizes;
+    the bytes freed (0 when the loop was never built). A training loop asks for the same sizes at every
+    step, and reusing the blocks saves faulting fresh memory in each time (``csrc/large_buffers.h``)."""
+    if EXTENSION.state is not True:
+        return 0
+    return int(torch.ops.recurra_lstm.release_buffers())
+
+
 class _LSTMRecurrence(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x, batch_sizes, h0, c0, w_ih, w_hh, b):
