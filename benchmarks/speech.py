@@ -9,7 +9,7 @@ spoken by every eSpeak variant except the held-out ones (``--held-out-variants``
   ``asterisk-core-sounds-es-wav``), never trained on, per kind (numbers, weekdays, months, words, phrases).
 
 Scores: CER and WER, greedy. The bidirectional model (utterance normalisation) is the one shipped in the
-package with ``--save``; ``--streaming`` trains the one-way model (running normalisation) as well.
+package with ``--save``; ``--models streaming`` trains the one-way model (running normalisation).
 
 Run: ``python benchmarks/speech.py --threads 2 --json benchmarks/results/speech.json --save src/recurra/speech/model``
 """
@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--patience", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--streaming", action="store_true", help="train the one-way streaming model as well")
+    parser.add_argument("--models", default="bidirectional", help="bidirectional, streaming, both (comma) or none")
     parser.add_argument("--save", type=Path, help="save the bidirectional model here")
     parser.add_argument("--save-streaming", type=Path, help="save the streaming model here")
     parser.add_argument("--json", type=Path)
@@ -89,7 +89,8 @@ def main() -> None:
         "train_hours": hours,
         "settings": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
     }
-    for name, streaming in [("bidirectional", False)] + ([("streaming", True)] if args.streaming else []):
+    models = [m for m in args.models.split(",") if m]
+    for name, streaming in [(m, m == "streaming") for m in models]:
         model, seconds = train(args, audio, texts, streaming)
         row = {
             "train_seconds": seconds,
@@ -116,6 +117,8 @@ def main() -> None:
         target = args.save if not streaming else args.save_streaming
         if target:
             model.save(target)
+        if args.json:
+            args.json.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
     if args.dtw:
         digits = [p for p in prompts if p.kind in ("numbers", "weekdays", "months")]
         vocabulary = sorted({p.text for p in digits})

@@ -35,7 +35,10 @@ Grammar = Annotated[
     bool,
     typer.Option("--grammar", help="Write the most probable of the Spanish grammar's 1,103 texts (numbers, days, months ...)."),
 ]
-ModelOption = Annotated[Path | None, typer.Option("--model", help="A model directory (default: the bundled Spanish model).")]
+ModelOption = Annotated[
+    Path | None,
+    typer.Option("--model", help="A model directory (default: the bundled Spanish model; with --stream its one-way twin)."),
+]
 
 
 def read_table(path: Path) -> tuple[list[str], list[str]]:
@@ -52,8 +55,8 @@ def read_table(path: Path) -> tuple[list[str], list[str]]:
     return paths, table["text"].tolist()
 
 
-def _model(model: Path | None) -> SpeechRecognizer:
-    return spanish_model() if model is None else SpeechRecognizer.load(model)
+def _model(model: Path | None, streaming: bool = False) -> SpeechRecognizer:
+    return spanish_model(streaming) if model is None else SpeechRecognizer.load(model)
 
 
 @speech_app.command("train")
@@ -109,7 +112,7 @@ def speech_transcribe(
 ) -> None:
     """Write the text of each WAV file."""
     with running(resume=None):
-        recognizer = _model(model)
+        recognizer = _model(model, streaming=stream)
         paths = [str(f) for f in files]
         if stream:
             texts, took, heard = [], 0.0, 0.0

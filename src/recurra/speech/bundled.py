@@ -1,6 +1,8 @@
-"""The Spanish speech recogniser that ships inside the package (``recurra/speech/model``).
+"""The Spanish speech recognisers that ship inside the package: ``recurra/speech/model`` (bidirectional, the
+default) and ``recurra/speech/model_streaming`` (one-way, for ``stream()``).
 
-Trained by ``python benchmarks/speech.py --save src/recurra/speech/model`` on synthetic speech only
+Trained by ``python benchmarks/speech.py`` (``--save``, ``--models streaming --save-streaming``; the commands
+are in ``docs/speech.md``) on synthetic speech only
 (``recurra.speech.synthetic_speech``: eSpeak NG voices through random channels); it knows numbers, dates,
 weekdays, months, ordinals and a few everyday words of telephone menus, at 8 kHz. See ``docs/speech.md``
 for what it recognises on real recordings and what it does not.
@@ -15,14 +17,15 @@ from ..errors import InputValueError
 from .recognizer import SpeechRecognizer
 
 
-def bundled_model_path() -> Path:
-    """Where the bundled model's directory is."""
-    return Path(str(resources.files("recurra.speech").joinpath("model")))
+def bundled_model_path(streaming: bool = False) -> Path:
+    """Where the bundled model's directory is (``streaming``: the one-way model that ``stream()`` takes)."""
+    return Path(str(resources.files("recurra.speech").joinpath("model_streaming" if streaming else "model")))
 
 
-def spanish_model() -> SpeechRecognizer:
-    """The bundled Spanish ``SpeechRecognizer`` (see the module docstring)."""
-    path = bundled_model_path()
+def spanish_model(streaming: bool = False) -> SpeechRecognizer:
+    """The bundled Spanish ``SpeechRecognizer`` (see the module docstring); ``streaming``: the one-way model
+    with causal normalisation, which transcribes while audio arrives (``stream()``)."""
+    path = bundled_model_path(streaming)
     if not (path / "config.json").is_file():
         raise InputValueError(f"expected the bundled Spanish speech model in {path}, found none: reinstall recurra")
     return SpeechRecognizer.load(path)
