@@ -34,7 +34,7 @@ from .lstm_op import lstm_sequence
 
 # The widest layer the compiled loop runs: above it torch.lstm (oneDNN) is the faster on the CPU measured, where
 # both are bound by their matrix products (benchmarks/lstm.py, docs/benchmarks.md: the compiled loop leads or
-# ties from 16 to 256 units, torch.lstm leads by 6-15 % at 384 and 512).
+# ties from 16 to 256 units; at 384 and 512 torch.lstm was the faster in most runs, ratios 0.82-0.94).
 COMPILED_MAX_UNITS = 256
 
 
