@@ -91,8 +91,8 @@ def test_the_compiled_loop_equals_the_reference_step_in_float64():
         assert_close(a, b, atol=1e-12, rtol=0)
 
 
-def test_gradcheck_in_float64():
-    B, T, F, H = 3, 5, 2, 4
+@pytest.mark.parametrize("B,T,F,H", [(3, 5, 2, 4), (1, 1, 1, 1), (3, 1, 2, 17)], ids=["small", "one-step-one-row", "one-step"])
+def test_gradcheck_in_float64(B, T, F, H):
     g = torch.Generator().manual_seed(4)
     x = torch.randn(B, T, F, generator=g, dtype=torch.float64, requires_grad=True)
     h0, c0 = _states(B, H, torch.float64, g)
