@@ -120,3 +120,15 @@ def test_gradient_flow_runs_through_the_users_cell():
     flow = gradient_flow(model, x, y, jacobian_samples=2)
     assert flow.grad_norm.shape == (21,) and np.isfinite(flow.grad_norm).all()
     assert np.isfinite(flow.jacobian_norm) and flow.jacobian_norm > 0
+
+
+def test_the_stepper_runs_the_users_cell_one_step_at_a_time():
+    from recurra.layers import Stepper
+
+    layer = _layer(return_sequences=True)
+    x = torch.randn(2, 7, 3)
+    with torch.no_grad():
+        whole = layer(x)  # (B, T, H)
+    stepper = Stepper([layer], batch=2)
+    steps = torch.stack([stepper(x[:, t]) for t in range(7)], 1)
+    torch.testing.assert_close(steps, whole, atol=1e-6, rtol=0)

@@ -21,6 +21,10 @@ A cell is a ``torch.nn.Module`` with
 - ``quantities`` (optional): ``{name: equation}`` for each quantity ``step_quantities`` returns, in
   the code's symbols, and ``gates``: the names whose values lie in ``[0, 1]``; ``recurra.inspect``
   reads both to label its traces (the equations are written here, next to the code, and nowhere else);
+- ``inference_step(x_t, state) -> new_state`` (optional): the same step for inference (no dropout, no
+  recurrent mask), in as few calls as the cell allows — one compiled ATen call for the LSTM, the GRU and
+  the Elman network (``torch.lstm_cell``, ``torch.gru_cell``, ``torch.rnn_tanh_cell``); generation,
+  streaming and ``recurra.layers.Stepper`` run it one token or frame at a time. By default ``step``'s;
 - ``fused_reason() -> str | None``: why the fused kernel cannot run this cell's options, or ``None``;
 - ``fused(x, state) -> (y, state)`` over a whole ``(B, T, F)`` batch, and
   ``fused_packed(data, batch_sizes, state)`` over a packed batch, when ``fused_reason()`` is ``None``.
@@ -73,6 +77,11 @@ class RecurrentCell(ActivationsByName, nn.Module):
         """``({name: (B, ·) tensor}, new_state)``: by default the cell's ``step`` and its new state's tensors."""
         _, new_state = self.step(x_t, state, recurrent_mask)
         return dict(zip(type(new_state)._fields, new_state)), new_state
+
+    def inference_step(self, x_t: torch.Tensor, state: Any) -> Any:
+        """The state after one step ``x_t (B, F)`` from ``state``, for inference: ``step``'s new state here;
+        a cell overrides it with fewer, fused calls that give the same numbers."""
+        return self.step(x_t, state)[1]
 
     def fused_reason(self) -> str | None:
         return "this cell has no fused kernel"

@@ -227,6 +227,14 @@ class SimpleRNNCell(RecurrentCell):
             return {"h": h, "y": y}, JordanState(y)
         return {"h": h, "y": y}, ElmanJordanState(h, y)
 
+    def inference_step(self, x_t, state):
+        """One step in one call for lateral feedback with tanh or relu (``torch.rnn_tanh_cell`` /
+        ``torch.rnn_relu_cell``); the reference step otherwise."""
+        if self.feedback != "lateral" or self.activation not in ("tanh", "relu"):
+            return super().inference_step(x_t, state)
+        step = torch.rnn_tanh_cell if self.activation == "tanh" else torch.rnn_relu_cell
+        return SimpleRNNState(step(x_t, state.h, self.weight_ih, self.weight_hh, self.bias, None))
+
     # -- fused kernels: torch.rnn_tanh / torch.rnn_relu (lateral), elementwise_recurrence (direct) --
     def fused_reason(self):
         if self.feedback in _WITH_OUTPUT:

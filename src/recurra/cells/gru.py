@@ -24,7 +24,7 @@ from typing import NamedTuple
 import torch
 
 from .. import activations
-from . import gru_kernel
+from . import gru_kernel, step_kernel
 from .base import RecurrentCell, recurrent_input, torch_hidden
 
 
@@ -100,6 +100,16 @@ class GRUCell(RecurrentCell):
             h_tilde = tanh(x_t @ W_h.T + (r * h_rec) @ U_h.T + b_h)
         h = z * h_prev + (1 - z) * h_tilde
         return {"z": z, "r": r, "h_tilde": h_tilde, "h": h}, GRUState(h)
+
+    def inference_step(self, x_t, state):
+        """One step in one call: recurra's compiled step (``step_kernel``) where it can run, else
+        ``torch.gru_cell`` (reset-after, torch's gate order ``r, z, n``)."""
+        if self.fused_reason() is not None:
+            return super().inference_step(x_t, state)
+        weights = (self.weight_ih, self.weight_hh, self.bias, self.recurrent_bias)
+        if step_kernel.usable(x_t, state.h, *weights):
+            return GRUState(step_kernel.gru_step(x_t, state.h, *weights))
+        return GRUState(torch.gru_cell(x_t, state.h, *weights))
 
     # -- fused kernel: recurra's compiled CPU loop, or torch.gru (reset_after=True only) ----------
     def fused_reason(self):

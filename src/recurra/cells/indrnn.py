@@ -116,6 +116,11 @@ class IndRNNCell(RecurrentCell):
         h = self.act(z)
         return {"h": h}, IndRNNState(h)
 
+    def inference_step(self, x_t, state):
+        """``act(addcmul(W x_t + b, u, h_{t-1}))``: one product and one fused multiply-add."""
+        z = torch.mm(x_t, self.weight_ih.T) if self.bias is None else torch.addmm(self.bias, x_t, self.weight_ih.T)  # (B, H)
+        return IndRNNState(self.act(torch.addcmul(z, self.recurrent_weight(), state.h)))
+
     # -- fast path: one projection, then the elementwise recurrence ----------------------------------
     def fused_reason(self):
         if self.activation not in KERNEL_ACTIVATIONS:

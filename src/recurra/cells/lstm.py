@@ -28,7 +28,7 @@ from typing import NamedTuple
 import torch
 
 from .. import activations
-from . import lstm_kernel
+from . import lstm_kernel, step_kernel
 from .base import RecurrentCell, recurrent_input, torch_hidden
 from .lstm_op import lstm_sequence
 
@@ -112,6 +112,16 @@ class LSTMCell(RecurrentCell):
         o = σ(x_t @ W_o.T + a_prev @ U_o.T + b_o)
         a = o * tanh(c)
         return {"f": f, "u": u, "c_tilde": c_tilde, "c": c, "o": o, "a": a}, LSTMState(a, c)
+
+    def inference_step(self, x_t, state):
+        """One step in one call: recurra's compiled step (``step_kernel``) where it can run, else
+        ``torch.lstm_cell`` (the same gates in torch's order ``i, f, g, o``)."""
+        if self.activation != "tanh" or self.recurrent_activation != "sigmoid":
+            return super().inference_step(x_t, state)
+        w_ih, w_hh, b = self.weight_ih, self.weight_hh, self.bias
+        if step_kernel.usable(x_t, state.h, state.c, w_ih, w_hh, b):
+            return LSTMState(*step_kernel.lstm_step(x_t, state.h, state.c, w_ih, w_hh, b, None))
+        return LSTMState(*torch.lstm_cell(x_t, (state.h, state.c), w_ih, w_hh, b, None))
 
     # -- fused kernel: recurra's compiled CPU loop, or torch.lstm ---------------------------------
     def fused_reason(self):

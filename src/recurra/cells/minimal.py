@@ -124,6 +124,13 @@ class _MinimalCell(RecurrentCell):
         k = input_projection(x, self.weight_ih, self.bias)  # (B, T, n·H)
         return k.split(self.units, dim=-1)
 
+    def inference_step(self, x_t, state):
+        """``h_t = a_t ⊙ h_{t-1} + b_t`` with the blocks' pre-activations from one product."""
+        W, b = self.weight_ih, self.bias
+        k = torch.mm(x_t, W.T) if b is None else torch.addmm(b, x_t, W.T)  # (B, n·H)
+        a, b_t = self._coefficients(*k.split(self.units, dim=-1))  # (B, H) each
+        return self.State(torch.addcmul(b_t, a, state.h))
+
     # -- the sequential fast path ---------------------------------------------------------------------
     def fused_reason(self):
         return None  # the gates are computed in torch, so any activation runs

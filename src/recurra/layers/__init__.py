@@ -17,6 +17,7 @@ from .recurrent import Recurrent
 from .reservoir import Reservoir
 from .reshaping import Lambda, Permute, RepeatVector, Reshape
 from .rnn import GRU, LSTM, SimpleRNN
+from .stepper import Stepper
 from .wrappers import Bidirectional, TimeDistributed, layer_from_config, layer_to_config
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "MinGRU",
     "MinLSTM",
     "Reservoir",
+    "Stepper",
     "Bidirectional",
     "TimeDistributed",
     "Dense",

@@ -28,6 +28,7 @@ import torch
 
 from ..ctc.alphabet import BLANK
 from ..errors import ConfigError, NotBuiltError
+from ..layers.stepper import advance_layers
 
 
 class RecognizerStream:
@@ -63,9 +64,7 @@ class RecognizerStream:
         net.eval()
         x = rec._tensor([self.frames[a - self.offset :]])  # (1, n - a, F + 1)
         h = net.frames(x)[0][:, self.done - a // s : ready - a // s]  # (1, new, C)
-        for i, rnn in enumerate(net.rnns):
-            out = rnn(h, initial_state=self.states[i])
-            h, self.states[i] = out[0], list(out[1:])  # (1, new, H)
+        h, self.states = advance_layers(net.rnns, h, self.states)  # (1, new, H)
         log_probs = net.head(h)[0]  # (new, K)
         self.log_probs.append(log_probs.double().numpy())
         for k in log_probs.argmax(-1).tolist():

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from ..errors import ConfigError, NotBuiltError
+from ..layers.stepper import advance_layers
 from .networks import causal_pool
 
 
@@ -53,10 +54,7 @@ class ClassifierStream:
         net = self.classifier.network_
         net.eval()
         x = self.classifier._tensor([np.asarray(frames, dtype=np.float64)])[..., :-1]  # (1, n, F)
-        h = x
-        for i, rnn in enumerate(net.rnns):
-            out = rnn(h, initial_state=self.states[i])
-            h, self.states[i] = out[0], list(out[1:])  # (1, n, H)
+        h, self.states = advance_layers(net.rnns, x, self.states)  # (1, n, H)
         pooled = causal_pool(h, net.pooling, self.pool)  # (1, n, H)
         count = (self.pool[1] if self.pool is not None else torch.zeros(1, 1, dtype=h.dtype)) + h.shape[1]
         if net.pooling == "mean":

@@ -32,6 +32,8 @@ def check_sampling(temperature: float, top_k: int | None, top_p: float | None, s
 
 def filter_logits(logits: torch.Tensor, top_k: int | None = None, top_p: float | None = None) -> torch.Tensor:
     """``(V,)`` logits with everything outside the top ``k`` and outside the nucleus of mass ``p`` set to -inf."""
+    if top_k is None and (top_p is None or top_p >= 1.0):
+        return logits
     out = logits.clone()
     if top_k is not None and top_k < out.numel():
         kth = torch.topk(out, top_k).values[-1]
@@ -58,5 +60,19 @@ def pick(
     if strategy == "greedy":
         return int(torch.argmax(logits))
     filtered = filter_logits(logits.double() / temperature, top_k, top_p)
-    probs = torch.softmax(filtered, -1)
-    return int(torch.multinomial(probs, 1, generator=generator))
+    return draw(torch.softmax(filtered, -1), generator)
+
+
+def draw(probs: torch.Tensor, generator: torch.Generator | None = None) -> int:
+    """One index drawn from the distribution ``probs (V,)`` by inverting its cumulative sum at a uniform
+    ``u``: the first ``i`` with ``P(≤ i) > u``, so a token of probability 0 is never drawn.
+
+    One random number per draw (``torch.multinomial`` draws one per token).
+
+    >>> draw(torch.tensor([0.0, 1.0, 0.0]))
+    1
+    """
+    cdf = probs.cumsum(0)  # (V,)
+    u = torch.rand(1, dtype=cdf.dtype, generator=generator) * cdf[-1]
+    i = int(torch.searchsorted(cdf, u, right=True))
+    return i if i < probs.numel() else int(probs.nonzero()[-1])  # u rounded up to the total: the last possible token

@@ -333,7 +333,11 @@ class LanguageModel(Estimator):
 
     @torch.no_grad()
     def _advance(self, ids: Sequence[int], state: State | None) -> tuple[torch.Tensor, State]:
-        """Read ``ids`` from ``state``: the logits after the last one ``(V,)`` and the new state."""
+        """Read ``ids`` from ``state``: the logits after the last one ``(V,)`` and the new state (one token:
+        the network's one-step path; more: its layers over the sequence)."""
+        if len(ids) == 1 and not self.network_.training:
+            logits, state = self.network_.next_logits(torch.tensor([ids[0]]), state)  # (1, V)
+            return logits[0], state
         x = torch.tensor([list(ids)], dtype=torch.long)  # (1, T)
         logits, state = self.network_.step(x, state)  # (1, T, V)
         return logits[0, -1], state
@@ -357,6 +361,12 @@ class LanguageModel(Estimator):
     def _banned(self) -> torch.Tensor:
         v = self.vocab_
         return torch.tensor([v.pad_id, v.unk_id, v.start_id], dtype=torch.long)
+
+    def _ban_mask(self) -> torch.Tensor:
+        """``(V,)``: -inf on the tokens never generated (padding, unknown, start), 0 elsewhere; added to logits."""
+        mask = torch.zeros(len(self.vocab_.tokens))
+        mask[self._banned()] = float("-inf")
+        return mask
 
     def next_token_probabilities(self, prime: str = "") -> dict[str, float]:
         """The distribution of the next token after ``prime`` (read from the start of a line), as a dict."""
@@ -402,21 +412,28 @@ class LanguageModel(Estimator):
             out = self._beam(logits, state, length, beam_width, stop_at_end)
         else:
             gen = torch.Generator().manual_seed(int(seed)) if seed is not None else None
-            banned = self._banned()
-            out = []
-            for _ in range(length):
-                logits = logits.clone()
-                logits[banned] = float("-inf")
-                nxt = pick(logits, strategy=strategy, temperature=temperature, top_k=top_k, top_p=top_p, generator=gen)
-                if nxt == self.vocab_.end_id:
-                    if stop_at_end:
-                        break
-                    out.append(nxt)
-                    logits, state = self._advance([nxt, self.vocab_.start_id], state)
-                    continue
-                out.append(nxt)
-                logits, state = self._advance([nxt], state)
+            how = dict(strategy=strategy, temperature=temperature, top_k=top_k, top_p=top_p, generator=gen)
+            out = self._sample(logits, state, length, stop_at_end, how)
         return self._render(out, prime)
+
+    @torch.no_grad()
+    def _sample(self, logits: torch.Tensor, state: State, length: int, stop_at_end: bool, how: dict) -> list[int]:
+        """Up to ``length`` tokens after ``logits (V,)``, each picked as ``how`` says; one network step each."""
+        net, end, start = self.network_, self.vocab_.end_id, self.vocab_.start_id
+        ban = self._ban_mask()
+        out: list[int] = []
+        for _ in range(length):
+            nxt = pick(logits + ban, **how)
+            if nxt == end:
+                if stop_at_end:
+                    break
+                out.append(nxt)
+                logits, state = self._advance([nxt, start], state)
+                continue
+            out.append(nxt)
+            step_logits, state = net.next_logits(torch.tensor([nxt]), state)  # (1, V)
+            logits = step_logits[0]
+        return out
 
     def _render(self, ids: list[int], prime: str) -> str:
         toks = ["\n" if i == self.vocab_.end_id else self.vocab_.tokens[i] for i in ids]
@@ -455,8 +472,7 @@ class LanguageModel(Estimator):
                 break
             idx = torch.tensor(parents)
             states = [[s.index_select(0, idx) for s in layer] for layer in states]
-            step_logits, states = self.network_.step(torch.tensor(tokens)[:, None], states)  # (N, 1, V)
-            last = step_logits[:, -1]
+            last, states = self.network_.next_logits(torch.tensor(tokens), states)  # (N, V)
             beams = new_beams
             if finished and len(finished) >= width:
                 break

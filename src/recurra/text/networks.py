@@ -3,7 +3,8 @@
 ``LanguageNetwork``: ids ``(B, T)`` -> embedding ``(B, T, E)`` -> stacked recurrent layers ``(B, T, H)`` ->
 logits ``(B, T, V)``; with ``tie_weights`` the output matrix is the embedding matrix (a projection
 ``H -> E`` is added when ``H != E``). ``step`` runs it with explicit states and returns the new ones, so
-generation advances one token at a time.
+generation advances one token at a time; ``next_logits`` is the same for one token, through the cells'
+one-call ``inference_step`` (``recurra.layers.stepper``).
 
 ``ClassifierNetwork``: a padded batch (ids ``(B, T)`` with 0 as padding, or features ``(B, T, F + 1)``
 whose last channel is 1 on real steps and 0 on padding) -> masked recurrent layers -> pooling over the
@@ -20,6 +21,7 @@ from torch import nn
 from ..errors import ConfigError
 from ..layers import Bidirectional, Dense, Embedding
 from ..layers.family import CELLS, check_cell
+from ..layers.stepper import step_stack
 
 POOLINGS = ("last", "mean", "max")
 
@@ -57,6 +59,7 @@ class LanguageNetwork(nn.Module):
         )
         self.dropout = float(dropout)
         self.tie_weights = bool(tie_weights)
+        self._transposed: dict[str, tuple[tuple[int, int], torch.Tensor]] = {}  # next_logits' output matrices
         if tie_weights:
             self.proj = Dense(embedding, input_shape=(units,)) if units != embedding else None
             self.out_bias = nn.Parameter(torch.zeros(vocab_size))
@@ -86,6 +89,29 @@ class LanguageNetwork(nn.Module):
             x, *s = rnn(x, initial_state=init)  # (B, T, H)
             new.append(s)
         return self.logits(x), new
+
+    def next_logits(self, ids: torch.Tensor, states: State | None = None) -> tuple[torch.Tensor, State]:
+        """Logits ``(B, V)`` after one token per row, ids ``(B,)``, from ``states`` (zeros when None), and the
+        states after: ``step`` for ``T = 1`` in one call per layer (inference: no dropout; call it under
+        ``torch.no_grad()``)."""
+        x = self.embed.embeddings.index_select(0, ids)  # (B, E)
+        h, new = step_stack([rnn.cell for rnn in self.rnns], x, states)  # (B, H)
+        if self.tie_weights:
+            if self.proj is not None:
+                h = nn.functional.linear(h, self.proj.weight, self.proj.bias)  # (B, E)
+            return self._times_transposed("out", h, self.embed.embeddings, self.out_bias), new
+        return self._times_transposed("out", h, self.out.weight, self.out.bias), new
+
+    def _times_transposed(self, name: str, h: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
+        """``h wᵀ + b`` for ``w (V, H)``, from a contiguous copy of ``wᵀ (H, V)`` kept while ``w`` is unchanged:
+        for a few rows of ``h`` the product reads ``w`` row by row (about 1.4× faster than ``linear`` for
+        V = 2,780, H = 128)."""
+        key = (w.data_ptr(), w._version)
+        kept = self._transposed.get(name)
+        if kept is None or kept[0] != key:
+            kept = (key, w.detach().t().contiguous())  # (H, V)
+            self._transposed[name] = kept
+        return torch.mm(h, kept[1]) if b is None else torch.addmm(b, h, kept[1])  # (B, V)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         """Logits ``(B, T, V)``; under truncated BPTT the layers carry their own state between calls."""

@@ -1,0 +1,56 @@
+"""One compiled step of the LSTM and the GRU for inference (``csrc/cell_step.cpp``).
+
+Generation and streaming advance one token or frame at a time, batch of one; there torch's
+``torch.lstm_cell`` / ``torch.gru_cell`` spend more in a dozen tensor operations than in the arithmetic.
+The compiled step computes the gate pre-activations of a few rows by dot products over the weights' rows
+and the gates in one vectorised pass (equations in the source). It records no graph: the cells use it
+when no gradient is asked for (``torch.no_grad()``, or no tensor that requires one), on the CPU, in
+float32 or float64, outside ``torch.compile`` / export; otherwise torch's cell ops run. Built on first
+use like the other loops (``extensions``); without a compiler, torch's cell ops run.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import torch
+
+from .extensions import CompiledExtension, cpu_build_variants
+
+EXTENSION = CompiledExtension(
+    "cell_step.cpp",
+    op="recurra_step.lstm_step",
+    variants=partial(cpu_build_variants, "recurra_cell_step"),
+    what="one-step LSTM and GRU",
+    fallback="generation uses torch.lstm_cell and torch.gru_cell instead",
+)
+
+
+def usable(x: torch.Tensor, *tensors: torch.Tensor | None) -> bool:
+    """Whether the compiled step can run on ``x`` and the state and weight ``tensors`` (builds it on the first
+    call): CPU, float32/float64, one dtype, no gradient wanted, not traced."""
+    if x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64) or torch.compiler.is_compiling():
+        return False
+    if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, *tensors)):
+        return False
+    if any(t is not None and t.dtype != x.dtype for t in tensors):
+        return False
+    return EXTENSION.available()
+
+
+def _bias(b: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
+    return like.new_empty(0) if b is None else b.contiguous()
+
+
+def lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(h', c')`` after one LSTM step (torch's gate order ``i, f, g, o``); biases may be ``None``."""
+    return torch.ops.recurra_step.lstm_step(
+        x.contiguous(), h.contiguous(), c.contiguous(), w_ih.contiguous(), w_hh.contiguous(), _bias(b_ih, x), _bias(b_hh, x)
+    )
+
+
+def gru_step(x, h, w_ih, w_hh, b_ih, b_hh) -> torch.Tensor:
+    """``h'`` after one reset-after GRU step (torch's gate order ``r, z, n``); biases may be ``None``."""
+    return torch.ops.recurra_step.gru_step(
+        x.contiguous(), h.contiguous(), w_ih.contiguous(), w_hh.contiguous(), _bias(b_ih, x), _bias(b_hh, x)
+    )
