@@ -26,20 +26,28 @@ EXTENSION = CompiledExtension(
 )
 
 
+_DTYPES = (torch.float32, torch.float64)
+
+
 def usable(x: torch.Tensor, *tensors: torch.Tensor | None) -> bool:
     """Whether the compiled step can run on ``x`` and the state and weight ``tensors`` (builds it on the first
     call): CPU, float32/float64, one dtype, no gradient wanted, not traced."""
-    if x.device.type != "cpu" or x.dtype not in (torch.float32, torch.float64) or torch.compiler.is_compiling():
+    if x.dtype not in _DTYPES or x.device.type != "cpu" or torch.compiler.is_compiling():
         return False
     if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, *tensors)):
         return False
-    if any(t is not None and t.dtype != x.dtype for t in tensors):
-        return False
-    return EXTENSION.available()
+    dtype = x.dtype
+    for t in tensors:
+        if t is not None and t.dtype is not dtype:
+            return False
+    return EXTENSION.state if EXTENSION.state is not None else EXTENSION.available()
+
+
+_NO_BIAS = {dtype: torch.empty(0, dtype=dtype) for dtype in _DTYPES}  # "no bias", as the ops take it
 
 
 def _bias(b: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
-    return like.new_empty(0) if b is None else b.contiguous()
+    return _NO_BIAS[like.dtype] if b is None else b.contiguous()
 
 
 def lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh) -> tuple[torch.Tensor, torch.Tensor]:

@@ -336,7 +336,7 @@ class LanguageModel(Estimator):
         """Read ``ids`` from ``state``: the logits after the last one ``(V,)`` and the new state (one token:
         the network's one-step path; more: its layers over the sequence)."""
         if len(ids) == 1 and not self.network_.training:
-            logits, state = self.network_.next_logits(torch.tensor([ids[0]]), state)  # (1, V)
+            logits, state = self.network_.next_logits(int(ids[0]), state)  # (1, V)
             return logits[0], state
         x = torch.tensor([list(ids)], dtype=torch.long)  # (1, T)
         logits, state = self.network_.step(x, state)  # (1, T, V)
@@ -424,14 +424,11 @@ class LanguageModel(Estimator):
         out: list[int] = []
         for _ in range(length):
             nxt = pick(logits + ban, **how)
-            if nxt == end:
-                if stop_at_end:
-                    break
-                out.append(nxt)
-                logits, state = self._advance([nxt, start], state)
-                continue
+            if nxt == end and stop_at_end:
+                break
             out.append(nxt)
-            step_logits, state = net.next_logits(torch.tensor([nxt]), state)  # (1, V)
+            for token in (nxt, start) if nxt == end else (nxt,):  # a line break: end the line, start the next
+                step_logits, state = net.next_logits(token, state)  # (1, V)
             logits = step_logits[0]
         return out
 

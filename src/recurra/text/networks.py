@@ -90,11 +90,12 @@ class LanguageNetwork(nn.Module):
             new.append(s)
         return self.logits(x), new
 
-    def next_logits(self, ids: torch.Tensor, states: State | None = None) -> tuple[torch.Tensor, State]:
-        """Logits ``(B, V)`` after one token per row, ids ``(B,)``, from ``states`` (zeros when None), and the
-        states after: ``step`` for ``T = 1`` in one call per layer (inference: no dropout; call it under
-        ``torch.no_grad()``)."""
-        x = self.embed.embeddings.index_select(0, ids)  # (B, E)
+    def next_logits(self, ids: torch.Tensor | int, states: State | None = None) -> tuple[torch.Tensor, State]:
+        """Logits ``(B, V)`` after one token per row, ids ``(B,)`` (or one id: ``B = 1``), from ``states`` (zeros
+        when None), and the states after: ``step`` for ``T = 1`` in one call per layer (inference: no dropout;
+        call it under ``torch.no_grad()``)."""
+        E = self.embed.embeddings
+        x = E[ids : ids + 1] if isinstance(ids, int) else E.index_select(0, ids)  # (B, E)
         h, new = step_stack([rnn.cell for rnn in self.rnns], x, states)  # (B, H)
         if self.tie_weights:
             if self.proj is not None:
