@@ -19,6 +19,8 @@ runner = CliRunner()
 def said(output: str, name: str, text: str) -> bool:
     """Whether ``output`` has the line ``<path ending in name> <text>`` (the console turns tabs into spaces)."""
     return re.search(rf"{re.escape(name)}[ \t]*{re.escape(text)}\n", output) is not None
+
+
 SMALL = ["--units", "8", "--layers", "1", "--epochs", "1", "--verbose", "0"]
 
 
@@ -75,6 +77,20 @@ def test_the_bundled_model_transcribes_real_recordings_out_of_the_box():
     assert chosen.exit_code == 0 and said(chosen.output, "mon-0.wav", "enero"), chosen.output
     scored = runner.invoke(app, ["speech", "evaluate", "--asterisk", "months", "--grammar"])
     assert scored.exit_code == 0 and "asterisk months" in scored.output, scored.output
+
+
+def test_the_bundled_streaming_model_transcribes_while_the_audio_arrives():
+    from recurra.speech import spanish_model
+
+    digits = "/usr/share/asterisk/sounds/es_MX_f_Allison/digits"
+    files = [f"{digits}/21.wav", f"{digits}/day-5.wav"]
+    run = runner.invoke(app, ["speech", "transcribe", *files, "--stream"])
+    assert run.exit_code == 0 and "ms per second" in run.output, run.output
+    whole = spanish_model(streaming=True).transcribe(files)  # streamed block by block = the whole file at once
+    assert said(run.output, "21.wav", whole[0]) and said(run.output, "day-5.wav", whole[1])
+    chosen = runner.invoke(app, ["speech", "transcribe", *files, "--stream", "--grammar"])
+    assert chosen.exit_code == 0, chosen.output
+    assert said(chosen.output, "21.wav", "veintiuno") and said(chosen.output, "day-5.wav", "viernes"), chosen.output
 
 
 def test_bad_tables_and_files_are_named(tmp_path, table):

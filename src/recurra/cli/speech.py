@@ -19,6 +19,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from ..ctc.choices import best_choices
 from ..ctc.error_rates import cer, wer
 from ..errors import InputValueError
 from ..signals.audio import log_mel, normalize_utterance
@@ -115,7 +116,7 @@ def speech_transcribe(
         recognizer = _model(model, streaming=stream)
         paths = [str(f) for f in files]
         if stream:
-            texts, took, heard = [], 0.0, 0.0
+            texts, took, heard, streamed = [], 0.0, 0.0, []
             for path in paths:
                 samples = audio_samples(path, recognizer.sample_rate)
                 s = recognizer.stream()
@@ -126,6 +127,11 @@ def speech_transcribe(
                 texts.append(s.finish())
                 took += time.perf_counter() - start
                 heard += len(samples) / recognizer.sample_rate
+                streamed.append(s.log_probabilities)
+            if grammar:  # the most probable text of the grammar, from what the stream heard
+                choices = grammar_texts()
+                candidates = [recognizer.alphabet_.encode(c, where=f"choice {i}") for i, c in enumerate(choices)]
+                texts = [choices[i] for i in best_choices(streamed, candidates)[0]]
         else:
             texts = recognizer.transcribe(paths, beam=beam, choices=grammar_texts() if grammar else None)
         if plot is not None:

@@ -62,3 +62,8 @@ class SpeechStream:
     def text(self) -> str:
         """The text recognised so far."""
         return self.frames.text
+
+    @property
+    def log_probabilities(self) -> np.ndarray:
+        """CTC's log-probabilities of the frames read so far, ``(T', K)``."""
+        return self.frames.log_probabilities
