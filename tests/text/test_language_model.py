@@ -47,6 +47,25 @@ def test_carried_state_gives_the_distribution_of_the_whole_prefix(char_lm):
     torch.testing.assert_close(torch.stack(stepped), full[0], atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn", "indrnn", "mingru", "minlstm"])
+@pytest.mark.parametrize("tie", [False, True], ids=["untied", "tied"])
+def test_the_one_step_path_equals_the_layers(cell, tie):
+    from recurra.text.networks import LanguageNetwork
+
+    torch.manual_seed(0)
+    net = LanguageNetwork(30, cell=cell, units=12, layers=2, embedding=8, dropout=0.0, tie_weights=tie).eval()
+    ids = torch.randint(0, 30, (3, 7))
+    with torch.no_grad():
+        whole, _ = net.step(ids)  # (B, T, V)
+        state, steps = None, []
+        for t in range(ids.shape[1]):
+            logits, state = net.next_logits(ids[:, t], state)  # (B, V)
+            steps.append(logits)
+        one, _ = net.next_logits(int(ids[0, 0]))  # a single id: one row
+    torch.testing.assert_close(torch.stack(steps, 1), whole, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(one[0], whole[0, 0], atol=1e-5, rtol=1e-5)
+
+
 def test_greedy_generation_picks_the_argmax_of_the_recomputed_prefix(char_lm):
     out = char_lm.generate(prime="la ", length=12, strategy="greedy", stop_at_end=False)
     v, net = char_lm.vocab_, char_lm.network_
