@@ -40,6 +40,7 @@ def main() -> None:
     p.add_argument("--beam", type=int, default=4)
     p.add_argument("--source", choices=("words", "code"), default="words", help="The body as words or as raw code.")
     p.add_argument("--dropout", type=float, default=0.2)
+    p.add_argument("--copy", action="store_true", help="A pointer-generator: the decoder may copy source tokens.")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args()
@@ -51,7 +52,8 @@ def main() -> None:
           f"train {len(train):,}, validation {len(val):,} ({val.package.nunique()} packages), "
           f"test {len(test):,} ({test.package.nunique()} packages)", flush=True)  # fmt: skip
     model = Seq2Seq(units=args.units, embedding=128, subword_vocab=args.subword_vocab, attention=args.attention, lower=True,
-                    epochs=args.epochs, max_source_length=1000, max_target_length=100, dropout=args.dropout)  # fmt: skip
+                    epochs=args.epochs, max_source_length=1000, max_target_length=100, dropout=args.dropout,
+                    copy=args.copy)  # fmt: skip
     source = (lambda bodies: [code_as_words(b) for b in bodies]) if args.source == "words" else list
     t = time.perf_counter()
     model.fit(source(train.body), train.summary.tolist(), validation_data=(source(val.body), val.summary.tolist()), verbose=2)
@@ -61,7 +63,8 @@ def main() -> None:
     constant = train.summary.value_counts().index[0]
     results = {
         "pairs": len(df), "train": len(train), "validation": len(val), "test": len(test),
-        "test_packages": sorted(test.package.unique()), "source": args.source, "train_minutes": round(minutes, 1),
+        "test_packages": sorted(test.package.unique()), "source": args.source, "copy": args.copy,
+        "train_minutes": round(minutes, 1),
         "epochs_run": len(model.history_["loss"]), "best_val_loss": round(min(model.history_["val_loss"]), 4),
         "Seq2Seq": rouge(outputs, refs),
         "lead (function name in words)": rouge([lead_summary(n) for n in test.name], refs),

@@ -8,6 +8,7 @@ from typer.testing import CliRunner
 from recurra.cli import app
 
 from .text.test_seq2seq import numbers
+from .text.test_seq2seq_copy import third_then_first
 
 runner = CliRunner()
 
@@ -41,6 +42,21 @@ def test_translate_train_resume_run_and_evaluate(tmp_path):
     ev = runner.invoke(app, ["translate", "evaluate", str(out), str(test)])
     assert ev.exit_code == 0, ev.output
     assert "copy the source" in ev.output and "100.00" in ev.output
+
+
+def test_translate_train_with_copying(tmp_path):
+    src, tgt = third_then_first(400, 0)
+    data = tmp_path / "pairs.tsv"
+    data.write_text("a\tb\n" + "".join(f"{s}\t{t}\n" for s, t in zip(src, tgt)), encoding="utf-8")
+    out = tmp_path / "model"
+    args = ["translate", "train", str(data), "--out", str(out), "--level", "word", "--units", "32", "--embedding", "16",
+            "--batch-size", "32", "--dropout", "0", "--validation", "0", "--epochs", "15", "--verbose", "0",
+            "--copy"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    held, expected = third_then_first(3, 1)
+    run = runner.invoke(app, ["translate", "run", str(out), *held])
+    assert run.exit_code == 0 and run.output.splitlines()[:3] == expected, run.output
 
 
 def test_translate_errors_are_named(tmp_path):

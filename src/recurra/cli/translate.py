@@ -53,6 +53,7 @@ def translate_train(
     units: Units = None,
     layers: Annotated[int | None, typer.Option(min=1, help="Stacked layers in the encoder and the decoder.")] = None,
     attention: Annotated[str | None, typer.Option(help="additive, dot, general or none.")] = None,
+    copy: Annotated[bool, typer.Option("--copy", help="Pointer-generator: the decoder may copy source tokens.")] = False,
     embedding: Annotated[int | None, typer.Option(min=1, help=Seq2Seq.why("embedding").capitalize() + ".")] = None,
     subword_vocab: Annotated[int | None, typer.Option("--subword-vocab", min=16, help="Subword pieces per side.")] = None,
     dropout: Dropout = None,
@@ -73,6 +74,8 @@ def translate_train(
         options = given(level=level, cell=cell, units=units, layers=layers, embedding=embedding, subword_vocab=subword_vocab,
                         dropout=dropout, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                         validation=validation)  # fmt: skip
+        if copy:
+            options["copy"] = True
         model = Seq2Seq(**options, **({"attention": att} if attention is not None else {}), seed=seed)
         batches = len(LengthBuckets(range(round(len(sources) * (1 - model.validation))), model.batch_size, False))
         bar = [EpochBar(model.epochs, f"training {model.cell.upper()}({model.units})", batches=batches)] if verbose == 1 else None

@@ -76,6 +76,7 @@ class Seq2Seq(Estimator):
     attention: str | None = setting("general", "general or dot (Luong), additive (Bahdanau: slower), or None",
                                     OneOf(ATTENTIONS, optional=True))  # fmt: skip
     bridge: str = setting("copy", "the decoder's first states: copy the encoder's, dense (tanh layer) or none", OneOf(BRIDGES))
+    copy: bool = setting(False, "pointer-generator: the decoder may copy source tokens (needs attention)", Boolean())
     embedding: int = setting(128, "size of the token vectors", Integer(1, MAX_FEATURES))
     level: str = setting("subword", "tokens: char, word or subword (BPE learned on the training side)", OneOf(LEVELS))
     subword_vocab: int = setting(4000, "subword pieces per side (level='subword')", Integer(16, MAX_FEATURES))
@@ -105,6 +106,10 @@ class Seq2Seq(Estimator):
             from ...errors import ConfigError
 
             raise ConfigError(f"a bidirectional encoder splits units in two directions: expected even units, got {self.units}")
+        if self.copy and self.attention is None:
+            from ...errors import ConfigError
+
+            raise ConfigError("copy=True copies where the decoder attends: it needs attention, got attention=None")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Seq2Seq:
@@ -112,11 +117,21 @@ class Seq2Seq(Estimator):
         return read_seq2seq(path, cls)
 
     def _network(self) -> Seq2SeqNetwork:
-        return Seq2SeqNetwork(
+        net = Seq2SeqNetwork(
             len(self.source_vocab_), len(self.target_vocab_), cell=self.cell, units=self.units, layers=self.layers,
             embedding=self.embedding, bidirectional_encoder=self.bidirectional_encoder, attention=self.attention,
-            bridge=self.bridge, dropout=self.dropout,
+            bridge=self.bridge, dropout=self.dropout, copy=self.copy,
         )  # fmt: skip
+        if self.copy:
+            net.set_copy_map(self._copy_map())
+        return net
+
+    def _copy_map(self) -> torch.Tensor:
+        """π: for each source token, the target token of the same text; 0 (dropped) when the target vocabulary
+        lacks it, and for the four special tokens, which are never copied."""
+        target = {t: i for i, t in enumerate(self.target_vocab_.tokens)}
+        first = 4  # <pad>, <unk>, <start>, <end> are never copied
+        return torch.tensor([target.get(t, 0) if i >= first else 0 for i, t in enumerate(self.source_vocab_.tokens)])
 
     # -- tokens -----------------------------------------------------------------------------------
     def _tokenizers(self, sources: Sequence[str], targets: Sequence[str]) -> None:

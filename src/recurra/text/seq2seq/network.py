@@ -10,6 +10,12 @@ Symbols: ``x (B, S)`` source ids (0 = padding), ``y (B, T)`` target ids fed to t
     decoder:  h = RNN'_L(... RNN'_1(embed_tgt(y), z_1) ..., z_L)   (B, T, H)
     readout:  h̃ = attention(h, h̄) (``attention.py``), or h without attention
               logits = W_o h̃ + b_o                          (B, T, V_tgt)
+    copying (``copy=True``, a pointer-generator, See et al., 2017; needs attention):
+              p_gen = σ(w_g · [h̃; h] + b_g)                 (B, T, 1): write from the vocabulary, or copy
+              P(w) = p_gen softmax(logits)[w] + (1 - p_gen) Σ_{s: π(x_s) = w} α[s]
+              π maps a source token to the target token of the same text (to <pad> when the target
+              vocabulary lacks it: that share is dropped); the output is log P, which the cross-entropy
+              reads as logits (log_softmax(log P) = log P)
 
 ``forward((x, y))`` runs the whole target at once (teacher forcing: the fast recurrent kernels over
 ``T`` steps); ``encode`` + ``step`` run the decoder one token at a time from its carried states for
@@ -41,10 +47,13 @@ class Memory(NamedTuple):
     outputs: torch.Tensor
     keys: torch.Tensor | None
     mask: torch.Tensor
+    copy_ids: torch.Tensor | None = None  # (B, S): the target id of each source token, when copying
 
     def select(self, index: torch.Tensor) -> Memory:
         """The rows ``index`` (beam search repeats and reorders sentences)."""
-        return Memory(self.outputs[index], None if self.keys is None else self.keys[index], self.mask[index])
+        keys = None if self.keys is None else self.keys[index]
+        copy_ids = None if self.copy_ids is None else self.copy_ids[index]
+        return Memory(self.outputs[index], keys, self.mask[index], copy_ids)
 
 
 class Seq2SeqNetwork(nn.Module):
@@ -63,8 +72,11 @@ class Seq2SeqNetwork(nn.Module):
         attention: str | None,
         bridge: str,
         dropout: float,
+        copy: bool = False,
     ):
         super().__init__()
+        if copy and attention is None:
+            raise ConfigError("copy=True copies where the decoder attends: it needs attention, got attention=None")
         if bidirectional_encoder and units % 2:
             raise ConfigError(f"a bidirectional encoder splits units in two directions: expected even units, got {units}")
         if bridge not in BRIDGES:
@@ -89,6 +101,14 @@ class Seq2SeqNetwork(nn.Module):
         )
         self.attention = DecoderAttention(attention, units) if attention is not None else None
         self.out = Dense(target_vocab, input_shape=(units,))
+        self.copy = bool(copy)
+        self.gate = Dense(1, input_shape=(2 * units,)) if copy else None  # w_g, b_g
+        # π: source id -> target id (0: none), rebuilt from the vocabularies (set_copy_map), not saved
+        self.register_buffer("source_to_target", torch.zeros(source_vocab, dtype=torch.long), persistent=False)
+
+    def set_copy_map(self, source_to_target: torch.Tensor) -> None:
+        """π, the target id of each source id (0 where the target vocabulary lacks its text)."""
+        self.source_to_target = source_to_target.to(torch.long)
 
     def _drop(self, x: torch.Tensor) -> torch.Tensor:
         return F.dropout(x, self.dropout, True) if self.training and self.dropout > 0 else x
@@ -110,7 +130,8 @@ class Seq2SeqNetwork(nn.Module):
                 states = [torch.cat([f, b], -1) for f, b in zip(states[:half], states[half:])]  # each (B, H)
             finals.append(states)
         keys = self.attention.keys(h) if self.attention is not None else None
-        return Memory(h, keys, mask), self._bridge(finals)
+        copy_ids = self.source_to_target[source] if self.copy else None  # (B, S)
+        return Memory(h, keys, mask, copy_ids), self._bridge(finals)
 
     def _bridge(self, finals: States) -> States:
         if self.bridge_kind == "copy":
@@ -131,9 +152,21 @@ class Seq2SeqNetwork(nn.Module):
             h, *s = layer(h, initial_state=states[i])  # (B, T, H)
             new.append(s)
         alpha = None
+        query = h  # (B, T, H)
         if self.attention is not None:
             h, alpha = self.attention(h, memory.outputs, memory.keys, memory.mask)  # (B, T, H), (B, T, S)
-        return self.out(self._drop(h)), alpha, new
+        logits = self.out(self._drop(h))  # (B, T, V)
+        if self.copy:
+            logits = self._mix(logits, torch.cat([h, query], -1), alpha, memory.copy_ids)
+        return logits, alpha, new
+
+    def _mix(self, logits: torch.Tensor, both: torch.Tensor, alpha: torch.Tensor, copy_ids: torch.Tensor) -> torch.Tensor:
+        """log P of the pointer-generator (module docstring), ``(B, T, V)``."""
+        p_gen = torch.sigmoid(self.gate(both))  # (B, T, 1)
+        B, T, _ = logits.shape
+        copied = torch.zeros_like(logits).scatter_add_(-1, copy_ids[:, None, :].expand(B, T, -1), alpha)  # (B, T, V)
+        p = p_gen * torch.softmax(logits, -1) + (1 - p_gen) * copied
+        return torch.log(p.clamp_min(1e-30))
 
     def step(self, previous: torch.Tensor, states: States, memory: Memory) -> tuple[torch.Tensor, torch.Tensor | None, States]:
         """One decoding step: log-probabilities ``(B, V)`` of the next token after ``previous (B,)`` (never
