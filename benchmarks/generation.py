@@ -10,6 +10,9 @@ in interleaved rounds on the same weights:
 - ``torch``: a hand-written PyTorch loop, ``nn.Embedding`` + ``nn.LSTMCell`` + ``nn.Linear`` with the
   same weights, greedy; its tokens must equal recurra's greedy ones (checked).
 
+And one LSTM(128) step of a batch of one (64 inputs): ``LSTMCell.inference_step`` (recurra's compiled step)
+against ``torch.lstm_cell``, microseconds per call.
+
 And ``suggest``: the keyboard's suggestions for a text typed one character at a time (each call reuses the
 state of the previous one), milliseconds per call.
 
@@ -131,6 +134,29 @@ def measure(level: str, tokens: int, rounds: int) -> dict:
     return result
 
 
+def one_step_micros(rounds: int, calls: int = 5000) -> dict[str, float]:
+    """Microseconds per call of one LSTM(128) step, batch of one: recurra's compiled step and torch.lstm_cell."""
+    from recurra.cells.lstm import LSTMCell
+
+    cell = LSTMCell(64, 128)
+    x, state = torch.randn(1, 64), cell.zero_state(1, dtype=torch.float32, device="cpu")
+    w_ih, w_hh, b = cell.weight_ih.detach(), cell.weight_hh.detach(), cell.bias.detach()
+    contenders = {
+        "recurra inference_step": lambda: cell.inference_step(x, state),
+        "torch.lstm_cell": lambda: torch.lstm_cell(x, (state.h, state.c), w_ih, w_hh, b, None),
+    }
+    times: dict[str, list[float]] = {k: [] for k in contenders}
+    with torch.no_grad():
+        for _ in range(rounds):
+            for name, call in contenders.items():
+                call()
+                t = time.perf_counter()
+                for _ in range(calls):
+                    call()
+                times[name].append((time.perf_counter() - t) / calls * 1e6)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tokens", type=int, default=300)
@@ -150,11 +176,13 @@ def main() -> None:
         name = f"{r['level']} (V={r['vocabulary']:,})"
         cells = [m["recurra greedy"], m["recurra sample"], m["layers greedy"], m["torch greedy"]]
         print(f"{name:<22} " + " ".join(f"{c:>14.3f}" for c in cells) + f" {m['torch greedy'] / m['recurra greedy']:>14.2f}")
+    micros = one_step_micros(args.rounds)
+    print("one LSTM(128) step, batch of one: " + ", ".join(f"{k} {v:.1f} us" for k, v in micros.items()))
     word = results[0]
     print(f"suggest (word model, typed one character at a time): {word['suggest_ms']:.3f} ms per call (goal < 1 ms)")
     print(f"word greedy: {word['ms_per_token']['recurra greedy']:.3f} ms per token (goal <= 0.1 ms)")
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"threads": args.threads, "results": results}, indent=2))
+    args.json.write_text(json.dumps({"threads": args.threads, "results": results, "one_step_us": micros}, indent=2))
 
 
 if __name__ == "__main__":
