@@ -23,11 +23,7 @@
 #include <torch/library.h>
 
 #include "fast_math.h"
-
-#if defined(__linux__)
-#include <sys/mman.h>
-#include <unistd.h>
-#endif
+#include "large_buffers.h"
 
 #include <algorithm>
 #include <bit>
@@ -35,7 +31,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -72,102 +67,17 @@ inline scalar_t dphi_from_output(scalar_t h) {
   }
 }
 
-// Large buffers that were freed, kept for the next call asking for the same size. A training loop
-// asks for the same few sizes at every step (y forward, the gradients backward); on a virtual machine
-// handing out memory the process has not touched before is slow (measured: a 1.3 GB gradient buffer
-// took 1.7 s to produce inside a training step against 0.45 s for the loop itself), so reusing the
-// block that the previous step freed saves that. At most kCachedBlocks blocks and a quarter of the
-// physical memory are held; release_buffers() frees them all.
-class BufferCache {
- public:
-  void* take(size_t bytes) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (auto it = blocks_.begin(); it != blocks_.end(); ++it) {
-      if (it->first == bytes) {
-        void* data = it->second;
-        held_ -= bytes;
-        blocks_.erase(it);
-        return data;
-      }
-    }
-    return nullptr;
-  }
-  void give(void* data, size_t bytes) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (blocks_.size() < kCachedBlocks && held_ + bytes <= limit()) {
-        blocks_.emplace_back(bytes, data);
-        held_ += bytes;
-        return;
-      }
-    }
-    std::free(data);
-  }
-  int64_t release() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const int64_t freed = static_cast<int64_t>(held_);
-    for (auto& block : blocks_) std::free(block.second);
-    blocks_.clear();
-    held_ = 0;
-    return freed;
-  }
-
- private:
-  static constexpr size_t kCachedBlocks = 4;
-  static size_t limit() {
-    static const size_t value = [] {
-#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
-      const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-      if (pages > 0 && page > 0) return static_cast<size_t>(pages) * static_cast<size_t>(page) / 4;
-#endif
-      return size_t(1) << 30;
-    }();
-    return value;
-  }
-  std::mutex mutex_;
-  std::vector<std::pair<size_t, void*>> blocks_;
-  size_t held_ = 0;
-};
-
-BufferCache& buffer_cache() {
-  static BufferCache* cache = new BufferCache();  // never destroyed: tensors may be freed during exit
-  return *cache;
-}
-
-// A new (B, T, H) buffer. Large ones come from the cache above, or else are 2 MiB aligned, marked
-// for transparent huge pages and populated at once on Linux: touching a fresh buffer of 4 KiB pages
-// costs one page fault per page, which for the sizes of a training batch (tens of MB) takes longer
-// than the whole recurrence loop, and faults taken by several threads at once contend for the
-// process's memory map (measured: the backward loop 6x slower on 2 threads). Both madvise calls are
-// hints; where the kernel lacks them (MADV_POPULATE_WRITE needs Linux 5.14) the buffer is an
-// ordinary one. The contents are undefined, as at::empty's: every caller writes every element.
+// Large buffers (large_buffers.h): outputs and gradients of 4 MiB and more are kept for the next call of
+// the same size and faulted in as huge pages where new. Touching a fresh buffer of 4 KiB pages costs one
+// page fault per page, which for the sizes of a training batch (tens of MB) takes longer than the whole
+// recurrence loop, and faults taken by several threads at once contend for the process's memory map
+// (measured: the backward loop 6x slower on 2 threads). The contents are undefined, as at::empty's: every
+// caller writes every element.
 at::Tensor empty_large(at::IntArrayRef sizes, const at::TensorOptions& options) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  constexpr size_t kHuge = size_t(2) << 20;
-  int64_t numel = 1;
-  for (const int64_t d : sizes) numel *= d;
-  const size_t bytes = static_cast<size_t>(numel) * options.dtype().itemsize();
-  if (bytes >= 2 * kHuge) {
-    const size_t rounded = (bytes + kHuge - 1) / kHuge * kHuge;
-    void* data = buffer_cache().take(rounded);
-    if (data == nullptr) {
-      data = std::aligned_alloc(kHuge, rounded);
-      if (data != nullptr) {
-        madvise(data, rounded, MADV_HUGEPAGE);
-#if defined(MADV_POPULATE_WRITE)
-        madvise(data, rounded, MADV_POPULATE_WRITE);  // fault every page in now, in one call
-#endif
-      }
-    }
-    if (data != nullptr) {
-      return at::from_blob(data, sizes, [rounded](void* p) { buffer_cache().give(p, rounded); }, options);
-    }
-  }
-#endif
-  return at::empty(sizes, options);
+  return recurra_buffers::empty_large(sizes, options, size_t(4) << 20);
 }
 
-int64_t release_buffers() { return buffer_cache().release(); }
+int64_t release_buffers() { return recurra_buffers::buffer_cache().release(); }
 
 struct Sizes {
   int64_t B, T, H, blocks;

@@ -1,5 +1,5 @@
-// Large per-call buffers for the compiled loops (lstm_recurrence.cpp): reused between calls, and huge
-// pages populated at once where new. The design of elementwise_recurrence.cpp's buffers, as a header.
+// Large per-call buffers for the compiled loops (lstm_recurrence.cpp, elementwise_recurrence.cpp): reused
+// between calls, and huge pages populated at once where new.
 //
 // A training loop asks for the same few sizes at every step (the saved gates forward, their gradients
 // backward). glibc hands blocks above its mmap threshold (at most 32 MiB) back to the system on free, and
@@ -13,6 +13,7 @@
 #include <ATen/ATen.h>
 #include <ATen/ops/from_blob.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <mutex>
@@ -82,17 +83,17 @@ inline BufferCache& buffer_cache() {
   return *cache;
 }
 
-// A new buffer of `sizes` (contents undefined, as at::empty's). From 2 MiB up (one huge page), from the
-// cache above, or else 2 MiB aligned, marked for transparent huge pages and populated in one call on Linux
-// (both madvise calls are hints; MADV_POPULATE_WRITE needs Linux 5.14). Smaller ones, and elsewhere:
-// at::empty.
-inline at::Tensor empty_large(at::IntArrayRef sizes, const at::TensorOptions& options) {
+// A new buffer of `sizes` (contents undefined, as at::empty's). From `min_bytes` up (default 2 MiB, one huge
+// page), from the cache above, or else 2 MiB aligned, marked for transparent huge pages and populated in one
+// call on Linux (both madvise calls are hints; MADV_POPULATE_WRITE needs Linux 5.14). Smaller ones, and
+// elsewhere: at::empty.
+inline at::Tensor empty_large(at::IntArrayRef sizes, const at::TensorOptions& options, size_t min_bytes = size_t(2) << 20) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
   constexpr size_t kHuge = size_t(2) << 20;
   int64_t numel = 1;
   for (const int64_t d : sizes) numel *= d;
   const size_t bytes = static_cast<size_t>(numel) * options.dtype().itemsize();
-  if (bytes >= kHuge) {
+  if (bytes >= std::max(min_bytes, kHuge)) {
     const size_t rounded = (bytes + kHuge - 1) / kHuge * kHuge;
     void* data = buffer_cache().take(rounded);
     if (data == nullptr) {

@@ -33,11 +33,14 @@
 #include <vector>
 
 #include "fast_math.h"
+#include "packed_steps.h"
 #include "large_buffers.h"
 
 namespace {
 
 using namespace recurra_fast_math;
+using recurra_packed::previous_states;
+using recurra_packed::step_offsets;
 using recurra_buffers::empty_large;
 
 constexpr int64_t kGrain = 1 << 12;  // elements per thread before the gates' loop is split
@@ -111,29 +114,6 @@ inline void prefetch(const scalar_t* p, int64_t n) {
   for (int64_t i = 0; i < n * static_cast<int64_t>(sizeof(scalar_t)); i += 64) __builtin_prefetch(bytes + i, 0, 2);
 }
 
-// The start of each step's rows: off[t] = batch_sizes[0] + ... + batch_sizes[t - 1], off[T] = N.
-std::vector<int64_t> step_offsets(const at::Tensor& batch_sizes, int64_t B, int64_t N, const char* where) {
-  TORCH_CHECK(batch_sizes.dim() == 1 && batch_sizes.size(0) >= 1 && batch_sizes.scalar_type() == at::kLong &&
-                  batch_sizes.device().is_cpu(),
-              where, ": expected int64 batch_sizes (T >= 1) on the CPU");
-  const int64_t* bs = batch_sizes.data_ptr<int64_t>();
-  const int64_t T = batch_sizes.size(0);
-  TORCH_CHECK(bs[0] == B, where, ": expected batch_sizes[0] == B (every row has a first step)");
-  std::vector<int64_t> off(T + 1, 0);
-  for (int64_t t = 0; t < T; ++t) {
-    TORCH_CHECK(bs[t] >= 1 && (t == 0 || bs[t] <= bs[t - 1]), where, ": expected non-increasing batch_sizes >= 1");
-    off[t + 1] = off[t] + bs[t];
-  }
-  TORCH_CHECK(off[T] == N, where, ": batch_sizes do not add up to the data's rows");
-  return off;
-}
-
-// h_{t-1} of the n rows of step t: h0's first rows at t = 0, then the previous step's outputs (the
-// first n rows of step t - 1: rows keep their place while shorter ones drop off the end).
-at::Tensor previous_states(const at::Tensor& y, const at::Tensor& h0, const std::vector<int64_t>& off, int64_t t,
-                           int64_t n) {
-  return t == 0 ? h0.narrow(0, 0, n) : y.narrow(0, off[t - 1], n);
-}
 
 void check_forward(const at::Tensor& x, const at::Tensor& h0, const at::Tensor& c0, const at::Tensor& w_ih,
                    const at::Tensor& w_hh, const at::Tensor& b) {
