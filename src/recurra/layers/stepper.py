@@ -87,6 +87,7 @@ class Stepper:
         self.cells = step_cells(self.layers)
         weight = next(self.cells[0].parameters(), None) if self.cells else None
         self.dtype = dtype or (weight.dtype if weight is not None else torch.get_default_dtype())
+        self.device = weight.device if weight is not None else torch.device("cpu")
         self.batch = int(batch)
         self.states: StackState | None = None
         self.reset()
@@ -94,7 +95,7 @@ class Stepper:
     def reset(self, states: StackState | None = None) -> None:
         """Start again from zero states, or from ``states``."""
         if states is None:
-            states = [list(c.zero_state(self.batch, dtype=self.dtype, device="cpu")) for c in self.cells]
+            states = [list(c.zero_state(self.batch, dtype=self.dtype, device=self.device)) for c in self.cells]
         self.states = [list(s) for s in states]
 
     def __call__(self, x_t: torch.Tensor) -> torch.Tensor:
