@@ -43,7 +43,7 @@ def train(args: argparse.Namespace, audio: list, texts: list[str], streaming: bo
         args.cell, args.units, layers=args.layers, subsample=args.subsample, epochs=args.epochs, batch_size=args.batch_size,
         learning_rate=args.learning_rate, validation=0.05, patience=args.patience, seed=args.seed,
         n_mels=args.n_mels, cepstra=args.cepstra, bidirectional=not streaming,
-        normalization="running" if streaming else "utterance",
+        normalization="running" if streaming else "utterance", lookahead=args.lookahead if streaming else 0,
     )  # fmt: skip
     start = time.perf_counter()
     model.fit(audio, texts, verbose=1)
@@ -59,6 +59,7 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=128)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--subsample", type=int, default=2)
+    parser.add_argument("--lookahead", type=int, default=0, help="the streaming model's look-ahead (subsampled frames)")
     parser.add_argument("--n-mels", type=int, default=40)
     parser.add_argument("--cepstra", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=12)

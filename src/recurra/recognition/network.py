@@ -8,6 +8,11 @@ sequence gets the same outputs alone or in a batch. The recurrent layers are mas
 output is forced to the blank with probability 1 (``log p = 0`` for the blank, ``-1e4`` for the rest),
 which leaves CTC's loss of every sequence what it is over its real frames alone. With ``spec_augment``
 (``SpecAugment``'s settings) the features are masked first, in training mode only.
+
+With ``lookahead`` ``L > 0`` a last front-end stage lets a one-way model read ahead:
+``a_u = ReLU(b + Σ_{j=0}^{L} W_j c_{u+j})`` over the subsampled features ``c`` (zero past the end), so the
+recurrent layers at step ``u`` have heard ``L`` subsampled frames of the future (``L · subsample · 10`` ms of
+speech at 100 frames per second).
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ class RecognizerNetwork(nn.Module):
 
     def __init__(
         self, *, features: int, classes: int, cell: str, units: int, layers: int, bidirectional: bool, subsample: int,
-        conv_channels: int, dropout: float, spec_augment: dict[str, int] | None = None,
+        conv_channels: int, dropout: float, spec_augment: dict[str, int] | None = None, lookahead: int = 0,
     ) -> None:  # fmt: skip
         super().__init__()
         self.augment = SpecAugment(**spec_augment) if spec_augment else None
@@ -46,6 +51,9 @@ class RecognizerNetwork(nn.Module):
             stages.append(nn.Conv1d(width, conv_channels, kernel_size=3, stride=2, padding=1))
             width = conv_channels
         self.front = nn.ModuleList(stages)
+        self.lookahead = int(lookahead)
+        self.ahead = nn.Conv1d(width, conv_channels, kernel_size=lookahead + 1) if lookahead > 0 else None
+        width = conv_channels if lookahead > 0 else width
         self.dropout = float(dropout)
         self.rnns, width = recurrent_stack(cell, units, layers, width, bidirectional, dropout)
         self.head = CTCHead(width, classes)
@@ -58,6 +66,9 @@ class RecognizerNetwork(nn.Module):
         for conv in self.front:
             mask = mask[:, ::2]  # (B, ⌈T/2⌉): step t' stands for input step 2t'
             h = F.relu(conv(h.transpose(1, 2))).transpose(1, 2) * mask.unsqueeze(-1).to(h.dtype)  # (B, T', C)
+        if self.ahead is not None:
+            future = F.pad(h.transpose(1, 2), (0, self.lookahead))  # (B, C, T' + L): zeros past the end
+            h = F.relu(self.ahead(future)).transpose(1, 2) * mask.unsqueeze(-1).to(h.dtype)  # (B, T', C)
         return h, mask
 
     def lengths(self, x: torch.Tensor) -> torch.Tensor:

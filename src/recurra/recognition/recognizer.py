@@ -43,7 +43,7 @@ from ..limits import MAX_EPOCHS, MAX_FEATURES, MAX_LAYERS, MAX_STEPS, MAX_UNITS,
 from ..registry import register_format
 from ..text.networks import check_cell
 from ..text.storage import WEIGHTS_FILE, load_module_state, read_text_directory, save_text_directory
-from ..train.estimator_fit import fit_module
+from ..train.estimator_fit import LR_SCHEDULE_HELP, LR_SCHEDULES, fit_module
 from ..train.trainer import set_seed
 from .network import RecognizerNetwork, batch_ctc_loss, subsampled_length
 from .stream import RecognizerStream
@@ -76,11 +76,14 @@ class CTCRecognizer(Estimator):
     bidirectional: bool = setting(True, "read each sequence both ways (False: one way, for streaming)", Boolean())
     subsample: int = setting(1, "divide the frame rate by 1, 2 or 4 with strided convolutions first", OneOf((1, 2, 4)))
     conv_channels: int = setting(64, "channels of the subsampling convolutions", Integer(1, MAX_FEATURES))
+    lookahead: int = setting(0, "subsampled frames a convolution reads ahead before the recurrent layers (0: none)",
+                             Integer(0, 64))  # fmt: skip
     standardize: bool = setting(True, "scale each feature to mean 0 and std 1 (over the training frames)", Boolean())
     dropout: float = setting(0.1, "dropout before and between the recurrent layers", RATE)
     epochs: int = setting(20, "training epochs (at most: patience may stop earlier)", Integer(0, MAX_EPOCHS))
     batch_size: int = setting(32, "sequences per batch", Integer(1, MAX_STEPS))
     learning_rate: float = setting(2e-3, "Adam's learning rate", Number(0, open_min=True))
+    lr_schedule: str = setting("constant", LR_SCHEDULE_HELP, OneOf(LR_SCHEDULES))
     clipnorm: float | None = setting(5.0, "the largest gradient norm (None: no clipping)", POSITIVE_OR_NONE)
     validation: float = setting(0.1, "the held-out share that picks the best epoch", RATE)
     patience: int | None = setting(3, "epochs without a better validation loss before stopping", Integer(1, optional=True))
@@ -101,7 +104,7 @@ class CTCRecognizer(Estimator):
         return RecognizerNetwork(
             features=self.features_, classes=len(self.alphabet_), cell=self.cell, units=self.units, layers=self.layers,
             bidirectional=self.bidirectional, subsample=self.subsample, conv_channels=self.conv_channels, dropout=self.dropout,
-            spec_augment=self._spec_augment(),
+            spec_augment=self._spec_augment(), lookahead=self.lookahead,
         )  # fmt: skip
 
     def _spec_augment(self) -> dict[str, int] | None:
@@ -209,9 +212,9 @@ class CTCRecognizer(Estimator):
         self.network_ = self._network()
         self.history_ = fit_module(
             self.network_, batch_ctc_loss, *train, learning_rate=self.learning_rate, clipnorm=self.clipnorm,
-            patience=self.patience, epochs=self.epochs if epochs is None else int(epochs), seed=self.seed,
-            batch_size=self.batch_size, validation_data=val, verbose=verbose, checkpoint_dir=checkpoint_dir, resume=resume,
-            callbacks=callbacks, settings={k: v for k, v in self.get_params().items() if k != "epochs"},
+            lr_schedule=self.lr_schedule, patience=self.patience, epochs=self.epochs if epochs is None else int(epochs),
+            seed=self.seed, batch_size=self.batch_size, validation_data=val, verbose=verbose, checkpoint_dir=checkpoint_dir,
+            resume=resume, callbacks=callbacks, settings={k: v for k, v in self.get_params().items() if k != "epochs"},
         )  # fmt: skip
         return self
 

@@ -14,9 +14,10 @@ True
 
 The front end's strided convolutions look ahead: with ``subsample`` ``s`` the ``u``-th output needs the
 input frames up to ``s u + s - 1``, so ``update`` runs the recurrent layers on every output whose frames
-have all arrived (``⌊n / s⌋`` of ``n`` frames) and ``finish`` on the rest, padded at the end as in
-``transcribe``. The convolutions are recomputed over the last ``s`` frames before the new ones only; the
-greedy decoding goes on from the last label, so the text equals ``transcribe``'s for the whole sequence.
+have all arrived (``⌊n / s⌋`` of ``n`` frames; ``⌊n / s⌋ - L`` with a ``lookahead`` of ``L``, whose stage
+reads ``L`` subsampled outputs further) and ``finish`` on the rest, padded at the end as in ``transcribe``.
+The convolutions are recomputed over the last ``s`` frames before the new ones only; the greedy decoding
+goes on from the last label, so the text equals ``transcribe``'s for the whole sequence.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class RecognizerStream:
             raise ConfigError("stream() needs one-way layers (bidirectional=False): a bidirectional layer reads the future")
         self.recognizer = recognizer
         self.factor = int(recognizer.subsample)
+        self.ahead = int(recognizer.lookahead)
         self.reset()
 
     def reset(self) -> None:
@@ -57,7 +59,7 @@ class RecognizerStream:
     def _advance(self, final: bool) -> None:
         rec, net, s = self.recognizer, self.recognizer.network_, self.factor
         n = self.offset + len(self.frames)
-        ready = -(-n // s) if final else n // s  # outputs whose frames have all arrived (all of them at the end)
+        ready = -(-n // s) if final else n // s - self.ahead  # outputs whose frames have all arrived (all at the end)
         if ready <= self.done or n == 0:
             return
         a = max(s * (self.done - 1), 0)  # the window starts one output early: its first output lacks left context

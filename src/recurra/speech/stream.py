@@ -5,7 +5,8 @@ A ``SpeechStream`` needs a ``SpeechRecognizer`` trained with ``bidirectional=Fal
 ``normalization="running"``. ``update(samples)`` takes the next block of samples at the model's
 ``sample_rate`` and returns the text so far; ``finish()`` the whole text (equal to ``transcribe`` of the
 whole recording). What a character waits for before it can be written: the end of its 25 ms window, the
-front end's look-ahead (``subsample - 1`` frames of 10 ms) and the block it arrives in.
+front end's look-ahead (``subsample - 1`` frames of 10 ms, and ``lookahead · subsample`` more with a
+``lookahead``) and the block it arrives in.
 """
 
 from __future__ import annotations

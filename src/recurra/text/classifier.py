@@ -29,7 +29,7 @@ from ..estimator import Estimator, setting
 from ..io import build_from_config
 from ..limits import MAX_EPOCHS, MAX_FEATURES, MAX_LAYERS, MAX_STEPS, MAX_UNITS, MAX_VALUE
 from ..registry import register_format
-from ..train.estimator_fit import fit_module
+from ..train.estimator_fit import LR_SCHEDULE_HELP, LR_SCHEDULES, fit_module
 from ..train.trainer import set_seed
 from .classifier_stream import ClassifierStream
 from .networks import POOLINGS, ClassifierNetwork, check_cell
@@ -122,6 +122,7 @@ class SequenceClassifier(Estimator):
     epochs: int = setting(10, "training epochs (at most: patience may stop earlier)", Integer(0, MAX_EPOCHS))
     batch_size: int = setting(32, "sequences per batch", Integer(1, MAX_STEPS))
     learning_rate: float = setting(2e-3, "Adam's learning rate", Number(0, open_min=True))
+    lr_schedule: str = setting("constant", LR_SCHEDULE_HELP, OneOf(LR_SCHEDULES))
     clipnorm: float | None = setting(1.0, "the largest gradient norm (None: no clipping)", POSITIVE_OR_NONE)
     validation: float = setting(0.1, "the held-out share (stratified) that picks the best epoch", RATE)
     patience: int | None = setting(3, "epochs without a better validation loss before stopping", Integer(1, optional=True))
@@ -320,9 +321,9 @@ class SequenceClassifier(Estimator):
         self.network_ = self._network()
         self.history_ = fit_module(
             self.network_, self._loss(weights), xt, yt, learning_rate=self.learning_rate, clipnorm=self.clipnorm,
-            patience=self.patience, epochs=self.epochs if epochs is None else int(epochs), seed=self.seed,
-            batch_size=self.batch_size, validation_data=val, verbose=verbose, checkpoint_dir=checkpoint_dir, resume=resume,
-            callbacks=callbacks, settings={k: v for k, v in self.get_config().items() if k != "epochs"},
+            lr_schedule=self.lr_schedule, patience=self.patience, epochs=self.epochs if epochs is None else int(epochs),
+            seed=self.seed, batch_size=self.batch_size, validation_data=val, verbose=verbose, checkpoint_dir=checkpoint_dir,
+            resume=resume, callbacks=callbacks, settings={k: v for k, v in self.get_config().items() if k != "epochs"},
         )  # fmt: skip
         return self
 

@@ -1,6 +1,7 @@
 """How the application estimators train their networks: one place for what they share.
 
-Adam at the estimator's learning rate with gradient clipping, early stopping on the validation loss that
+Adam at the estimator's learning rate (constant, or decayed by a named schedule of ``recurra.train.schedules``
+such as ``"cosine"``) with gradient clipping, early stopping on the validation loss that
 keeps the best weights (when there is validation data and a ``patience``), the engine's ``fit`` with its
 checkpoints and resume; the module is left in eval mode and the history returned as plain floats.
 """
@@ -17,6 +18,9 @@ from .callbacks import Callback, EarlyStopping
 from .optimizers import Adam
 from .trainer import Trainer
 
+LR_SCHEDULES = ("constant", "cosine", "step", "onecycle")  # the estimators' ``lr_schedule`` choices
+LR_SCHEDULE_HELP = "the learning rate over the run: constant, or decayed to 0 by cosine, step (x0.1 each third), onecycle"
+
 
 def fit_module(
     module: nn.Module,
@@ -26,6 +30,7 @@ def fit_module(
     *,
     learning_rate: float,
     clipnorm: float | None,
+    lr_schedule: str = "constant",
     patience: int | None,
     epochs: int,
     seed: int,
@@ -39,7 +44,8 @@ def fit_module(
 ) -> dict[str, list[float]]:
     """Train ``module`` on ``x`` (and ``y``) as the estimators do (see the module docstring); the history."""
     trainer = Trainer(module)
-    trainer.compile(Adam(learning_rate=learning_rate), loss, clipnorm=clipnorm)
+    schedule = None if lr_schedule == "constant" else lr_schedule
+    trainer.compile(Adam(learning_rate=learning_rate), loss, clipnorm=clipnorm, lr_schedule=schedule)
     callbacks = list(callbacks or [])
     if validation_data is not None and patience is not None:
         callbacks.append(EarlyStopping(monitor="val_loss", patience=int(patience), restore_best_weights=True))

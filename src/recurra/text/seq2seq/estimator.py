@@ -32,7 +32,7 @@ from ...estimator import Estimator, setting
 from ...layers.family import check_cell
 from ...limits import MAX_EPOCHS, MAX_FEATURES, MAX_LAYERS, MAX_STEPS, MAX_UNITS
 from ...registry import register_format
-from ...train.estimator_fit import fit_module
+from ...train.estimator_fit import LR_SCHEDULE_HELP, LR_SCHEDULES, fit_module
 from ...train.numerics import flush_denormals
 from ...train.trainer import set_seed
 from ..tokenizers import make_tokenizer
@@ -90,6 +90,7 @@ class Seq2Seq(Estimator):
     epochs: int = setting(10, "training epochs (at most: patience may stop earlier)", Integer(0, MAX_EPOCHS))
     batch_size: int = setting(64, "sentence pairs per batch (grouped by length)", Integer(1, MAX_STEPS))
     learning_rate: float = setting(2e-3, "Adam's learning rate", Number(0, open_min=True))
+    lr_schedule: str = setting("constant", LR_SCHEDULE_HELP, OneOf(LR_SCHEDULES))
     clipnorm: float | None = setting(
         1.0, "the largest gradient norm (None: no clipping)", Number(0, open_min=True, optional=True)
     )
@@ -211,7 +212,7 @@ class Seq2Seq(Estimator):
         with flush_denormals():
             self.history_ = fit_module(
                 teacher, sequence_loss, pair_loader(train, self.batch_size, shuffle=True),
-                learning_rate=self.learning_rate, clipnorm=self.clipnorm, patience=self.patience,
+                learning_rate=self.learning_rate, lr_schedule=self.lr_schedule, clipnorm=self.clipnorm, patience=self.patience,
                 epochs=self.epochs if epochs is None else int(epochs), seed=self.seed, validation_data=val, verbose=verbose,
                 checkpoint_dir=checkpoint_dir, resume=resume, callbacks=callbacks,
                 settings={k: v for k, v in self.get_params().items() if k != "epochs"},
