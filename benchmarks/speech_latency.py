@@ -4,7 +4,8 @@ Each Asterisk prompt (``--kinds``) is fed to ``SpeechRecognizer.stream()`` in bl
 block the computing time is measured. Reported: milliseconds of computing per second of audio (the real-time
 factor × 1000), the median and 99th percentile of one block's computing time, and the latency of a character:
 the block it arrives in + the 25 ms window + the front end's look-ahead (``subsample - 1`` frames of 10 ms, and
-``lookahead · subsample`` more with a ``lookahead``) + the block's computing time. The streamed texts are checked equal to ``transcribe`` of the whole files.
+``lookahead · subsample`` more with a ``lookahead``) + the block's computing time. The streamed texts are
+checked equal to ``transcribe`` of the whole files.
 
 Run: ``python benchmarks/speech_latency.py MODEL --threads 1``
 """

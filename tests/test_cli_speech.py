@@ -59,8 +59,11 @@ def test_train_transcribe_and_evaluate_from_a_table(tmp_path, table):
 
 def test_a_streaming_model_from_synthetic_speech(tmp_path, table):
     out = tmp_path / "s"
-    result = runner.invoke(app, ["speech", "train", "--synthetic", "20", "--streaming", "--out", str(out), *SMALL])
+    options = ["--lookahead", "3", "--lr-schedule", "cosine"]
+    result = runner.invoke(app, ["speech", "train", "--synthetic", "20", "--streaming", *options, "--out", str(out), *SMALL])
     assert result.exit_code == 0, result.output
+    saved = SpeechRecognizer.load(out)
+    assert (saved.lookahead, saved.lr_schedule) == (3, "cosine")
     run = runner.invoke(app, ["speech", "transcribe", str(table / "3.wav"), "--model", str(out), "--stream"])
     assert run.exit_code == 0, run.output
     assert "ms per second" in run.output

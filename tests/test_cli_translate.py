@@ -67,3 +67,8 @@ def test_translate_errors_are_named(tmp_path):
     assert "expected two columns (source, target)" in result.output
     result = runner.invoke(app, ["translate", "run", str(tmp_path / "missing")])
     assert result.exit_code != 0 and "Traceback" not in result.output
+    good = tmp_path / "good.tsv"
+    good.write_text("a\tb\nuno\tone\ndos\ttwo\n", encoding="utf-8")
+    result = runner.invoke(app, ["translate", "train", str(good), "--out", str(tmp_path / "m"), "--lr-schedule", "linear"])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "lr_schedule" in result.output and "cosine" in result.output

@@ -22,6 +22,9 @@ Dropout = Annotated[float | None, typer.Option(min=0.0, max=0.99, help="Dropout 
 Epochs = Annotated[int | None, typer.Option(min=0, help="Training epochs.")]
 BatchSize = Annotated[int | None, typer.Option("--batch-size", min=1, help="Samples per batch.")]
 LearningRate = Annotated[float | None, typer.Option("--learning-rate", help="Adam's learning rate.")]
+LrSchedule = Annotated[
+    str | None, typer.Option("--lr-schedule", help="The learning rate over the run: constant, cosine, step or onecycle.")
+]
 Seed = Annotated[int, typer.Option(help="Random seed (the same seed repeats the run).")]
 Verbose = Annotated[int, typer.Option(min=0, max=2, help="0 silent, 1 a progress bar, 2 a line per epoch.")]
 Threads = Annotated[int | None, typer.Option(min=1, help="CPU threads for torch (1: small networks train fastest on one).")]
@@ -43,6 +46,7 @@ __all__ = [
     "Epochs",
     "BatchSize",
     "LearningRate",
+    "LrSchedule",
     "Seed",
     "Verbose",
     "Threads",

@@ -28,7 +28,7 @@ from ..speech.bundled import spanish_model
 from ..speech.features import audio_samples
 from ..speech.plot import plot_transcriptions
 from .console import console, running, set_threads
-from .options import Cell, Epochs, Layers, Seed, Threads, Units, Verbose
+from .options import Cell, Epochs, Layers, LearningRate, LrSchedule, Seed, Threads, Units, Verbose, given
 from .progress import EpochBar
 
 speech_app = typer.Typer(help="Speech to text: train, transcribe WAV files, evaluate.", no_args_is_help=True)
@@ -74,6 +74,11 @@ def speech_train(
     streaming: Annotated[
         bool, typer.Option("--streaming", help="One-way layers and causal normalisation (for --stream).")
     ] = False,
+    lookahead: Annotated[
+        int | None, typer.Option(min=0, max=64, help="Subsampled frames (20 ms each) a one-way model hears ahead.")
+    ] = None,
+    learning_rate: LearningRate = None,
+    lr_schedule: LrSchedule = None,
     seed: Seed = 0,
     verbose: Verbose = 1,
     threads: Threads = None,
@@ -86,7 +91,8 @@ def speech_train(
         else:
             with console.status(f"speaking {synthetic} Spanish utterances with eSpeak NG"):
                 audio, texts = synthetic_speech(synthetic, np.random.default_rng(seed))
-        options = {k: v for k, v in {"cell": cell, "units": units, "layers": layers, "epochs": epochs}.items() if v is not None}
+        options = given(cell=cell, units=units, layers=layers, epochs=epochs, lookahead=lookahead, learning_rate=learning_rate,
+                        lr_schedule=lr_schedule)  # fmt: skip
         model = SpeechRecognizer(
             **options, seed=seed, bidirectional=not streaming, normalization="running" if streaming else "utterance"
         )

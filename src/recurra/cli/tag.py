@@ -21,7 +21,21 @@ from ..text.datasets import read_text_file
 from ..text.tag_files import conll_text, read_tagged, write_conll
 from ..text.tagging_metrics import TaggingReport
 from .console import console, running, set_threads
-from .options import Cell, Dropout, Epochs, Layers, LearningRate, ModelDir, ModelOut, Seed, Threads, Units, Verbose, given
+from .options import (
+    Cell,
+    Dropout,
+    Epochs,
+    Layers,
+    LearningRate,
+    LrSchedule,
+    ModelDir,
+    ModelOut,
+    Seed,
+    Threads,
+    Units,
+    Verbose,
+    given,
+)
 from .progress import EpochBar
 
 tag_app = typer.Typer(help="Tag every token of a sequence (CoNLL or CSV files); restore Spanish accents.", no_args_is_help=True)
@@ -128,6 +142,7 @@ def accents_train(
     crf: Annotated[bool, typer.Option("--crf", help="A CRF over the tags (Viterbi decoding).")] = False,
     epochs: Epochs = None,
     learning_rate: LearningRate = None,
+    lr_schedule: LrSchedule = None,
     minutes: Annotated[float | None, typer.Option(min=0.0, help="Stop training after this many minutes.")] = None,
     seed: Seed = 0,
     verbose: Verbose = 1,
@@ -138,7 +153,9 @@ def accents_train(
     set_threads(threads)
     with running(resume=None):
         corpus = load_accent_corpus()
-        options = given(cell=cell, units=units, layers=layers, epochs=epochs, learning_rate=learning_rate)
+        options = given(
+            cell=cell, units=units, layers=layers, epochs=epochs, learning_rate=learning_rate, lr_schedule=lr_schedule
+        )
         settings = {**options, "crf": crf, "seed": seed}
         n_epochs = settings.get("epochs", PRESET["epochs"])
         bar = [EpochBar(n_epochs, f"training {settings.get('cell', PRESET['cell']).upper()}")] if verbose == 1 else None

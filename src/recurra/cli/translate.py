@@ -22,6 +22,7 @@ from .options import (
     Dropout,
     Epochs,
     LearningRate,
+    LrSchedule,
     ModelDir,
     ModelOut,
     Resume,
@@ -60,6 +61,7 @@ def translate_train(
     epochs: Epochs = None,
     batch_size: BatchSize = None,
     learning_rate: LearningRate = None,
+    lr_schedule: LrSchedule = None,
     validation: Annotated[float | None, typer.Option(min=0.0, max=0.9, help="Share of pairs held out.")] = None,
     seed: Seed = 0,
     resume: Resume = False,
@@ -73,7 +75,7 @@ def translate_train(
         att = None if attention is not None and attention.lower() == "none" else attention
         options = given(level=level, cell=cell, units=units, layers=layers, embedding=embedding, subword_vocab=subword_vocab,
                         dropout=dropout, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                        validation=validation)  # fmt: skip
+                        lr_schedule=lr_schedule, validation=validation)  # fmt: skip
         if copy:
             options["copy"] = True
         model = Seq2Seq(**options, **({"attention": att} if attention is not None else {}), seed=seed)
