@@ -41,9 +41,10 @@ def scores(model: SpeechRecognizer, audio: list, texts: list[str], choices: list
 def train(args: argparse.Namespace, audio: list, texts: list[str], streaming: bool) -> tuple[SpeechRecognizer, float]:
     model = SpeechRecognizer(
         args.cell, args.units, layers=args.layers, subsample=args.subsample, epochs=args.epochs, batch_size=args.batch_size,
-        learning_rate=args.learning_rate, validation=0.05, patience=args.patience, seed=args.seed,
+        learning_rate=args.learning_rate, lr_schedule=args.lr_schedule, validation=0.05, patience=args.patience, seed=args.seed,
         n_mels=args.n_mels, cepstra=args.cepstra, bidirectional=not streaming,
-        normalization="running" if streaming else "utterance", lookahead=args.lookahead if streaming else 0,
+        normalization=args.normalization or ("running" if streaming else "utterance"),
+        lookahead=args.lookahead if streaming else 0, warmup=args.warmup if streaming else 0.0,
     )  # fmt: skip
     start = time.perf_counter()
     model.fit(audio, texts, verbose=1)
@@ -59,6 +60,8 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=128)
     parser.add_argument("--layers", type=int, default=2)
     parser.add_argument("--subsample", type=int, default=2)
+    parser.add_argument("--normalization", choices=("utterance", "running"), help="default: running when streaming")
+    parser.add_argument("--warmup", type=float, default=0.0, help="the streaming model's warmup (seconds)")
     parser.add_argument("--lookahead", type=int, default=0, help="the streaming model's look-ahead (subsampled frames)")
     parser.add_argument("--n-mels", type=int, default=40)
     parser.add_argument("--cepstra", type=int, default=0)
@@ -66,6 +69,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--patience", type=int, default=3)
+    parser.add_argument("--lr-schedule", default="constant", choices=("constant", "cosine", "step", "onecycle"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--models", default="bidirectional", help="bidirectional, streaming, both (comma) or none")

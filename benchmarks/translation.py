@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> dict:
     print(json.dumps(results), flush=True)
     settings = dict(cell=args.cell, units=args.units, embedding=args.embedding, subword_vocab=args.subword_vocab,
                     epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, dropout=args.dropout,
-                    max_source_length=400, max_target_length=400, seed=args.seed)  # fmt: skip
+                    lr_schedule=args.lr_schedule, max_source_length=400, max_target_length=400, seed=args.seed)  # fmt: skip
     results["settings"] = settings
     results[f"Seq2Seq, {args.attention} attention"], model = train_and_score(
         "attention", Seq2Seq(**settings, attention=args.attention), data, args.beam
@@ -120,6 +120,7 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--learning-rate", type=float, default=2e-3)
     p.add_argument("--dropout", type=float, default=0.1)
+    p.add_argument("--lr-schedule", default="constant", choices=("constant", "cosine", "step", "onecycle"))
     p.add_argument("--beam", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)

@@ -45,6 +45,26 @@ def test_running_normalisation_in_blocks_equals_the_whole() -> None:
     np.testing.assert_allclose(whole[t], (frames[t] - mean) / np.sqrt(var), atol=1e-5)
 
 
+@pytest.mark.parametrize("warmup, length", [(12, 50), (12, 8), (1, 50)])
+def test_a_warmup_normalises_the_first_frames_together(warmup: int, length: int) -> None:
+    rng = np.random.default_rng(2)
+    frames = rng.normal(3.0, 2.0, size=(length, 4))
+    prior = {"mean": [3.0] * 4, "var": [4.0] * 4}
+    plain, _ = running_normalize(frames, prior)
+    warm, _ = running_normalize(frames, prior, warmup=warmup)
+    last = min(warmup, length) - 1  # the frames before it share its sums
+    np.testing.assert_allclose(warm[last:], plain[last:], atol=1e-6)
+    count = 50 + last + 1  # the prior's 50 frames and frames 0..last
+    mean = (50 * 3.0 + frames[: last + 1].sum(0)) / count
+    var = (50 * (4.0 + 9.0) + (frames[: last + 1] ** 2).sum(0)) / count - mean**2
+    np.testing.assert_allclose(warm[: last + 1], (frames[: last + 1] - mean) / np.sqrt(var), atol=1e-5)
+    # the warmup's frames in a first block of at least `warmup`, then blocks: the same as the whole
+    if length > warmup:
+        first, state = running_normalize(frames[:warmup], prior, warmup=warmup)
+        rest, _ = running_normalize(frames[warmup:], prior, state, warmup=warmup)
+        np.testing.assert_allclose(np.concatenate([first, rest]), warm, atol=1e-6)
+
+
 def test_utterance_normalisation_gives_mean_zero_std_one() -> None:
     x = np.random.default_rng(1).normal(size=8000).astype(np.float32)
     f = speech_frames(x, 8000, 20, "utterance", None)

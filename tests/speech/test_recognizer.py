@@ -52,6 +52,24 @@ def test_the_stream_equals_the_whole_recording(streaming, data, block: int) -> N
         assert text == streaming.transcribe([x])[0]
 
 
+@pytest.mark.parametrize("block", [80, 4000])
+def test_a_stream_with_a_warmup_waits_for_it_and_equals_the_whole(data, block: int) -> None:
+    model = SpeechRecognizer(
+        "gru", 12, layers=1, epochs=1, validation=0.0, bidirectional=False, normalization="running", warmup=0.3, lookahead=2
+    ).fit(*data)
+    assert model.warmup_frames == 30
+    short = data[0][0][:1200]  # 0.15 s: shorter than the warmup
+    for x in [*data[0][:2], short]:
+        stream = model.stream()
+        for a in range(0, len(x), block):
+            stream.update(x[a : a + block])
+            if a + block < 8000 * 0.3:  # fewer than 30 frames heard: nothing read yet
+                assert len(stream.log_probabilities) == 0
+        text = stream.finish()
+        np.testing.assert_allclose(stream.log_probabilities, model.log_probabilities([x])[0], atol=1e-4)
+        assert text == model.transcribe([x])[0]
+
+
 def test_only_the_running_one_way_model_streams(data) -> None:
     with pytest.raises(ConfigError, match="bidirectional=False"):
         SpeechRecognizer(normalization="running")

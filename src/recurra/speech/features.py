@@ -11,7 +11,10 @@ already at ``rate``, and returns float32 samples at ``rate`` (resampled when nee
 - ``"running"``: causal — ``μ_t`` and ``σ_t²`` over frames ``1..t`` and ``k`` prior frames of mean ``μ₀``
   and variance ``σ₀²`` (the training set's): ``μ_t = (k μ₀ + Σ_{s≤t} F_s) / (k + t)``,
   ``σ_t² = (k (σ₀² + μ₀²) + Σ_{s≤t} F_s²) / (k + t) - μ_t²``; a frame is normalised with what came before
-  it only, so the streaming model sees the same numbers as the whole-file one.
+  it only, so the streaming model sees the same numbers as the whole-file one. With a ``warmup`` of ``W``
+  frames the first ``W`` frames are all normalised with ``μ_W`` and ``σ_W`` (with ``μ_T``, ``σ_T`` when the
+  recording has only ``T < W``): the start of a recording is read with its own level and colour, at the
+  cost of a stream writing nothing until ``W`` frames (``W`` × 10 ms) have arrived.
 """
 
 from __future__ import annotations
@@ -49,9 +52,13 @@ def _mono(samples: Any) -> np.ndarray:
 
 
 def running_normalize(
-    frames: np.ndarray, prior: dict[str, list[float]], start: dict[str, np.ndarray] | None = None
+    frames: np.ndarray, prior: dict[str, list[float]], start: dict[str, np.ndarray] | None = None, warmup: int = 0
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Causal normalisation of ``frames`` ``(T, B)`` (see the module docstring) and the sums to continue from."""
+    """Causal normalisation of ``frames`` ``(T, B)`` (see the module docstring) and the sums to continue from.
+
+    With ``warmup`` ``W``, the frames of the recording before its ``W``-th are normalised with the sums up to
+    the ``W``-th, or up to the last of ``frames`` when there are fewer: a caller that streams gives the first
+    ``W`` frames in one call (or all frames, when the recording ends sooner)."""
     mu0, var0 = np.asarray(prior["mean"]), np.asarray(prior["var"])
     state = start or {"count": np.array(PRIOR_FRAMES), "sum": PRIOR_FRAMES * mu0, "squares": PRIOR_FRAMES * (var0 + mu0**2)}
     count = state["count"] + np.arange(1, len(frames) + 1)[:, None]  # (T, 1)
@@ -59,6 +66,9 @@ def running_normalize(
     squares = state["squares"] + np.cumsum(frames.astype(np.float64) ** 2, 0)  # (T, B)
     mean = sums / count
     std = np.sqrt(np.maximum(squares / count - mean**2, 1e-8))
+    held = min(int(warmup) - int(round(float(state["count"]) - PRIOR_FRAMES)), len(frames))  # frames still in the warmup
+    if held > 0:
+        mean[:held], std[:held] = mean[held - 1], std[held - 1]
     end = {"count": count[-1, 0] if len(frames) else state["count"], "sum": sums[-1] if len(frames) else state["sum"],
            "squares": squares[-1] if len(frames) else state["squares"]}  # fmt: skip
     return ((frames - mean) / std).astype(np.float32), end
@@ -76,12 +86,13 @@ def raw_frames(samples: np.ndarray, rate: int, n_mels: int, cepstra: int = 0) ->
 
 
 def speech_frames(
-    samples: np.ndarray, rate: int, n_mels: int, normalization: str, prior: dict[str, list[float]] | None, cepstra: int = 0
-) -> np.ndarray:
+    samples: np.ndarray, rate: int, n_mels: int, normalization: str, prior: dict[str, list[float]] | None, cepstra: int = 0,
+    warmup: int = 0,
+) -> np.ndarray:  # fmt: skip
     """Normalised frames ``(T, n_mels or cepstra)`` of ``samples`` at ``rate`` (see the module docstring)."""
     frames = raw_frames(samples, rate, n_mels, cepstra)
     if normalization == "utterance":
         return normalize_utterance(frames)
     if prior is None:
         return frames
-    return running_normalize(frames, prior)[0]
+    return running_normalize(frames, prior, warmup=warmup)[0]

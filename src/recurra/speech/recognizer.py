@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..checks import Boolean, Integer, OneOf
+from ..checks import Boolean, Integer, Number, OneOf
 from ..errors import ConfigError, InputValueError, ModelFileError
 from ..estimator import setting
 from ..recognition.recognizer import CTCRecognizer, load_recognizer
@@ -45,6 +45,8 @@ class SpeechRecognizer(CTCRecognizer):
     cepstra: int = setting(0, "0: log-mel frames; k: their first k cepstral coefficients (MFCC)", Integer(0, 128))
     normalization: str = setting("utterance", "per-band normalisation: utterance (whole file) or running (causal)",
                                  OneOf(("utterance", "running")))  # fmt: skip
+    warmup: float = setting(0.0, "seconds the running normalisation gathers before normalising the first frames",
+                            Number(0, 10))  # fmt: skip
     spec_augment: bool = setting(True, "mask runs of frames and bands while training (SpecAugment)", Boolean())
 
     format_name: ClassVar[str] = FORMAT
@@ -70,7 +72,14 @@ class SpeechRecognizer(CTCRecognizer):
         """The normalised log-mel frames ``(T, n_mels)`` the network reads for one recording."""
         samples = audio_samples(audio, self.sample_rate)
         prior = getattr(self, "prior_", None)
-        return speech_frames(samples, self.sample_rate, self.n_mels, self.normalization, prior, self.cepstra)
+        return speech_frames(
+            samples, self.sample_rate, self.n_mels, self.normalization, prior, self.cepstra, self.warmup_frames
+        )
+
+    @property
+    def warmup_frames(self) -> int:
+        """``warmup`` in frames of 10 ms (0 with the per-utterance normalisation)."""
+        return int(round(self.warmup * 100)) if self.normalization == "running" else 0
 
     def _sequences(self, X: Any) -> list[np.ndarray]:
         if isinstance(X, (str, os.PathLike)) or (isinstance(X, np.ndarray) and X.ndim == 1):

@@ -6,7 +6,8 @@ A ``SpeechStream`` needs a ``SpeechRecognizer`` trained with ``bidirectional=Fal
 ``sample_rate`` and returns the text so far; ``finish()`` the whole text (equal to ``transcribe`` of the
 whole recording). What a character waits for before it can be written: the end of its 25 ms window, the
 front end's look-ahead (``subsample - 1`` frames of 10 ms, and ``lookahead · subsample`` more with a
-``lookahead``) and the block it arrives in.
+``lookahead``) and the block it arrives in; with a ``warmup``, the first frames wait until ``warmup`` seconds
+have arrived (or the recording ends), to be normalised together.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class SpeechStream:
         self.frames.reset()
         self.samples = np.zeros(0, dtype=np.float32)  # from the start of the next frame's window
         self.norm: dict[str, np.ndarray] | None = None
+        self.held = np.zeros((0, 0), dtype=np.float32)  # raw frames waiting for the warmup to fill
         self.heard = 0  # samples received
 
     def update(self, samples: Any) -> str:
@@ -52,11 +54,23 @@ class SpeechStream:
         rec = self.recognizer
         raw = raw_frames(self.samples[: self.window + (count - 1) * self.hop], rec.sample_rate, rec.n_mels, rec.cepstra)
         self.samples = self.samples[count * self.hop :]
-        frames, self.norm = running_normalize(raw, self.recognizer.prior_, self.norm)
+        if self.norm is None:  # still in the warmup: the first frames are normalised together
+            raw = np.concatenate([self.held, raw]) if len(self.held) else raw
+            if len(raw) < self.recognizer.warmup_frames:
+                self.held = raw
+                return self.frames.text
+            self.held = raw[:0]
+        return self._read(raw)
+
+    def _read(self, raw: np.ndarray) -> str:
+        frames, self.norm = running_normalize(raw, self.recognizer.prior_, self.norm, self.recognizer.warmup_frames)
         return self.frames.update(frames)
 
     def finish(self) -> str:
         """The whole text, once the recording has ended. Call ``reset`` before the next one."""
+        if len(self.held):  # a recording shorter than the warmup
+            self._read(self.held)
+            self.held = self.held[:0]
         return self.frames.finish()
 
     @property
