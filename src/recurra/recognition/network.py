@@ -10,8 +10,7 @@ which leaves CTC's loss of every sequence what it is over its real frames alone.
 (``SpecAugment``'s settings) the features are masked first, in training mode only.
 
 With ``lookahead`` ``L > 0`` a last front-end stage lets a one-way model read ahead:
-``a_u = c_u + ReLU(b + Σ_{j=0}^{L} W_j c_{u+j})`` over the subsampled features ``c`` (zero past the end; the
-residual ``c_u`` lets training start from the features as they are), so the
+``a_u = ReLU(b + Σ_{j=0}^{L} W_j c_{u+j})`` over the subsampled features ``c`` (zero past the end), so the
 recurrent layers at step ``u`` have heard ``L`` subsampled frames of the future (``L · subsample · 10`` ms of
 speech at 100 frames per second).
 """
@@ -53,7 +52,8 @@ class RecognizerNetwork(nn.Module):
             width = conv_channels
         self.front = nn.ModuleList(stages)
         self.lookahead = int(lookahead)
-        self.ahead = nn.Conv1d(width, width, kernel_size=lookahead + 1) if lookahead > 0 else None
+        self.ahead = nn.Conv1d(width, conv_channels, kernel_size=lookahead + 1) if lookahead > 0 else None
+        width = conv_channels if lookahead > 0 else width
         self.dropout = float(dropout)
         self.rnns, width = recurrent_stack(cell, units, layers, width, bidirectional, dropout)
         self.head = CTCHead(width, classes)
@@ -68,7 +68,7 @@ class RecognizerNetwork(nn.Module):
             h = F.relu(conv(h.transpose(1, 2))).transpose(1, 2) * mask.unsqueeze(-1).to(h.dtype)  # (B, T', C)
         if self.ahead is not None:
             future = F.pad(h.transpose(1, 2), (0, self.lookahead))  # (B, C, T' + L): zeros past the end
-            h = (h + F.relu(self.ahead(future)).transpose(1, 2)) * mask.unsqueeze(-1).to(h.dtype)  # (B, T', C)
+            h = F.relu(self.ahead(future)).transpose(1, 2) * mask.unsqueeze(-1).to(h.dtype)  # (B, T', C)
         return h, mask
 
     def lengths(self, x: torch.Tensor) -> torch.Tensor:
