@@ -58,6 +58,8 @@ def test_a_stream_with_a_warmup_waits_for_it_and_equals_the_whole(data, block: i
         "gru", 12, layers=1, epochs=1, validation=0.0, bidirectional=False, normalization="running", warmup=0.3, lookahead=2
     ).fit(*data)
     assert model.warmup_frames == 30
+    with pytest.raises(ConfigError, match="warmup=0.3 is for normalization='running'"):
+        SpeechRecognizer("gru", 12, warmup=0.3)
     short = data[0][0][:1200]  # 0.15 s: shorter than the warmup
     for x in [*data[0][:2], short]:
         stream = model.stream()

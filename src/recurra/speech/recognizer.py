@@ -55,6 +55,8 @@ class SpeechRecognizer(CTCRecognizer):
         super().check_together()
         if self.normalization == "running" and self.bidirectional:
             raise ConfigError("normalization='running' is for the streaming model: set bidirectional=False too")
+        if self.warmup > 0 and self.normalization != "running":
+            raise ConfigError(f"warmup={self.warmup} is for normalization='running'; got normalization={self.normalization!r}")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> SpeechRecognizer:
@@ -78,8 +80,8 @@ class SpeechRecognizer(CTCRecognizer):
 
     @property
     def warmup_frames(self) -> int:
-        """``warmup`` in frames of 10 ms (0 with the per-utterance normalisation)."""
-        return int(round(self.warmup * 100)) if self.normalization == "running" else 0
+        """``warmup`` in frames of 10 ms."""
+        return int(round(self.warmup * 100))
 
     def _sequences(self, X: Any) -> list[np.ndarray]:
         if isinstance(X, (str, os.PathLike)) or (isinstance(X, np.ndarray) and X.ndim == 1):
