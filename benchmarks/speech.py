@@ -29,6 +29,7 @@ from recurra.ctc import cer, wer
 from recurra.signals.speech_synth import voice_variants
 from recurra.speech import SpeechRecognizer, asterisk_prompts, synthetic_speech
 from recurra.speech.spanish import grammar_texts
+from recurra.train.estimator_fit import LR_SCHEDULES
 
 KINDS = ("numbers", "weekdays", "months", "words", "phrases")
 
@@ -69,7 +70,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--patience", type=int, default=3)
-    parser.add_argument("--lr-schedule", default="constant", choices=("constant", "cosine", "step", "onecycle"))
+    parser.add_argument("--lr-schedule", default="constant", choices=LR_SCHEDULES)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--models", default="bidirectional", help="bidirectional, streaming, both (comma) or none")

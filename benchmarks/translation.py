@@ -30,6 +30,7 @@ from recurra.text.seq2seq import Seq2Seq
 from recurra.text.seq2seq.baselines import WordDictionary, copy_source
 from recurra.text.seq2seq.metrics import bleu, chrf
 from recurra.text.seq2seq.plots import plot_attention
+from recurra.train.estimator_fit import LR_SCHEDULES
 
 
 def scores(hyps: list[str], refs: list[str]) -> dict[str, float]:
@@ -120,7 +121,7 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--learning-rate", type=float, default=2e-3)
     p.add_argument("--dropout", type=float, default=0.1)
-    p.add_argument("--lr-schedule", default="constant", choices=("constant", "cosine", "step", "onecycle"))
+    p.add_argument("--lr-schedule", default="constant", choices=LR_SCHEDULES)
     p.add_argument("--beam", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)

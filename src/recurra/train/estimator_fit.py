@@ -19,7 +19,7 @@ from .optimizers import Adam
 from .trainer import Trainer
 
 LR_SCHEDULES = ("constant", "cosine", "step", "onecycle")  # the estimators' ``lr_schedule`` choices
-LR_SCHEDULE_HELP = "the learning rate over the run: constant, or decayed to 0 by cosine, step (x0.1 each third), onecycle"
+LR_SCHEDULE_HELP = "the learning rate over the run: constant, cosine (to 0), step (x0.1 each third), onecycle (up, then down)"
 
 
 def fit_module(
