@@ -80,9 +80,11 @@ def run(args: argparse.Namespace) -> dict:
                     epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.learning_rate, dropout=args.dropout,
                     lr_schedule=args.lr_schedule, max_source_length=400, max_target_length=400, seed=args.seed)  # fmt: skip
     results["settings"] = settings
-    results[f"Seq2Seq, {args.attention} attention"], model = train_and_score(
-        "attention", Seq2Seq(**settings, attention=args.attention), data, args.beam
+    extras = dict(lexicon=args.lexicon, copy=args.copy)
+    name = f"Seq2Seq, {args.attention} attention" + (f", lexicon {args.lexicon}" if args.lexicon else "") + (
+        ", copying" if args.copy else ""
     )
+    results[name], model = train_and_score("attention", Seq2Seq(**settings, **extras, attention=args.attention), data, args.beam)
     if args.plot:
         short = sorted(range(len(data["test_src"])), key=lambda i: len(data["test_src"][i]))[:3]
         plot_attention([model.attention_weights(data["test_src"][i]) for i in short], args.plot,
@@ -122,6 +124,8 @@ def main() -> None:
     p.add_argument("--learning-rate", type=float, default=2e-3)
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--lr-schedule", default="constant", choices=LR_SCHEDULES)
+    p.add_argument("--lexicon", type=int, default=0, help="The attention model's lexicon bias: translations per source piece.")
+    p.add_argument("--copy", action="store_true", help="The attention model copies source pieces (pointer-generator).")
     p.add_argument("--beam", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)

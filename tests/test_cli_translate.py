@@ -9,6 +9,7 @@ from recurra.cli import app
 
 from .text.test_seq2seq import numbers
 from .text.test_seq2seq_copy import third_then_first
+from .text.test_seq2seq_lexicon import reversed_translation
 
 runner = CliRunner()
 
@@ -57,6 +58,25 @@ def test_translate_train_with_copying(tmp_path):
     held, expected = third_then_first(3, 1)
     run = runner.invoke(app, ["translate", "run", str(out), *held])
     assert run.exit_code == 0 and run.output.splitlines()[:3] == expected, run.output
+
+
+def test_translate_train_with_a_lexicon(tmp_path):
+    src, tgt = reversed_translation(300, 0)
+    data = tmp_path / "pairs.tsv"
+    data.write_text("a\tb\n" + "".join(f"{s}\t{t}\n" for s, t in zip(src, tgt)), encoding="utf-8")
+    out = tmp_path / "model"
+    args = ["translate", "train", str(data), "--out", str(out), "--level", "word", "--units", "32", "--embedding", "16",
+            "--batch-size", "16", "--dropout", "0", "--validation", "0", "--epochs", "6", "--verbose", "0",
+            "--lexicon", "2"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    held, expected = reversed_translation(20, 1)
+    test = tmp_path / "test.tsv"
+    test.write_text("a\tb\n" + "".join(f"{s}\t{t}\n" for s, t in zip(held, expected)), encoding="utf-8")
+    ev = runner.invoke(app, ["translate", "evaluate", str(out), str(test)])
+    assert ev.exit_code == 0, ev.output
+    chrf = float(ev.output.split("model")[1].split()[3])  # the model's row: │ BLEU │ chrF │ exact match
+    assert chrf > 40, ev.output
 
 
 def test_translate_errors_are_named(tmp_path):

@@ -55,6 +55,7 @@ def translate_train(
     layers: Annotated[int | None, typer.Option(min=1, help="Stacked layers in the encoder and the decoder.")] = None,
     attention: Annotated[str | None, typer.Option(help="additive, dot, general or none.")] = None,
     copy: Annotated[bool, typer.Option("--copy", help="Pointer-generator: the decoder may copy source tokens.")] = False,
+    lexicon: Annotated[int | None, typer.Option(min=0, help=Seq2Seq.why("lexicon").capitalize() + ".")] = None,
     embedding: Annotated[int | None, typer.Option(min=1, help=Seq2Seq.why("embedding").capitalize() + ".")] = None,
     subword_vocab: Annotated[int | None, typer.Option("--subword-vocab", min=16, help="Subword pieces per side.")] = None,
     dropout: Dropout = None,
@@ -74,7 +75,7 @@ def translate_train(
         sources, targets = read_pairs(data, source_col, target_col)
         att = None if attention is not None and attention.lower() == "none" else attention
         options = given(level=level, cell=cell, units=units, layers=layers, embedding=embedding, subword_vocab=subword_vocab,
-                        dropout=dropout, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                        lexicon=lexicon, dropout=dropout, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                         lr_schedule=lr_schedule, validation=validation)  # fmt: skip
         if copy:
             options["copy"] = True

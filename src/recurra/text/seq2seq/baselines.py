@@ -14,16 +14,13 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
-
-import numpy as np
 
 from ...errors import ConfigError, InputValueError, NotBuiltError
 from ..tokenizers import WordTokenizer
+from .lexicon import METHODS, translation_table
 
 _NAME_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
-METHODS = ("model1", "dice")
 
 
 def copy_source(sources: Sequence[str]) -> list[str]:
@@ -48,34 +45,6 @@ def first_tokens(text: str, n: int) -> str:
     return " ".join(text.split()[:n])
 
 
-def _index(sentences: list[list[str]], vocab: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The distinct word ids of each sentence laid end to end, how often each occurs, and how many each sentence has.
-
-    Words are added to ``vocab`` as they come.
-    """
-    ids: list[int] = []
-    counts: list[int] = []
-    lengths = np.empty(len(sentences), dtype=np.int64)
-    for k, words in enumerate(sentences):
-        c = Counter(words)
-        ids += [vocab.setdefault(w, len(vocab)) for w in c]
-        counts += c.values()
-        lengths[k] = len(c)
-    return np.array(ids, dtype=np.int64), np.array(counts, dtype=np.float64), lengths
-
-
-def _triples(src: tuple[np.ndarray, ...], tgt: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Every (distinct target word, distinct source word) of every sentence pair, as the target word's and
-    the source word's positions in the flat arrays of ``tgt`` and ``src``."""
-    rows_per_sentence, cols_per_sentence = tgt[2], src[2]
-    src_start = np.cumsum(cols_per_sentence) - cols_per_sentence
-    row_sentence = np.repeat(np.arange(len(rows_per_sentence)), rows_per_sentence)  # each target word's sentence
-    cols = cols_per_sentence[row_sentence]
-    row = np.repeat(np.arange(len(row_sentence)), cols)  # each triple's target word
-    within = np.arange(len(row)) - np.repeat(np.cumsum(cols) - cols, cols)  # its source word's place in the sentence
-    return row, src_start[row_sentence][row] + within
-
-
 class WordDictionary:
     """A word-by-word translator learned from parallel sentences (lowercased words of ``WordTokenizer``).
 
@@ -86,8 +55,7 @@ class WordDictionary:
     coefficient of the sets of sentence pairs; the plain most frequent co-occurring word would nearly always
     be "the").
 
-    The E step runs on flat arrays over the (sentence, target word, source word) triples of distinct words,
-    so 28,000 verse pairs train in seconds. ``translate`` replaces each word it knows, copies unknown words,
+    The table is ``lexicon.translation_table``'s. ``translate`` replaces each word it knows, copies unknown words,
     numbers and punctuation, and capitalises a translation whose source word was capitalised.
     """
 
@@ -102,41 +70,10 @@ class WordDictionary:
 
     def fit(self, sources: Sequence[str], targets: Sequence[str], iterations: int = 5) -> WordDictionary:
         """Learn the dictionary from aligned sentences (``sources[i]`` translates to ``targets[i]``)."""
-        if len(sources) != len(targets) or not len(sources):
-            raise InputValueError(f"expected as many targets as sources (at least one), got {len(sources)} and {len(targets)}")
-        if iterations < 1:
-            raise InputValueError(f"expected iterations >= 1, got {iterations}")
-        src_vocab: dict[str, int] = {"": 0}  # id 0: NULL
-        tgt_vocab: dict[str, int] = {}
-        src = _index([[""] + self._words(s) for s in sources], src_vocab)
-        tgt = _index([self._words(t) for t in targets], tgt_vocab)
-        n_src = len(src_vocab)
-        t_pos, s_pos = _triples(src, tgt)  # the triples of one target word in one sentence share t_pos
-        pairs, inverse = np.unique(tgt[0][t_pos] * n_src + src[0][s_pos], return_inverse=True)
-        pair_src, pair_tgt = pairs % n_src, pairs // n_src
-        if self.method == "model1":
-            score = self._model1(t_pos, inverse, pair_src, src[1][s_pos], tgt[1][t_pos], len(tgt[0]), iterations)
-        else:
-            both = np.bincount(inverse).astype(np.float64)  # sentence pairs holding both words
-            c_src, c_tgt = np.bincount(src[0], minlength=n_src), np.bincount(tgt[0], minlength=len(tgt_vocab))
-            score = 2 * both / (c_src[pair_src] + c_tgt[pair_tgt])
-        order = np.lexsort((-score, pair_src))  # by source word, the best target first
-        first = order[np.r_[True, pair_src[order][1:] != pair_src[order][:-1]]]
-        src_words, tgt_words = list(src_vocab), list(tgt_vocab)
-        self.dictionary_ = {src_words[s]: tgt_words[t] for s, t in zip(pair_src[first], pair_tgt[first]) if s != 0}
+        table = translation_table([self._words(s) for s in sources], [self._words(t) for t in targets], method=self.method,
+                                  iterations=iterations)  # fmt: skip
+        self.dictionary_ = table.best()
         return self
-
-    @staticmethod
-    def _model1(occ, inverse, pair_src, w_src, w_tgt, n_occ: int, iterations: int) -> np.ndarray:
-        """t(target | source) for each distinct pair after ``iterations`` EM steps from uniform."""
-        t = np.ones(len(pair_src))
-        for _ in range(iterations):
-            p = t[inverse] * w_src  # a target word's alignment weight on each source word of its sentence
-            z = np.bincount(occ, weights=p, minlength=n_occ)
-            count = np.bincount(inverse, weights=p / z[occ] * w_tgt, minlength=len(t))
-            total = np.bincount(pair_src, weights=count)
-            t = count / total[pair_src]
-        return t
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "dictionary_"):

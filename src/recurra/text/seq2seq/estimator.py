@@ -41,11 +41,13 @@ from .attention import ATTENTIONS
 from .batches import Pair, pad, pair_loader
 from .decoding import beam_search, greedy, sample
 from .files import FORMAT, read_seq2seq, save_seq2seq
+from .lexicon import translation_table
 from .network import BRIDGES, Seq2SeqNetwork
 from .pairs import check_pairs, read_pairs
 from .subword import SubwordTokenizer
 
 LEVELS = ("char", "word", "subword")
+MAX_LEXICON = 100  # translations kept per source token
 
 
 @dataclass
@@ -77,6 +79,10 @@ class Seq2Seq(Estimator):
                                     OneOf(ATTENTIONS, optional=True))  # fmt: skip
     bridge: str = setting("copy", "the decoder's first states: copy the encoder's, dense (tanh layer) or none", OneOf(BRIDGES))
     copy: bool = setting(False, "pointer-generator: the decoder may copy source tokens (needs attention)", Boolean())
+    lexicon: int = setting(
+        0, "bias the decoder towards the k likeliest translations (IBM Model 1 of the training pairs) of the source "
+        "tokens it attends to (needs attention; 0: none)", Integer(0, MAX_LEXICON),
+    )  # fmt: skip
     embedding: int = setting(128, "size of the token vectors", Integer(1, MAX_FEATURES))
     level: str = setting("subword", "tokens: char, word or subword (BPE learned on the training side)", OneOf(LEVELS))
     subword_vocab: int = setting(4000, "subword pieces per side (level='subword')", Integer(16, MAX_FEATURES))
@@ -111,6 +117,10 @@ class Seq2Seq(Estimator):
             from ...errors import ConfigError
 
             raise ConfigError("copy=True copies where the decoder attends: it needs attention, got attention=None")
+        if self.lexicon and self.attention is None:
+            from ...errors import ConfigError
+
+            raise ConfigError(f"lexicon={self.lexicon} reads where the decoder attends: it needs attention, got attention=None")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Seq2Seq:
@@ -121,7 +131,7 @@ class Seq2Seq(Estimator):
         net = Seq2SeqNetwork(
             len(self.source_vocab_), len(self.target_vocab_), cell=self.cell, units=self.units, layers=self.layers,
             embedding=self.embedding, bidirectional_encoder=self.bidirectional_encoder, attention=self.attention,
-            bridge=self.bridge, dropout=self.dropout, copy=self.copy,
+            bridge=self.bridge, dropout=self.dropout, copy=self.copy, lexicon=self.lexicon,
         )  # fmt: skip
         if self.copy:
             net.set_copy_map(self._copy_map())
@@ -133,6 +143,18 @@ class Seq2Seq(Estimator):
         target = {t: i for i, t in enumerate(self.target_vocab_.tokens)}
         first = 4  # <pad>, <unk>, <start>, <end> are never copied
         return torch.tensor([target.get(t, 0) if i >= first else 0 for i, t in enumerate(self.source_vocab_.tokens)])
+
+    def _lexicon(self, pairs: Sequence[Pair]) -> tuple[torch.Tensor, torch.Tensor]:
+        """λ and p(w | x) of ``Seq2SeqNetwork``: for each source token, its ``lexicon`` likeliest target tokens
+        and their probabilities under IBM Model 1 (``lexicon.translation_table``) of the training pairs' tokens;
+        0 and 0 where a token has fewer (and for tokens never seen in a training source)."""
+        table = translation_table([x for x, _ in pairs], [y for _, y in pairs]).top(self.lexicon)
+        ids = torch.zeros(len(self.source_vocab_), self.lexicon, dtype=torch.long)
+        probs = torch.zeros(len(self.source_vocab_), self.lexicon)
+        for source, (targets, scores) in table.items():
+            ids[source, : len(targets)] = torch.tensor(targets)
+            probs[source, : len(scores)] = torch.tensor(scores)
+        return ids, probs
 
     # -- tokens -----------------------------------------------------------------------------------
     def _tokenizers(self, sources: Sequence[str], targets: Sequence[str]) -> None:
@@ -205,8 +227,11 @@ class Seq2Seq(Estimator):
         elif len(val_idx):
             val_src, val_tgt = [sources[i] for i in val_idx], [targets[i] for i in val_idx]
             val_pairs = list(zip(self._ids(val_src, "source", val_idx), self._ids(val_tgt, "target", val_idx)))
+        lexicon = self._lexicon(train) if self.lexicon else None
         set_seed(self.seed)
         self.network_ = self._network()
+        if lexicon is not None:
+            self.network_.set_lexicon(*lexicon)
         val = pair_loader(val_pairs, self.batch_size, shuffle=False) if val_pairs else None
         teacher = _Teacher(self.network_, self.scheduled_sampling)
         with flush_denormals():

@@ -16,6 +16,11 @@ Symbols: ``x (B, S)`` source ids (0 = padding), ``y (B, T)`` target ids fed to t
               π maps a source token to the target token of the same text (to <pad> when the target
               vocabulary lacks it: that share is dropped); the output is log P, which the cross-entropy
               reads as logits (log_softmax(log P) = log P)
+    a lexicon (``lexicon=k``, Arthur et al., 2016; needs attention): the k most probable translations
+              λ(x_s) of each source token with their probabilities p(w | x_s) (IBM Model 1 over the training
+              pairs' tokens, ``lexicon.py``), read where the decoder attends, biasing the logits:
+              p_lex(w) = Σ_s α[s] p(w | x_s)                 (B, T, V)
+              logits ← logits + log(p_lex + ε),  ε = 1e-3
 
 ``forward((x, y))`` runs the whole target at once (teacher forcing: the fast recurrent kernels over
 ``T`` steps); ``encode`` + ``step`` run the decoder one token at a time from its carried states for
@@ -36,6 +41,7 @@ from ...layers.family import recurrent_layer
 from .attention import DecoderAttention
 
 BRIDGES = ("copy", "dense", "none")
+LEXICON_EPSILON = 1e-3  # ε of the lexicon's bias: log ε where the lexicon gives a token nothing
 NEVER_WRITTEN = torch.tensor([0, 2])  # <pad> and <start> are never an output token
 States = list[list[torch.Tensor]]  # per decoder layer, its state tensors (h; c for the LSTM), each (B, H)
 
@@ -48,12 +54,12 @@ class Memory(NamedTuple):
     keys: torch.Tensor | None
     mask: torch.Tensor
     copy_ids: torch.Tensor | None = None  # (B, S): the target id of each source token, when copying
+    lexicon_ids: torch.Tensor | None = None  # (B, S, k): each source token's translations, with a lexicon
+    lexicon_probs: torch.Tensor | None = None  # (B, S, k): their probabilities
 
     def select(self, index: torch.Tensor) -> Memory:
         """The rows ``index`` (beam search repeats and reorders sentences)."""
-        keys = None if self.keys is None else self.keys[index]
-        copy_ids = None if self.copy_ids is None else self.copy_ids[index]
-        return Memory(self.outputs[index], keys, self.mask[index], copy_ids)
+        return Memory(*(None if v is None else v[index] for v in self))
 
 
 class Seq2SeqNetwork(nn.Module):
@@ -73,10 +79,13 @@ class Seq2SeqNetwork(nn.Module):
         bridge: str,
         dropout: float,
         copy: bool = False,
+        lexicon: int = 0,
     ):
         super().__init__()
         if copy and attention is None:
             raise ConfigError("copy=True copies where the decoder attends: it needs attention, got attention=None")
+        if lexicon and attention is None:
+            raise ConfigError(f"lexicon={lexicon} reads where the decoder attends: it needs attention, got attention=None")
         if bidirectional_encoder and units % 2:
             raise ConfigError(f"a bidirectional encoder splits units in two directions: expected even units, got {units}")
         if bridge not in BRIDGES:
@@ -105,10 +114,23 @@ class Seq2SeqNetwork(nn.Module):
         self.gate = Dense(1, input_shape=(2 * units,)) if copy else None  # w_g, b_g
         # π: source id -> target id (0: none), rebuilt from the vocabularies (set_copy_map), not saved
         self.register_buffer("source_to_target", torch.zeros(source_vocab, dtype=torch.long), persistent=False)
+        # λ and p(w | x): learned from the training pairs (set_lexicon), saved with the weights
+        self.lexicon = int(lexicon)
+        if self.lexicon:
+            self.register_buffer("lexicon_ids", torch.zeros(source_vocab, self.lexicon, dtype=torch.long))
+            self.register_buffer("lexicon_probs", torch.zeros(source_vocab, self.lexicon))
 
     def set_copy_map(self, source_to_target: torch.Tensor) -> None:
         """π, the target id of each source id (0 where the target vocabulary lacks its text)."""
         self.source_to_target = source_to_target.to(torch.long)
+
+    def set_lexicon(self, ids: torch.Tensor, probs: torch.Tensor) -> None:
+        """λ and p(w | x): ``(source vocabulary, k)`` target ids and their probabilities (0 for none)."""
+        expected = (self.source_to_target.shape[0], self.lexicon)
+        if not self.lexicon or tuple(ids.shape) != expected or tuple(probs.shape) != expected:
+            raise ConfigError(f"expected a lexicon of shape {expected}, got {tuple(ids.shape)} and {tuple(probs.shape)}")
+        self.lexicon_ids = ids.to(torch.long)
+        self.lexicon_probs = probs.to(self.lexicon_probs.dtype)
 
     def _drop(self, x: torch.Tensor) -> torch.Tensor:
         return F.dropout(x, self.dropout, True) if self.training and self.dropout > 0 else x
@@ -131,6 +153,8 @@ class Seq2SeqNetwork(nn.Module):
             finals.append(states)
         keys = self.attention.keys(h) if self.attention is not None else None
         copy_ids = self.source_to_target[source] if self.copy else None  # (B, S)
+        if self.lexicon:
+            return Memory(h, keys, mask, copy_ids, self.lexicon_ids[source], self.lexicon_probs[source]), self._bridge(finals)
         return Memory(h, keys, mask, copy_ids), self._bridge(finals)
 
     def _bridge(self, finals: States) -> States:
@@ -156,6 +180,8 @@ class Seq2SeqNetwork(nn.Module):
         if self.attention is not None:
             h, alpha = self.attention(h, memory.outputs, memory.keys, memory.mask)  # (B, T, H), (B, T, S)
         logits = self.out(self._drop(h))  # (B, T, V)
+        if self.lexicon:
+            logits = logits + self._lexicon_bias(logits, alpha, memory)
         if self.copy:
             logits = self._mix(logits, torch.cat([h, query], -1), alpha, memory.copy_ids)
         return logits, alpha, new
@@ -167,6 +193,16 @@ class Seq2SeqNetwork(nn.Module):
         copied = torch.zeros_like(logits).scatter_add_(-1, copy_ids[:, None, :].expand(B, T, -1), alpha)  # (B, T, V)
         p = p_gen * torch.softmax(logits, -1) + (1 - p_gen) * copied
         return torch.log(p.clamp_min(1e-30))
+
+    @staticmethod
+    def _lexicon_bias(logits: torch.Tensor, alpha: torch.Tensor, memory: Memory) -> torch.Tensor:
+        """log(p_lex + ε) (module docstring), ``(B, T, V)``."""
+        B, T, _ = logits.shape
+        S, k = memory.lexicon_ids.shape[1:]
+        ids = memory.lexicon_ids.reshape(B, 1, S * k).expand(B, T, S * k)  # (B, T, S k)
+        weights = (alpha[..., None] * memory.lexicon_probs[:, None]).reshape(B, T, S * k)  # α[s] p(λ_j(x_s) | x_s)
+        p_lex = torch.zeros_like(logits).scatter_add_(-1, ids, weights.to(logits.dtype))  # (B, T, V)
+        return torch.log(p_lex + LEXICON_EPSILON)
 
     def step(self, previous: torch.Tensor, states: States, memory: Memory) -> tuple[torch.Tensor, torch.Tensor | None, States]:
         """One decoding step: log-probabilities ``(B, V)`` of the next token after ``previous (B,)`` (never
