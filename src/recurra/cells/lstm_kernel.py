@@ -26,10 +26,12 @@ float32 and float64, or with torch's ``proj_size``, ``LSTMCell`` and ``recurra.n
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 from torch.autograd.function import once_differentiable
 
-from .extensions import BuildVariant, CompiledExtension, cpu_build_variants
+from .extensions import CompiledExtension, wide_build_variants
 
 
 def _register_fake_kernels() -> None:
@@ -51,20 +53,10 @@ def _register_fake_kernels() -> None:
         return dx, h0.new_empty(h0.shape), c0.new_empty(c0.shape), w_ih.new_empty(w_ih.shape), w_hh.new_empty(w_hh.shape), db
 
 
-def build_variants() -> list[BuildVariant]:
-    """``cpu_build_variants``, led on CPUs with AVX-512 (as torch sees them) by builds with 512-bit vectors:
-    the gates' pass is bound by its five ``exp`` per unit and runs 16 float32 lanes at a time there."""
-    variants = cpu_build_variants("recurra_lstm_recurrence")
-    if torch.backends.cpu.get_cpu_capability() != "AVX512":
-        return variants
-    wide = ["-mavx512f", "-mavx512dq", "-mavx512bw", "-mavx512vl", "-mprefer-vector-width=512"]
-    return [(name.replace("_avx2", "_avx512"), [*cflags, *wide], ldflags) for name, cflags, ldflags in variants] + variants
-
-
 EXTENSION = CompiledExtension(
     "lstm_recurrence.cpp",
     op="recurra_lstm.lstm_forward",
-    variants=build_variants,
+    variants=partial(wide_build_variants, "recurra_lstm_recurrence"),
     what="LSTM loop",
     fallback="the LSTM uses torch.lstm instead",
     on_load=_register_fake_kernels,

@@ -38,22 +38,62 @@ inline scalar_t dot(const scalar_t* a, const scalar_t* b, int64_t n) {
   return s;
 }
 
-// out (B, G) = v (B, K) wᵀ (w (G, K)) [+ bias (G)], for a few rows
+// out[0..8) = w[0..8) · v over K: eight rows at once, so the eight sums are independent chains (one sum alone
+// waits on each multiply-add before the next) and v is read once for the eight
 template <typename scalar_t>
-void few_rows_product(const scalar_t* v, const scalar_t* w, const scalar_t* bias, scalar_t* out, int64_t B, int64_t G, int64_t K) {
-  for (int64_t r = 0; r < B; ++r)
-    for (int64_t j = 0; j < G; ++j) out[r * G + j] = (bias ? bias[j] : scalar_t(0)) + dot(v + r * K, w + j * K, K);
+inline void dot8(const scalar_t* v, const scalar_t* w, int64_t K, scalar_t* out) {
+  const scalar_t *w0 = w, *w1 = w + K, *w2 = w + 2 * K, *w3 = w + 3 * K, *w4 = w + 4 * K, *w5 = w + 5 * K, *w6 = w + 6 * K,
+                 *w7 = w + 7 * K;
+  scalar_t s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3, s4, s5, s6, s7)
+  for (int64_t k = 0; k < K; ++k) {
+    const scalar_t x = v[k];
+    s0 += w0[k] * x;
+    s1 += w1[k] * x;
+    s2 += w2[k] * x;
+    s3 += w3[k] * x;
+    s4 += w4[k] * x;
+    s5 += w5[k] * x;
+    s6 += w6[k] * x;
+    s7 += w7[k] * x;
+  }
+  out[0] += s0;
+  out[1] += s1;
+  out[2] += s2;
+  out[3] += s3;
+  out[4] += s4;
+  out[5] += s5;
+  out[6] += s6;
+  out[7] += s7;
 }
 
-// v wᵀ + bias, (B, G), by hand for a few rows, else by ATen
-Tensor product(const Tensor& v, const Tensor& w, const Tensor& bias) {
+// out (B, G) += v (B, K) wᵀ (w (G, K)), for a few rows
+template <typename scalar_t>
+void few_rows_product(const scalar_t* v, const scalar_t* w, scalar_t* out, int64_t B, int64_t G, int64_t K) {
+  for (int64_t r = 0; r < B; ++r) {
+    scalar_t* o = out + r * G;
+    int64_t j = 0;
+    for (; j + 8 <= G; j += 8) dot8(v + r * K, w + j * K, K, o + j);
+    for (; j < G; ++j) o[j] += dot(v + r * K, w + j * K, K);
+  }
+}
+
+// out (B, G) += v wᵀ: by hand for a few rows, else by ATen
+void add_product(Tensor& out, const Tensor& v, const Tensor& w) {
   const int64_t B = v.size(0), G = w.size(0), K = w.size(1);
-  if (B > kFewRows) return bias.numel() ? at::addmm(bias, v, w.t()) : at::mm(v, w.t());
-  Tensor out = at::empty({B, G}, v.options());
+  if (B > kFewRows) {
+    out.addmm_(v, w.t());
+    return;
+  }
   AT_DISPATCH_FLOATING_TYPES(v.scalar_type(), "recurra_step_product", [&] {
-    few_rows_product<scalar_t>(v.const_data_ptr<scalar_t>(), w.const_data_ptr<scalar_t>(),
-                               bias.numel() ? bias.const_data_ptr<scalar_t>() : nullptr, out.mutable_data_ptr<scalar_t>(), B, G, K);
+    few_rows_product<scalar_t>(v.const_data_ptr<scalar_t>(), w.const_data_ptr<scalar_t>(), out.mutable_data_ptr<scalar_t>(), B, G, K);
   });
+}
+
+// v wᵀ + b (B, G), b possibly empty (none)
+Tensor affine(const Tensor& v, const Tensor& w, const Tensor& b) {
+  Tensor out = b.numel() ? b.expand({v.size(0), w.size(0)}).clone() : at::zeros({v.size(0), w.size(0)}, v.options());
+  add_product(out, v, w);
   return out;
 }
 
@@ -83,8 +123,9 @@ std::tuple<Tensor, Tensor> lstm_step(const Tensor& x, const Tensor& h, const Ten
   check(x, h, w_ih, w_hh, 4, "lstm_step");
   TORCH_CHECK(c.sizes() == h.sizes() && c.is_contiguous() && c.scalar_type() == x.scalar_type(), "lstm_step: expected c like h");
   const int64_t B = h.size(0), H = h.size(1);
-  Tensor z = product(x, w_ih, b_ih);  // (B, 4H)
-  z.add_(product(h, w_hh, b_hh));
+  Tensor z = affine(x, w_ih, b_ih);  // (B, 4H): W_ih x + b_ih + U h + b_hh
+  if (b_hh.numel()) z.add_(b_hh);
+  add_product(z, h, w_hh);
   Tensor h_out = at::empty_like(h), c_out = at::empty_like(c);
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "recurra_lstm_step", [&] {
     for (int64_t r = 0; r < B; ++r)
@@ -107,7 +148,7 @@ template <typename scalar_t>
 Tensor gru_step(const Tensor& x, const Tensor& h, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh) {
   check(x, h, w_ih, w_hh, 3, "gru_step");
   const int64_t B = h.size(0), H = h.size(1);
-  Tensor gi = product(x, w_ih, b_ih), gh = product(h, w_hh, b_hh);  // (B, 3H) each
+  Tensor gi = affine(x, w_ih, b_ih), gh = affine(h, w_hh, b_hh);  // (B, 3H) each
   Tensor h_out = at::empty_like(h);
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "recurra_gru_step", [&] {
     for (int64_t r = 0; r < B; ++r)
