@@ -66,6 +66,34 @@ def test_the_one_step_path_equals_the_layers(cell, tie):
     torch.testing.assert_close(one[0], whole[0, 0], atol=1e-5, rtol=1e-5)
 
 
+@pytest.mark.parametrize(
+    "options",
+    [dict(cell="lstm", units=16, embedding=16), dict(cell="gru", units=12, layers=2, embedding=8, tie_weights=True),
+     dict(cell="lstm", units=10, layers=2, embedding=6, tie_weights=True)],
+    ids=["lstm", "gru-2-tied-projected", "lstm-2-tied-projected"],
+)  # fmt: skip
+def test_the_compiled_generation_loop_chooses_as_the_python_loop(options, monkeypatch):
+    from recurra.text.networks import LanguageNetwork
+
+    lm = LanguageModel(level="char", epochs=1, validation=0.0, seed=0, **options).fit(bundled_text("refranes")[:3000])
+    with torch.no_grad():  # as in generate: the compiled step records no graph
+        assert lm.network_.generation_parts() is not None
+    runs = [dict(strategy="greedy", stop_at_end=False), dict(seed=3), dict(seed=4, temperature=0.6, stop_at_end=False),
+            dict(seed=5, temperature=2.0)]  # fmt: skip
+    compiled = [lm.generate("el ", length=120, **run) for run in runs]
+    monkeypatch.setattr(LanguageNetwork, "generation_parts", lambda self: None)  # the Python loop
+    assert compiled == [lm.generate("el ", length=120, **run) for run in runs]
+    assert len(compiled[0]) == 120 and "\n" not in compiled[1]
+
+
+def test_cells_without_a_compiled_step_generate_through_the_python_loop():
+    lm = LanguageModel(level="char", cell="rnn", units=8, embedding=4, epochs=1, validation=0.0)
+    lm.fit(bundled_text("refranes")[:2000])
+    with torch.no_grad():
+        assert lm.network_.generation_parts() is None
+    assert len(lm.generate(length=40, stop_at_end=False, seed=1)) == 40
+
+
 def test_greedy_generation_picks_the_argmax_of_the_recomputed_prefix(char_lm):
     out = char_lm.generate(prime="la ", length=12, strategy="greedy", stop_at_end=False)
     v, net = char_lm.vocab_, char_lm.network_

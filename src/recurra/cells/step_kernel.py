@@ -62,3 +62,27 @@ def gru_step(x, h, w_ih, w_hh, b_ih, b_hh) -> torch.Tensor:
     return torch.ops.recurra_step.gru_step(
         x.contiguous(), h.contiguous(), w_ih.contiguous(), w_hh.contiguous(), _bias(b_ih, x), _bias(b_hh, x)
     )
+
+
+def generate(
+    embedding: torch.Tensor, layers: list[tuple[torch.Tensor, ...]], states: list[list[torch.Tensor]],
+    projection: tuple[torch.Tensor, torch.Tensor | None] | None, out_wt: torch.Tensor, out_b: torch.Tensor | None,
+    logits: torch.Tensor, ban: torch.Tensor, uniforms: torch.Tensor | None, temperature: float, length: int, end_id: int,
+    start_id: int, stop_at_end: bool,
+) -> list[int]:  # fmt: skip
+    """Token ids chosen and fed one at a time from ``logits (V,)`` (``csrc/cell_step.cpp`` says how): ``layers`` of
+    ``(w_ih, w_hh, b_ih, b_hh)`` (LSTM: 4H gate rows, GRU: 3H; biases may be ``None``) from ``states`` (per layer
+    ``[h]`` or ``[h, c]``), an optional ``projection`` ``(W_p, b_p)``, the output matrix transposed ``out_wt (K, V)``
+    and its bias; ``uniforms``: one float64 in [0, 1) per token to sample at ``temperature``, None for greedy."""
+    x = embedding
+    no = _NO_BIAS[x.dtype]
+    w_ih, w_hh, b_ih, b_hh = ([t.contiguous() if t is not None else no for t in column] for column in zip(*layers))
+    h = [s[0] for s in states]
+    c = [s[1] if len(s) > 1 else no for s in states]
+    proj_w, proj_b = (projection[0].contiguous(), _bias(projection[1], x)) if projection is not None else (no, no)
+    ids = torch.ops.recurra_step.generate(
+        x.contiguous(), w_ih, w_hh, b_ih, b_hh, h, c, proj_w, proj_b, out_wt.contiguous(), _bias(out_b, x),
+        logits.to(x.dtype), ban.to(x.dtype), uniforms if uniforms is not None else _NO_BIAS[torch.float64],
+        float(temperature), int(length), int(end_id), int(start_id), bool(stop_at_end),
+    )  # fmt: skip
+    return ids.tolist()

@@ -27,6 +27,7 @@ from typing import Any, ClassVar, Sequence
 import numpy as np
 import torch
 
+from ..cells import step_kernel
 from ..checks import Boolean, Integer, Number, OneOf
 from ..errors import ConfigError, InputValueError, ModelFileError
 from ..estimator import Estimator, setting
@@ -421,6 +422,9 @@ class LanguageModel(Estimator):
         """Up to ``length`` tokens after ``logits (V,)``, each picked as ``how`` says; one network step each."""
         net, end, start = self.network_, self.vocab_.end_id, self.vocab_.start_id
         ban = self._ban_mask()
+        compiled = self._compiled_generation(logits, state, length, stop_at_end, ban, how)
+        if compiled is not None:
+            return compiled
         out: list[int] = []
         for _ in range(length):
             nxt = pick(logits + ban, **how)
@@ -431,6 +435,24 @@ class LanguageModel(Estimator):
                 step_logits, state = net.next_logits(token, state)  # (1, V)
             logits = step_logits[0]
         return out
+
+    def _compiled_generation(
+        self, logits: torch.Tensor, state: State, length: int, stop_at_end: bool, ban: torch.Tensor, how: dict
+    ) -> list[int] | None:
+        """The tokens ``_sample``'s loop would choose, from the compiled loop (``step_kernel.generate``: no Python per
+        token), or None where it cannot run (``LanguageNetwork.generation_parts``; top-k and top-p sampling)."""
+        sampled = how["strategy"] != "greedy"
+        if sampled and (how["top_k"] is not None or (how["top_p"] is not None and how["top_p"] < 1.0)):
+            return None
+        parts = self.network_.generation_parts()
+        if parts is None or length == 0:
+            return None
+        # the same uniform numbers, in the same order, as one draw per token (tested)
+        uniforms = torch.rand(length, dtype=torch.float64, generator=how["generator"]) if sampled else None
+        return step_kernel.generate(
+            parts["embedding"], parts["layers"], state, parts["projection"], parts["out_wt"], parts["out_b"], logits, ban,
+            uniforms, how["temperature"], length, self.vocab_.end_id, self.vocab_.start_id, stop_at_end,
+        )  # fmt: skip
 
     def _render(self, ids: list[int], prime: str) -> str:
         toks = ["\n" if i == self.vocab_.end_id else self.vocab_.tokens[i] for i in ids]

@@ -18,6 +18,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..cells import step_kernel
+from ..cells.gru import GRUCell
+from ..cells.lstm import LSTMCell
 from ..errors import ConfigError
 from ..layers import Bidirectional, Dense, Embedding
 from ..layers.family import CELLS, check_cell
@@ -103,16 +106,43 @@ class LanguageNetwork(nn.Module):
             return self._times_transposed("out", h, self.embed.embeddings, self.out_bias), new
         return self._times_transposed("out", h, self.out.weight, self.out.bias), new
 
-    def _times_transposed(self, name: str, h: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
-        """``h wᵀ + b`` for ``w (V, H)``, from a contiguous copy of ``wᵀ (H, V)`` kept while ``w`` is unchanged:
-        for a few rows of ``h`` the product reads ``w`` row by row (about 1.4× faster than ``linear`` for
-        V = 2,780, H = 128)."""
+    def generation_parts(self) -> dict[str, Any] | None:
+        """What ``step_kernel.generate`` runs the whole generation loop with (``layers``, ``projection``, ``out_wt``,
+        ``out_b``, ``embedding``), or None where it cannot: a layer whose cell has no compiled step (other cells,
+        other activations, a GRU without reset-after), a dtype other than float32/float64, weights needing a
+        gradient, or the compiled step unavailable."""
+        E = self.embed.embeddings
+        layers = []
+        for rnn in self.rnns:
+            cell = rnn.cell
+            if isinstance(cell, LSTMCell) and cell.activation == "tanh" and cell.recurrent_activation == "sigmoid":
+                layers.append((cell.weight_ih, cell.weight_hh, cell.bias, None))
+            elif isinstance(cell, GRUCell) and cell.fused_reason() is None:
+                layers.append((cell.weight_ih, cell.weight_hh, cell.bias, cell.recurrent_bias))
+            else:
+                return None
+        if not step_kernel.usable(E, *(t for layer in layers for t in layer)):
+            return None
+        w, b = (self.embed.embeddings, self.out_bias) if self.tie_weights else (self.out.weight, self.out.bias)
+        projection = (self.proj.weight, self.proj.bias) if self.proj is not None else None
+        return {"embedding": E.detach(), "layers": layers, "projection": projection, "out_wt": self._transposed_copy("out", w),
+                "out_b": b}  # fmt: skip
+
+    def _transposed_copy(self, name: str, w: torch.Tensor) -> torch.Tensor:
+        """A contiguous ``wᵀ`` kept while ``w`` is unchanged (its storage and version)."""
         key = (w.data_ptr(), w._version)
         kept = self._transposed.get(name)
         if kept is None or kept[0] != key:
             kept = (key, w.detach().t().contiguous())  # (H, V)
             self._transposed[name] = kept
-        return torch.mm(h, kept[1]) if b is None else torch.addmm(b, h, kept[1])  # (B, V)
+        return kept[1]
+
+    def _times_transposed(self, name: str, h: torch.Tensor, w: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
+        """``h wᵀ + b`` for ``w (V, H)``, from a contiguous copy of ``wᵀ (H, V)`` kept while ``w`` is unchanged:
+        for a few rows of ``h`` the product reads ``w`` row by row (about 1.4× faster than ``linear`` for
+        V = 2,780, H = 128)."""
+        wt = self._transposed_copy(name, w)  # (H, V)
+        return torch.mm(h, wt) if b is None else torch.addmm(b, h, wt)  # (B, V)
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         """Logits ``(B, T, V)``; under truncated BPTT the layers carry their own state between calls."""
