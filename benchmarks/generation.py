@@ -3,8 +3,8 @@
 For a word-level and a char-level ``LanguageModel`` with an LSTM(128) (the corpus: the bundled proverbs),
 in interleaved rounds on the same weights:
 
-- ``recurra``: ``LanguageModel.generate`` (greedy and sampled), which steps the cells' one-call
-  ``inference_step`` (``recurra.layers.stepper``) and draws a token from one uniform number;
+- ``recurra``: ``LanguageModel.generate`` (greedy and sampled), which runs its whole loop of steps and
+  choices in one compiled call (``step_kernel.generate``) and draws a token from one uniform number;
 - ``layers``: the same loop through the network's layers for a sequence of one step (``network_.step``,
   the path generation took before the one-step path: input checks, masks, the sequence kernel);
 - ``torch``: a hand-written PyTorch loop, ``nn.Embedding`` + ``nn.LSTMCell`` + ``nn.Linear`` with the
