@@ -45,34 +45,34 @@ def test_translate_train_resume_run_and_evaluate(tmp_path):
     assert "copy the source" in ev.output and "100.00" in ev.output
 
 
-def test_translate_train_with_copying(tmp_path):
-    src, tgt = third_then_first(400, 0)
-    data = tmp_path / "pairs.tsv"
-    data.write_text("a\tb\n" + "".join(f"{s}\t{t}\n" for s, t in zip(src, tgt)), encoding="utf-8")
-    out = tmp_path / "model"
+def pairs_file(path, sources: list[str], targets: list[str]):
+    """A TSV of pairs with a header, at ``path``."""
+    path.write_text("a\tb\n" + "".join(f"{s}\t{t}\n" for s, t in zip(sources, targets)), encoding="utf-8")
+    return path
+
+
+def train_small(data, out, *options: str):
+    """``translate train`` of a small word-level model on ``data`` into ``out``, no dropout, no validation."""
     args = ["translate", "train", str(data), "--out", str(out), "--level", "word", "--units", "32", "--embedding", "16",
-            "--batch-size", "32", "--dropout", "0", "--validation", "0", "--epochs", "15", "--verbose", "0",
-            "--copy"]  # fmt: skip
+            "--dropout", "0", "--validation", "0", "--verbose", "0", *options]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
+
+
+def test_translate_train_with_copying(tmp_path):
+    out = tmp_path / "model"
+    train_small(pairs_file(tmp_path / "pairs.tsv", *third_then_first(400, 0)), out, "--batch-size", "32", "--epochs", "15",
+                "--copy")  # fmt: skip
     held, expected = third_then_first(3, 1)
     run = runner.invoke(app, ["translate", "run", str(out), *held])
     assert run.exit_code == 0 and run.output.splitlines()[:3] == expected, run.output
 
 
 def test_translate_train_with_a_lexicon(tmp_path):
-    src, tgt = reversed_translation(300, 0)
-    data = tmp_path / "pairs.tsv"
-    data.write_text("a\tb\n" + "".join(f"{s}\t{t}\n" for s, t in zip(src, tgt)), encoding="utf-8")
     out = tmp_path / "model"
-    args = ["translate", "train", str(data), "--out", str(out), "--level", "word", "--units", "32", "--embedding", "16",
-            "--batch-size", "16", "--dropout", "0", "--validation", "0", "--epochs", "6", "--verbose", "0",
-            "--lexicon", "2"]  # fmt: skip
-    result = runner.invoke(app, args)
-    assert result.exit_code == 0, result.output
-    held, expected = reversed_translation(20, 1)
-    test = tmp_path / "test.tsv"
-    test.write_text("a\tb\n" + "".join(f"{s}\t{t}\n" for s, t in zip(held, expected)), encoding="utf-8")
+    train_small(pairs_file(tmp_path / "pairs.tsv", *reversed_translation(300, 0)), out, "--batch-size", "16", "--epochs", "6",
+                "--lexicon", "2")  # fmt: skip
+    test = pairs_file(tmp_path / "test.tsv", *reversed_translation(20, 1))
     ev = runner.invoke(app, ["translate", "evaluate", str(out), str(test)])
     assert ev.exit_code == 0, ev.output
     chrf = float(ev.output.split("model")[1].split()[3])  # the model's row: │ BLEU │ chrF │ exact match
