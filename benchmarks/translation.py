@@ -84,6 +84,9 @@ def run(args: argparse.Namespace) -> dict:
     name = f"Seq2Seq, {args.attention} attention" + (f", lexicon {args.lexicon}" if args.lexicon else "") + (
         ", copying" if args.copy else ""
     )
+    if args.plain_only:
+        results["Seq2Seq, no attention"], _ = train_and_score("plain", Seq2Seq(**settings, attention=None), data, args.beam)
+        return results
     results[name], model = train_and_score("attention", Seq2Seq(**settings, **extras, attention=args.attention), data, args.beam)
     if args.plot:
         short = sorted(range(len(data["test_src"])), key=lambda i: len(data["test_src"][i]))[:3]
@@ -130,6 +133,7 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--skip-plain", action="store_true", help="Train the attention model only.")
+    p.add_argument("--plain-only", action="store_true", help="Train the model without attention only.")
     p.add_argument("--plot", type=Path, default=None, help="Write the attention heatmaps here (PNG).")
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--table", nargs="+", default=None, help="Print the table of saved results and stop.")
