@@ -55,7 +55,8 @@ def translate_train(
     layers: Annotated[int | None, typer.Option(min=1, help="Stacked layers in the encoder and the decoder.")] = None,
     attention: Annotated[str | None, typer.Option(help="additive, dot, general or none.")] = None,
     copy: Annotated[bool, typer.Option("--copy", help="Pointer-generator: the decoder may copy source tokens.")] = False,
-    lexicon: Annotated[int | None, typer.Option(min=0, help=Seq2Seq.why("lexicon").capitalize() + ".")] = None,
+    lexicon: Annotated[int | None, typer.Option(min=0, help="Bias the decoder towards the K likeliest translations (IBM Model 1 "
+                                                "of the training pairs) of the source tokens it attends to; 0: none.")] = None,
     embedding: Annotated[int | None, typer.Option(min=1, help=Seq2Seq.why("embedding").capitalize() + ".")] = None,
     subword_vocab: Annotated[int | None, typer.Option("--subword-vocab", min=16, help="Subword pieces per side.")] = None,
     dropout: Dropout = None,
