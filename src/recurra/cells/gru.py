@@ -101,12 +101,19 @@ class GRUCell(RecurrentCell):
         h = z * h_prev + (1 - z) * h_tilde
         return {"z": z, "r": r, "h_tilde": h_tilde, "h": h}, GRUState(h)
 
+    def compiled_step_weights(self):
+        """``(w_ih, w_hh, b_ih, b_hh)`` in torch's gate order ``r, z, n`` (reset-after) for the compiled one-step
+        kernels (``step_kernel``), or None where they do not apply (``fused_reason``)."""
+        if self.fused_reason() is not None:
+            return None
+        return self.weight_ih, self.weight_hh, self.bias, self.recurrent_bias
+
     def inference_step(self, x_t, state):
         """One step in one call: recurra's compiled step (``step_kernel``) where it can run, else
         ``torch.gru_cell`` (reset-after, torch's gate order ``r, z, n``)."""
-        if self.fused_reason() is not None:
+        weights = self.compiled_step_weights()
+        if weights is None:
             return super().inference_step(x_t, state)
-        weights = (self.weight_ih, self.weight_hh, self.bias, self.recurrent_bias)
         if step_kernel.usable(x_t, state.h, *weights):
             return GRUState(step_kernel.gru_step(x_t, state.h, *weights))
         return GRUState(torch.gru_cell(x_t, state.h, *weights))

@@ -113,15 +113,22 @@ class LSTMCell(RecurrentCell):
         a = o * tanh(c)
         return {"f": f, "u": u, "c_tilde": c_tilde, "c": c, "o": o, "a": a}, LSTMState(a, c)
 
+    def compiled_step_weights(self):
+        """``(w_ih, w_hh, b_ih, b_hh)`` in torch's gate order ``i, f, g, o`` for the compiled one-step kernels
+        (``step_kernel``), or None where they do not apply (other activations)."""
+        if self.activation != "tanh" or self.recurrent_activation != "sigmoid":
+            return None
+        return self.weight_ih, self.weight_hh, self.bias, None
+
     def inference_step(self, x_t, state):
         """One step in one call: recurra's compiled step (``step_kernel``) where it can run, else
         ``torch.lstm_cell`` (the same gates in torch's order ``i, f, g, o``)."""
-        if self.activation != "tanh" or self.recurrent_activation != "sigmoid":
+        weights = self.compiled_step_weights()
+        if weights is None:
             return super().inference_step(x_t, state)
-        w_ih, w_hh, b = self.weight_ih, self.weight_hh, self.bias
-        if step_kernel.usable(x_t, state.h, state.c, w_ih, w_hh, b):
-            return LSTMState(*step_kernel.lstm_step(x_t, state.h, state.c, w_ih, w_hh, b, None))
-        return LSTMState(*torch.lstm_cell(x_t, (state.h, state.c), w_ih, w_hh, b, None))
+        if step_kernel.usable(x_t, state.h, state.c, *weights):
+            return LSTMState(*step_kernel.lstm_step(x_t, state.h, state.c, *weights))
+        return LSTMState(*torch.lstm_cell(x_t, (state.h, state.c), *weights))
 
     # -- fused kernel: recurra's compiled CPU loop, or torch.lstm ---------------------------------
     def fused_reason(self):

@@ -75,7 +75,7 @@ def generate(
     ``[h]`` or ``[h, c]``), an optional ``projection`` ``(W_p, b_p)``, the output matrix transposed ``out_wt (K, V)``
     and its bias; ``uniforms``: one float64 in [0, 1) per token to sample at ``temperature``, None for greedy."""
     x = embedding
-    no = _NO_BIAS[x.dtype]
+    no = _NO_BIAS[x.dtype]  # "none", as the op takes it
     w_ih, w_hh, b_ih, b_hh = ([t.contiguous() if t is not None else no for t in column] for column in zip(*layers))
     h = [s[0] for s in states]
     c = [s[1] if len(s) > 1 else no for s in states]

@@ -19,8 +19,6 @@ import torch
 from torch import nn
 
 from ..cells import step_kernel
-from ..cells.gru import GRUCell
-from ..cells.lstm import LSTMCell
 from ..errors import ConfigError
 from ..layers import Bidirectional, Dense, Embedding
 from ..layers.family import CELLS, check_cell
@@ -107,20 +105,17 @@ class LanguageNetwork(nn.Module):
         return self._times_transposed("out", h, self.out.weight, self.out.bias), new
 
     def generation_parts(self) -> dict[str, Any] | None:
-        """What ``step_kernel.generate`` runs the whole generation loop with (``layers``, ``projection``, ``out_wt``,
-        ``out_b``, ``embedding``), or None where it cannot: a layer whose cell has no compiled step (other cells,
-        other activations, a GRU without reset-after), a dtype other than float32/float64, weights needing a
-        gradient, or the compiled step unavailable."""
+        """What ``step_kernel.generate`` runs the whole generation loop with (``layers``, ``projection``,
+        ``out_wt``, ``out_b``, ``embedding``), or None where it cannot: a layer whose cell has no compiled step
+        (its ``compiled_step_weights``: the LSTM's and the GRU's, with their default activations), a dtype other
+        than float32/float64, weights needing a gradient, or the compiled step unavailable."""
         E = self.embed.embeddings
         layers = []
         for rnn in self.rnns:
-            cell = rnn.cell
-            if isinstance(cell, LSTMCell) and cell.activation == "tanh" and cell.recurrent_activation == "sigmoid":
-                layers.append((cell.weight_ih, cell.weight_hh, cell.bias, None))
-            elif isinstance(cell, GRUCell) and cell.fused_reason() is None:
-                layers.append((cell.weight_ih, cell.weight_hh, cell.bias, cell.recurrent_bias))
-            else:
+            weights = getattr(rnn.cell, "compiled_step_weights", lambda: None)()  # the LSTM's and the GRU's
+            if weights is None:
                 return None
+            layers.append(weights)
         if not step_kernel.usable(E, *(t for layer in layers for t in layer)):
             return None
         w, b = (self.embed.embeddings, self.out_bias) if self.tie_weights else (self.out.weight, self.out.bias)
