@@ -65,6 +65,27 @@ def test_the_compiled_loop_equals_torch_lstm_in_values_and_gradients(dtype, tol,
     _grads_equal(got, expected, ["x", "h0", "c0", "W_ih", "U", "b_ih", "b_hh"], tol)
 
 
+@pytest.mark.parametrize("dtype,tol", TOLERANCES, ids=["f64", "f32"])
+@pytest.mark.parametrize("B,H", [(13, 16), (7, 40), (20, 64), (3, 80), (1, 8)])
+def test_the_register_tiles_cover_every_row_and_unit(dtype, tol, B, H):
+    """Rows in tiles of 6 (AVX-512) or 2 (AVX2) and the rest; units in vectors of 16/8/4 lanes, whole or with a
+    tail, the backward's columns in groups of four vectors and the rest: each shape against torch.lstm."""
+    T, F = 5, 3
+    g = torch.Generator().manual_seed(B * H)
+    x = torch.randn(B, T, F, generator=g, dtype=dtype, requires_grad=True)
+    h0, c0 = _states(B, H, dtype, g)
+    weights = _weights(F, H, dtype, bias=True)
+    y_ref, h_ref, c_ref = torch.lstm(x, (h0[None], c0[None]), weights, True, 1, 0.0, False, False, True)
+    y, h, c = lstm_kernel.lstm_sequence(x, h0, c0, *weights)
+    for a, b in ((y, y_ref), (h, h_ref[0]), (c, c_ref[0])):
+        assert_close(a, b, atol=tol, rtol=tol)
+    gy, gh = torch.randn(y.shape, generator=g, dtype=dtype), torch.randn(h.shape, generator=g, dtype=dtype)
+    inputs = [x, h0, c0, *weights]
+    expected = torch.autograd.grad((y_ref * gy).sum() + (h_ref[0] * gh).sum(), inputs)
+    got = torch.autograd.grad((y * gy).sum() + (h * gh).sum(), inputs)
+    _grads_equal(got, expected, ["x", "h0", "c0", "W_ih", "U", "b_ih", "b_hh"], tol)
+
+
 def test_the_compiled_loop_equals_the_reference_step_in_float64():
     """``LSTMCell.step`` (the equations as written) step by step against the loop: 1e-12, every gradient."""
     B, T, F, H = 3, 7, 4, 6

@@ -33,8 +33,9 @@
 #include <vector>
 
 #include "fast_math.h"
-#include "packed_steps.h"
 #include "large_buffers.h"
+#include "packed_steps.h"
+#include "register_tiles.h"
 
 namespace {
 
@@ -114,6 +115,74 @@ inline void prefetch(const scalar_t* p, int64_t n) {
   for (int64_t i = 0; i < n * static_cast<int64_t>(sizeof(scalar_t)); i += 64) __builtin_prefetch(bytes + i, 0, 2);
 }
 
+#ifdef RECURRA_TILES
+// The steps with register tiles (register_tiles.h) in place of a BLAS call per step: each thread takes R rows
+// at a time, adds h_{t-1} Uᵀ to their pre-activations block of W units by block of W units (the four gates of
+// a block at once, Uᵀ packed so that row k of a block is its four gates' W weights side by side, zeros past
+// H), then runs the gates' pass over those rows while they are in the first-level cache.
+using recurra_tiles::Lanes;
+using recurra_tiles::Partial;
+
+// rows of work items: about 2^17 multiply-adds each, so that a thread's share outweighs waking it
+template <typename scalar_t>
+int64_t tile_grain(int64_t K, int64_t cols) {
+  return std::max<int64_t>(1, (int64_t(1) << 17) / std::max<int64_t>(1, Lanes<scalar_t>::R * K * cols));
+}
+
+template <typename scalar_t>
+void forward_tiled(scalar_t* z_p, scalar_t* y_p, scalar_t* c_p, scalar_t* s_p, const scalar_t* b_p, const scalar_t* h0_p,
+                   const at::Tensor& w_hh, const std::vector<int64_t>& off, int64_t H) {
+  constexpr int W = Lanes<scalar_t>::W, R = Lanes<scalar_t>::R;
+  const int64_t blocks = (H + W - 1) / W, T = static_cast<int64_t>(off.size()) - 1;
+  const int tail = static_cast<int>(H - (blocks - 1) * W);
+  at::Tensor packed = at::zeros({blocks * H * 4 * W}, w_hh.options());  // [block][k][gate][lane] = U[gate·H + unit, k]
+  scalar_t* up = packed.data_ptr<scalar_t>();
+  const scalar_t* u = w_hh.data_ptr<scalar_t>();
+  for (int64_t jb = 0; jb < blocks; ++jb)
+    for (int64_t k = 0; k < H; ++k)
+      for (int64_t g = 0; g < 4; ++g)
+        for (int64_t l = 0; l < W && jb * W + l < H; ++l) up[((jb * H + k) * 4 + g) * W + l] = u[(g * H + jb * W + l) * H + k];
+  const int64_t grain = tile_grain<scalar_t>(H, 4 * H);
+  for (int64_t t = 0; t < T; ++t) {
+    const int64_t n = off[t + 1] - off[t];
+    const scalar_t* hp = t == 0 ? h0_p : y_p + off[t - 1] * H;  // (n, H): h_{t-1} of the step's rows
+    scalar_t* zt = z_p + off[t] * 4 * H;
+    scalar_t* yt = y_p + off[t] * H;
+    scalar_t* st = s_p != nullptr ? s_p + off[t] * 2 * H : nullptr;
+    at::parallel_for(0, (n + R - 1) / R, grain, [&](int64_t begin, int64_t end) {
+      for (int64_t tile = begin; tile < end; ++tile) {
+        const int64_t r0 = tile * R;
+        const int rows = static_cast<int>(std::min<int64_t>(R, n - r0));
+        for (int64_t jb = 0; jb < blocks; ++jb) {  // z[r0:, gate·H + jb·W + lane] += h_{t-1} Uᵀ
+          const Partial partial = jb == blocks - 1 && tail < W ? Partial::all : Partial::none;
+          recurra_tiles::tile_rows<scalar_t, 4>(rows, hp + r0 * H, H, up + jb * H * 4 * W, 4 * W, H, zt + r0 * 4 * H + jb * W,
+                                               4 * H, H, true, partial, tail);
+        }
+        for (int64_t r = r0; r < r0 + rows; ++r) {
+          if (st != nullptr) {
+            forward_row<scalar_t, true>(zt + r * 4 * H, b_p, c_p + r * H, yt + r * H, st + r * 2 * H, H);
+          } else {
+            forward_row<scalar_t, false>(zt + r * 4 * H, b_p, c_p + r * H, yt + r * H, nullptr, H);
+          }
+        }
+      }
+    });
+  }
+}
+
+// U (4H, H) with its rows padded with zeros to whole vectors, or U itself when W divides H; ldb its row stride
+template <typename scalar_t>
+at::Tensor padded_rows(const at::Tensor& w_hh, int64_t H, int64_t* ldb) {
+  constexpr int W = Lanes<scalar_t>::W;
+  const int64_t Hp = (H + W - 1) / W * W;
+  *ldb = Hp;
+  if (Hp == H) return w_hh;
+  at::Tensor padded = at::zeros({w_hh.size(0), Hp}, w_hh.options());
+  padded.narrow(1, 0, H).copy_(w_hh);
+  return padded;
+}
+#endif
+
 
 void check_forward(const at::Tensor& x, const at::Tensor& h0, const at::Tensor& c0, const at::Tensor& w_ih,
                    const at::Tensor& w_hh, const at::Tensor& b) {
@@ -163,6 +232,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> lstm_forw
     scalar_t* c_p = c.data_ptr<scalar_t>();
     scalar_t* s_p = save ? cells.data_ptr<scalar_t>() : nullptr;
     const scalar_t* b_p = bias.data_ptr<scalar_t>();
+#ifdef RECURRA_TILES
+    forward_tiled<scalar_t>(z_p, y_p, c_p, s_p, b_p, h0.data_ptr<scalar_t>(), w_hh, off, H);
+    return;
+#endif
     for (int64_t t = 0; t < T; ++t) {
       const int64_t n = off[t + 1] - off[t];
       z.narrow(0, off[t], n).addmm_(previous_states(y, h0, off, t, n), ut);  // z_t += h_{t-1} Uᵀ
@@ -225,6 +298,43 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
     scalar_t* dc_p = dc.data_ptr<scalar_t>();
     scalar_t* dz_p = dz.data_ptr<scalar_t>();
     scalar_t* db_p = db_rows.data_ptr<scalar_t>();
+#ifdef RECURRA_TILES
+    // per R rows: the gates' backward, then ∂L/∂h_{t-1} = ∂z_t U of those rows (register_tiles.h)
+    int64_t ldb = H;
+    const at::Tensor u_rows = padded_rows<scalar_t>(w_hh, H, &ldb);
+    const scalar_t* u_p = u_rows.data_ptr<scalar_t>();
+    constexpr int R = Lanes<scalar_t>::R;
+    const int64_t grain = tile_grain<scalar_t>(4 * H, H);
+    scalar_t* dhw_p = dh.data_ptr<scalar_t>();
+    for (int64_t t = T - 1; t >= 0; --t) {
+      const int64_t n = off[t + 1] - off[t];
+      at::parallel_for(0, (n + R - 1) / R, grain, [&](int64_t begin, int64_t end) {
+        for (int64_t tile = begin; tile < end; ++tile) {
+          const int64_t r0 = tile * R;
+          const int rows = static_cast<int>(std::min<int64_t>(R, n - r0));
+          for (int64_t bb = r0; bb < r0 + rows; ++bb) {
+            const int64_t row = off[t] + bb;
+            const scalar_t* cp = t == 0 ? c0_p + bb * H : s_p + (off[t - 1] + bb) * 2 * H;
+            if (gy_p != nullptr) {
+              backward_row<scalar_t, true>(a_p + row * 4 * H, s_p + row * 2 * H, cp, gy_p + row * H, dh_p + bb * H,
+                                           dc_p + bb * H, dz_p + row * 4 * H, db_p + bb * 4 * H, H);
+            } else {
+              backward_row<scalar_t, false>(a_p + row * 4 * H, s_p + row * 2 * H, cp, nullptr, dh_p + bb * H,
+                                            dc_p + bb * H, dz_p + row * 4 * H, db_p + bb * 4 * H, H);
+            }
+          }
+          recurra_tiles::tile_matmul<scalar_t>(rows, dz_p + (off[t] + r0) * 4 * H, 4 * H, u_p, ldb, 4 * H, dhw_p + r0 * H, H, H);
+        }
+      });
+      if (t > 0) {  // step t - 1's gates and output gradients, and c_{t-2}
+        const int64_t m = off[t] - off[t - 1];
+        prefetch(a_p + off[t - 1] * 4 * H, m * 4 * H);
+        if (gy_p != nullptr) prefetch(gy_p + off[t - 1] * H, m * H);
+        prefetch(t > 1 ? s_p + off[t - 2] * 2 * H : c0_p, m * 2 * H);
+      }
+    }
+    return;
+#endif
     for (int64_t t = T - 1; t >= 0; --t) {
       const int64_t n = off[t + 1] - off[t];
       at::parallel_for(0, n, row_grain(H), [&](int64_t begin, int64_t end) {
