@@ -123,10 +123,10 @@ inline void prefetch(const scalar_t* p, int64_t n) {
 using recurra_tiles::Lanes;
 using recurra_tiles::Partial;
 
-// rows of work items: about 2^17 multiply-adds each, so that a thread's share outweighs waking it
-template <typename scalar_t>
-int64_t tile_grain(int64_t K, int64_t cols) {
-  return std::max<int64_t>(1, (int64_t(1) << 17) / std::max<int64_t>(1, Lanes<scalar_t>::R * K * cols));
+// the fewest rows worth a thread: about 2^17 multiply-adds, so that its share outweighs waking it (each thread
+// then takes one run of rows, in tiles of R: threads get equal rows, not equal tiles)
+inline int64_t tile_grain(int64_t K, int64_t cols) {
+  return std::max<int64_t>(1, (int64_t(1) << 17) / std::max<int64_t>(1, K * cols));
 }
 
 template <typename scalar_t>
@@ -142,17 +142,16 @@ void forward_tiled(scalar_t* z_p, scalar_t* y_p, scalar_t* c_p, scalar_t* s_p, c
     for (int64_t k = 0; k < H; ++k)
       for (int64_t g = 0; g < 4; ++g)
         for (int64_t l = 0; l < W && jb * W + l < H; ++l) up[((jb * H + k) * 4 + g) * W + l] = u[(g * H + jb * W + l) * H + k];
-  const int64_t grain = tile_grain<scalar_t>(H, 4 * H);
+  const int64_t grain = tile_grain(H, 4 * H);
   for (int64_t t = 0; t < T; ++t) {
     const int64_t n = off[t + 1] - off[t];
     const scalar_t* hp = t == 0 ? h0_p : y_p + off[t - 1] * H;  // (n, H): h_{t-1} of the step's rows
     scalar_t* zt = z_p + off[t] * 4 * H;
     scalar_t* yt = y_p + off[t] * H;
     scalar_t* st = s_p != nullptr ? s_p + off[t] * 2 * H : nullptr;
-    at::parallel_for(0, (n + R - 1) / R, grain, [&](int64_t begin, int64_t end) {
-      for (int64_t tile = begin; tile < end; ++tile) {
-        const int64_t r0 = tile * R;
-        const int rows = static_cast<int>(std::min<int64_t>(R, n - r0));
+    at::parallel_for(0, n, grain, [&](int64_t begin, int64_t end) {
+      for (int64_t r0 = begin; r0 < end; r0 += R) {
+        const int rows = static_cast<int>(std::min<int64_t>(R, end - r0));
         for (int64_t jb = 0; jb < blocks; ++jb) {  // z[r0:, gate·H + jb·W + lane] += h_{t-1} Uᵀ
           const Partial partial = jb == blocks - 1 && tail < W ? Partial::all : Partial::none;
           recurra_tiles::tile_rows<scalar_t, 4>(rows, hp + r0 * H, H, up + jb * H * 4 * W, 4 * W, H, zt + r0 * 4 * H + jb * W,
@@ -304,14 +303,13 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
     const at::Tensor u_rows = padded_rows<scalar_t>(w_hh, H, &ldb);
     const scalar_t* u_p = u_rows.data_ptr<scalar_t>();
     constexpr int R = Lanes<scalar_t>::R;
-    const int64_t grain = tile_grain<scalar_t>(4 * H, H);
+    const int64_t grain = tile_grain(4 * H, H);
     scalar_t* dhw_p = dh.data_ptr<scalar_t>();
     for (int64_t t = T - 1; t >= 0; --t) {
       const int64_t n = off[t + 1] - off[t];
-      at::parallel_for(0, (n + R - 1) / R, grain, [&](int64_t begin, int64_t end) {
-        for (int64_t tile = begin; tile < end; ++tile) {
-          const int64_t r0 = tile * R;
-          const int rows = static_cast<int>(std::min<int64_t>(R, n - r0));
+      at::parallel_for(0, n, grain, [&](int64_t begin, int64_t end) {
+        for (int64_t r0 = begin; r0 < end; r0 += R) {
+          const int rows = static_cast<int>(std::min<int64_t>(R, end - r0));
           for (int64_t bb = r0; bb < r0 + rows; ++bb) {
             const int64_t row = off[t] + bb;
             const scalar_t* cp = t == 0 ? c0_p + bb * H : s_p + (off[t - 1] + bb) * 2 * H;
