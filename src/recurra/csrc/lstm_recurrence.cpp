@@ -29,6 +29,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <limits>
 #include <tuple>
 #include <vector>
 
@@ -116,10 +118,12 @@ inline void prefetch(const scalar_t* p, int64_t n) {
 }
 
 #ifdef RECURRA_TILES
-// The steps with register tiles (register_tiles.h) in place of a BLAS call per step: each thread takes R rows
-// at a time, adds h_{t-1} Uᵀ to their pre-activations block of W units by block of W units (the four gates of
-// a block at once, Uᵀ packed so that row k of a block is its four gates' W weights side by side, zeros past
-// H), then runs the gates' pass over those rows while they are in the first-level cache.
+// The steps with register tiles (register_tiles.h) in place of a BLAS call per step. Each thread takes one run
+// of a step's rows: the forward adds h_{t-1} Uᵀ to their pre-activations block of W units by block of W units
+// (the four gates of a block at once, Uᵀ packed so that row k of a block is its four gates' W weights side by
+// side, zeros past H; a block's weights stay in the cache while R rows at a time go through them), then runs
+// the gates' pass over its rows; the backward runs the gates' pass backward over its rows, then ∂z_t U of
+// those rows, four vectors of columns by four.
 using recurra_tiles::Lanes;
 using recurra_tiles::Partial;
 
@@ -150,19 +154,19 @@ void forward_tiled(scalar_t* z_p, scalar_t* y_p, scalar_t* c_p, scalar_t* s_p, c
     scalar_t* yt = y_p + off[t] * H;
     scalar_t* st = s_p != nullptr ? s_p + off[t] * 2 * H : nullptr;
     at::parallel_for(0, n, grain, [&](int64_t begin, int64_t end) {
-      for (int64_t r0 = begin; r0 < end; r0 += R) {
-        const int rows = static_cast<int>(std::min<int64_t>(R, end - r0));
-        for (int64_t jb = 0; jb < blocks; ++jb) {  // z[r0:, gate·H + jb·W + lane] += h_{t-1} Uᵀ
-          const Partial partial = jb == blocks - 1 && tail < W ? Partial::all : Partial::none;
-          recurra_tiles::tile_rows<scalar_t, 4>(rows, hp + r0 * H, H, up + jb * H * 4 * W, 4 * W, H, zt + r0 * 4 * H + jb * W,
-                                               4 * H, H, true, partial, tail);
+      for (int64_t jb = 0; jb < blocks; ++jb) {  // z[rows, gate·H + jb·W + lane] += h_{t-1} Uᵀ, R rows at a time
+        const Partial partial = jb == blocks - 1 && tail < W ? Partial::all : Partial::none;
+        for (int64_t q = begin; q < end; q += R) {
+          recurra_tiles::tile_rows<scalar_t, 4>(static_cast<int>(std::min<int64_t>(R, end - q)), hp + q * H, H,
+                                               up + jb * H * 4 * W, 4 * W, H, zt + q * 4 * H + jb * W, 4 * H, H, true,
+                                               partial, tail);
         }
-        for (int64_t r = r0; r < r0 + rows; ++r) {
-          if (st != nullptr) {
-            forward_row<scalar_t, true>(zt + r * 4 * H, b_p, c_p + r * H, yt + r * H, st + r * 2 * H, H);
-          } else {
-            forward_row<scalar_t, false>(zt + r * 4 * H, b_p, c_p + r * H, yt + r * H, nullptr, H);
-          }
+      }
+      for (int64_t r = begin; r < end; ++r) {
+        if (st != nullptr) {
+          forward_row<scalar_t, true>(zt + r * 4 * H, b_p, c_p + r * H, yt + r * H, st + r * 2 * H, H);
+        } else {
+          forward_row<scalar_t, false>(zt + r * 4 * H, b_p, c_p + r * H, yt + r * H, nullptr, H);
         }
       }
     });
@@ -302,27 +306,24 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
     int64_t ldb = H;
     const at::Tensor u_rows = padded_rows<scalar_t>(w_hh, H, &ldb);
     const scalar_t* u_p = u_rows.data_ptr<scalar_t>();
-    constexpr int R = Lanes<scalar_t>::R;
     const int64_t grain = tile_grain(4 * H, H);
     scalar_t* dhw_p = dh.data_ptr<scalar_t>();
     for (int64_t t = T - 1; t >= 0; --t) {
       const int64_t n = off[t + 1] - off[t];
       at::parallel_for(0, n, grain, [&](int64_t begin, int64_t end) {
-        for (int64_t r0 = begin; r0 < end; r0 += R) {
-          const int rows = static_cast<int>(std::min<int64_t>(R, end - r0));
-          for (int64_t bb = r0; bb < r0 + rows; ++bb) {
+        for (int64_t bb = begin; bb < end; ++bb) {
             const int64_t row = off[t] + bb;
             const scalar_t* cp = t == 0 ? c0_p + bb * H : s_p + (off[t - 1] + bb) * 2 * H;
-            if (gy_p != nullptr) {
+          if (gy_p != nullptr) {
               backward_row<scalar_t, true>(a_p + row * 4 * H, s_p + row * 2 * H, cp, gy_p + row * H, dh_p + bb * H,
                                            dc_p + bb * H, dz_p + row * 4 * H, db_p + bb * 4 * H, H);
             } else {
               backward_row<scalar_t, false>(a_p + row * 4 * H, s_p + row * 2 * H, cp, nullptr, dh_p + bb * H,
                                             dc_p + bb * H, dz_p + row * 4 * H, db_p + bb * 4 * H, H);
-            }
           }
-          recurra_tiles::tile_matmul<scalar_t>(rows, dz_p + (off[t] + r0) * 4 * H, 4 * H, u_p, ldb, 4 * H, dhw_p + r0 * H, H, H);
         }
+        recurra_tiles::tile_matmul<scalar_t>(end - begin, dz_p + (off[t] + begin) * 4 * H, 4 * H, u_p, ldb, 4 * H,
+                                             dhw_p + begin * H, H, H);
       });
       if (t > 0) {  // step t - 1's gates and output gradients, and c_{t-2}
         const int64_t m = off[t] - off[t - 1];

@@ -138,11 +138,13 @@ inline void tile_rows(int rows, const T* a, int64_t lda, const T* b, int64_t ldb
   }
 }
 
-// C (rows x cols) = A (rows x K) · B (K x cols, row stride ldb, at least whole vectors wide: padded) for
-// rows <= Lanes<T>::R, over the columns in blocks of up to four vectors.
+// C (rows x cols) = A (rows x K) · B (K x cols, row stride ldb, at least whole vectors wide: padded), over the
+// columns in blocks of up to four vectors, and in each block over the rows R at a time (a block of B is read
+// from the cache once per R rows).
 template <typename T>
-inline void tile_matmul(int rows, const T* a, int64_t lda, const T* b, int64_t ldb, int64_t K, T* c, int64_t ldc,
+inline void tile_matmul(int64_t rows, const T* a, int64_t lda, const T* b, int64_t ldb, int64_t K, T* c, int64_t ldc,
                         int64_t cols) {
+  constexpr int R = Lanes<T>::R;
   constexpr int W = Lanes<T>::W;
   const int64_t vectors = (cols + W - 1) / W;
   const int tail = static_cast<int>(cols - (vectors - 1) * W);
@@ -151,11 +153,16 @@ inline void tile_matmul(int rows, const T* a, int64_t lda, const T* b, int64_t l
     const Partial partial = v0 + nv == vectors && tail < W ? Partial::last : Partial::none;
     const T* bb = b + v0 * W;
     T* cc = c + v0 * W;
-    switch (nv) {
-      case 4: tile_rows<T, 4>(rows, a, lda, bb, ldb, K, cc, ldc, W, false, partial, tail); break;
-      case 3: tile_rows<T, 3>(rows, a, lda, bb, ldb, K, cc, ldc, W, false, partial, tail); break;
-      case 2: tile_rows<T, 2>(rows, a, lda, bb, ldb, K, cc, ldc, W, false, partial, tail); break;
-      default: tile_rows<T, 1>(rows, a, lda, bb, ldb, K, cc, ldc, W, false, partial, tail); break;
+    for (int64_t q = 0; q < rows; q += R) {
+      const int n = static_cast<int>(std::min<int64_t>(R, rows - q));
+      const T* aq = a + q * lda;
+      T* cq = cc + q * ldc;
+      switch (nv) {
+        case 4: tile_rows<T, 4>(n, aq, lda, bb, ldb, K, cq, ldc, W, false, partial, tail); break;
+        case 3: tile_rows<T, 3>(n, aq, lda, bb, ldb, K, cq, ldc, W, false, partial, tail); break;
+        case 2: tile_rows<T, 2>(n, aq, lda, bb, ldb, K, cq, ldc, W, false, partial, tail); break;
+        default: tile_rows<T, 1>(n, aq, lda, bb, ldb, K, cq, ldc, W, false, partial, tail); break;
+      }
     }
   }
 }
