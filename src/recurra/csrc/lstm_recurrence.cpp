@@ -133,32 +133,50 @@ inline int64_t tile_grain(int64_t K, int64_t cols) {
   return std::max<int64_t>(1, (int64_t(1) << 17) / std::max<int64_t>(1, K * cols));
 }
 
+// w (4H, K) packed for the tiles: [block of W units][k][gate][lane] = w[gate·H + unit, k], zeros past H
 template <typename scalar_t>
-void forward_tiled(scalar_t* z_p, scalar_t* y_p, scalar_t* c_p, scalar_t* s_p, const scalar_t* b_p, const scalar_t* h0_p,
-                   const at::Tensor& w_hh, const std::vector<int64_t>& off, int64_t H) {
-  constexpr int W = Lanes<scalar_t>::W, R = Lanes<scalar_t>::R;
-  const int64_t blocks = (H + W - 1) / W, T = static_cast<int64_t>(off.size()) - 1;
-  const int tail = static_cast<int>(H - (blocks - 1) * W);
-  at::Tensor packed = at::zeros({blocks * H * 4 * W}, w_hh.options());  // [block][k][gate][lane] = U[gate·H + unit, k]
-  scalar_t* up = packed.data_ptr<scalar_t>();
-  const scalar_t* u = w_hh.data_ptr<scalar_t>();
+at::Tensor packed_gates(const at::Tensor& w, int64_t H) {
+  constexpr int W = Lanes<scalar_t>::W;
+  const int64_t blocks = (H + W - 1) / W, K = w.size(1);
+  at::Tensor packed = at::zeros({blocks * K * 4 * W}, w.options());
+  scalar_t* p = packed.data_ptr<scalar_t>();
+  const scalar_t* u = w.data_ptr<scalar_t>();
   for (int64_t jb = 0; jb < blocks; ++jb)
-    for (int64_t k = 0; k < H; ++k)
+    for (int64_t k = 0; k < K; ++k)
       for (int64_t g = 0; g < 4; ++g)
-        for (int64_t l = 0; l < W && jb * W + l < H; ++l) up[((jb * H + k) * 4 + g) * W + l] = u[(g * H + jb * W + l) * H + k];
-  const int64_t grain = tile_grain(H, 4 * H);
+        for (int64_t l = 0; l < W && jb * W + l < H; ++l) p[((jb * K + k) * 4 + g) * W + l] = u[(g * H + jb * W + l) * K + k];
+  return packed;
+}
+
+// The forward's steps: z_t = x_t W_ihᵀ + h_{t-1} Uᵀ (the input's product too, step by step, so that z is
+// written once, as the gates), then the gates.
+template <typename scalar_t>
+void forward_tiled(const scalar_t* x_p, scalar_t* z_p, scalar_t* y_p, scalar_t* c_p, scalar_t* s_p, const scalar_t* b_p,
+                   const scalar_t* h0_p, const at::Tensor& w_ih, const at::Tensor& w_hh, const std::vector<int64_t>& off,
+                   int64_t H) {
+  constexpr int W = Lanes<scalar_t>::W, R = Lanes<scalar_t>::R;
+  const int64_t blocks = (H + W - 1) / W, T = static_cast<int64_t>(off.size()) - 1, F = w_ih.size(1);
+  const int tail = static_cast<int>(H - (blocks - 1) * W);
+  const at::Tensor packed_u = packed_gates<scalar_t>(w_hh, H), packed_w = packed_gates<scalar_t>(w_ih, H);
+  const scalar_t* up = packed_u.data_ptr<scalar_t>();
+  const scalar_t* wp = packed_w.data_ptr<scalar_t>();
+  const int64_t grain = tile_grain(F + H, 4 * H);
   for (int64_t t = 0; t < T; ++t) {
     const int64_t n = off[t + 1] - off[t];
     const scalar_t* hp = t == 0 ? h0_p : y_p + off[t - 1] * H;  // (n, H): h_{t-1} of the step's rows
+    const scalar_t* xt = x_p + off[t] * F;
     scalar_t* zt = z_p + off[t] * 4 * H;
     scalar_t* yt = y_p + off[t] * H;
     scalar_t* st = s_p != nullptr ? s_p + off[t] * 2 * H : nullptr;
     at::parallel_for(0, n, grain, [&](int64_t begin, int64_t end) {
-      for (int64_t jb = 0; jb < blocks; ++jb) {  // z[rows, gate·H + jb·W + lane] += h_{t-1} Uᵀ, R rows at a time
+      for (int64_t jb = 0; jb < blocks; ++jb) {  // z[rows, gate·H + jb·W + lane] = x_t W_ihᵀ + h_{t-1} Uᵀ, R rows at a time
         const Partial partial = jb == blocks - 1 && tail < W ? Partial::all : Partial::none;
         for (int64_t q = begin; q < end; q += R) {
-          recurra_tiles::tile_rows<scalar_t, 4>(static_cast<int>(std::min<int64_t>(R, end - q)), hp + q * H, H,
-                                               up + jb * H * 4 * W, 4 * W, H, zt + q * 4 * H + jb * W, 4 * H, H, true,
+          const int rows = static_cast<int>(std::min<int64_t>(R, end - q));
+          scalar_t* zq = zt + q * 4 * H + jb * W;
+          recurra_tiles::tile_rows<scalar_t, 4>(rows, xt + q * F, F, wp + jb * F * 4 * W, 4 * W, F, zq, 4 * H, H, false,
+                                               partial, tail);
+          recurra_tiles::tile_rows<scalar_t, 4>(rows, hp + q * H, H, up + jb * H * 4 * W, 4 * W, H, zq, 4 * H, H, true,
                                                partial, tail);
         }
       }
@@ -223,7 +241,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> lstm_forw
   const int64_t N = x.size(0), H = h0.size(1), T = batch_sizes.size(0), B = h0.size(0);
   const std::vector<int64_t> off = step_offsets(batch_sizes, B, N, "lstm_forward");
   at::Tensor z = empty_large({N, 4 * H}, x.options());  // (N, 4H): x_t W_ihᵀ of every step at once
-  at::mm_out(z, x, w_ih.t());                           // (the bias comes in the gates' pass)
+#ifndef RECURRA_TILES
+  at::mm_out(z, x, w_ih.t());  // (the bias comes in the gates' pass; with tiles, the steps compute it)
+#endif
   const at::Tensor bias = b.numel() > 0 ? b.contiguous() : at::zeros({4 * H}, x.options());
   at::Tensor y = empty_large({N, H}, x.options());
   at::Tensor cells = save ? empty_large({N, 2 * H}, x.options()) : at::empty({0}, x.options());
@@ -236,7 +256,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> lstm_forw
     scalar_t* s_p = save ? cells.data_ptr<scalar_t>() : nullptr;
     const scalar_t* b_p = bias.data_ptr<scalar_t>();
 #ifdef RECURRA_TILES
-    forward_tiled<scalar_t>(z_p, y_p, c_p, s_p, b_p, h0.data_ptr<scalar_t>(), w_hh, off, H);
+    forward_tiled<scalar_t>(x.data_ptr<scalar_t>(), z_p, y_p, c_p, s_p, b_p, h0.data_ptr<scalar_t>(), w_ih, w_hh, off, H);
     return;
 #endif
     for (int64_t t = 0; t < T; ++t) {
