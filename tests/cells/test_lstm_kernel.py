@@ -86,6 +86,30 @@ def test_the_register_tiles_cover_every_row_and_unit(dtype, tol, B, H):
     _grads_equal(got, expected, ["x", "h0", "c0", "W_ih", "U", "b_ih", "b_hh"], tol)
 
 
+@pytest.mark.parametrize("layout", ["batch-first", "time-major", "expanded", "sliced"])
+def test_the_output_gradient_is_read_as_it_lies(layout):
+    """The backward reads a (T, B, H) gradient with any strides along T and B without copying it; other layouts
+    (a sum's expanded gradient, a slice's along H) are made contiguous first: the same gradients every way."""
+    B, T, F, H = 4, 6, 3, 8
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(B, T, F, generator=g, dtype=torch.float64, requires_grad=True)
+    h0, c0 = _states(B, H, torch.float64, g)
+    weights = _weights(F, H, torch.float64, bias=True)
+    y_ref = torch.lstm(x, (h0[None], c0[None]), weights, True, 1, 0.0, False, False, True)[0]
+    y = lstm_kernel.lstm_sequence(x, h0, c0, *weights)[0]
+    w = torch.randn(B, T, H, generator=g, dtype=torch.float64)
+    losses = {
+        "batch-first": lambda out: (out * w).sum(),
+        "time-major": lambda out: (out.transpose(0, 1) * w.transpose(0, 1).contiguous()).sum(),
+        "expanded": lambda out: out.sum(),
+        "sliced": lambda out: out[..., ::2].sum(),
+    }
+    inputs = [x, h0, c0, *weights]
+    expected = torch.autograd.grad(losses[layout](y_ref), inputs)
+    got = torch.autograd.grad(losses[layout](y), inputs)
+    _grads_equal(got, expected, ["x", "h0", "c0", "W_ih", "U", "b_ih", "b_hh"], 1e-12)
+
+
 def test_the_compiled_loop_equals_the_reference_step_in_float64():
     """``LSTMCell.step`` (the equations as written) step by step against the loop: 1e-12, every gradient."""
     B, T, F, H = 3, 7, 4, 6
@@ -198,8 +222,8 @@ def test_the_kernel_choice(monkeypatch):
     assert fused_lstm_kernel(x.bfloat16(), torch.zeros(2, 8, dtype=torch.bfloat16)) == "torch.lstm"
     layer = LSTM(5, return_sequences=True, input_shape=(None, 3))
     calls = []
-    real = lstm_kernel.lstm_packed_sequence  # a dense batch runs as a packed one with every row active
-    monkeypatch.setattr(lstm_kernel, "lstm_packed_sequence", lambda *a: calls.append(1) or real(*a))
+    real = lstm_kernel.lstm_time_major  # a dense batch: the packed loop with every row active
+    monkeypatch.setattr(lstm_kernel, "lstm_time_major", lambda *a: calls.append(1) or real(*a))
     y = layer(torch.randn(2, 6, 3))
     assert layer.kernel == "fused" and calls == [1]
     calls.clear()

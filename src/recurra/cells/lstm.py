@@ -185,10 +185,7 @@ def fused_lstm(
     if fused_lstm_kernel(x, h0, weight_hr) == "compiled":
         if batch_sizes is not None:
             return lstm_kernel.lstm_packed_sequence(x, batch_sizes, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh)
-        T, B, F_ = x.shape
-        sizes = torch.full((T,), B, dtype=torch.int64)  # every row active at every step
-        y, h, c = lstm_kernel.lstm_packed_sequence(x.reshape(T * B, F_), sizes, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh)
-        return y.view(T, B, -1), h, c  # (T, B, H)
+        return lstm_kernel.lstm_time_major(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh)  # (T, B, H)
     if bias_ih is not None and bias_hh is None:
         bias_hh = torch.zeros_like(bias_ih)
     weights = [weight_ih, weight_hh] if bias_ih is None else [weight_ih, weight_hh, bias_ih, bias_hh]

@@ -82,27 +82,35 @@ def release_buffers() -> int:
 
 class _LSTMRecurrence(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, batch_sizes, h0, c0, w_ih, w_hh, b):
+    def forward(ctx, x, batch_sizes, h0, c0, w_ih, w_hh, b, steps):
+        """``steps``: 0 for a packed batch (``y (N, H)``), else T of a dense one (``y (T, B, H)``, whose gradient
+        the backward then reads where it lies: the transpose of a batch-first gradient needs no copy)."""
         has_bias = b is not None
         bias = b if has_bias else x.new_empty(0)
         y, h_last, c_last, gates, cells = torch.ops.recurra_lstm.lstm_forward(x, batch_sizes, h0, c0, w_ih, w_hh, bias, True)
         ctx.save_for_backward(x, y, gates, cells, batch_sizes, h0, c0, w_ih, w_hh)
         ctx.has_bias = has_bias
         ctx.set_materialize_grads(False)
-        return y, h_last, c_last
+        return (y.view(steps, -1, y.shape[1]) if steps else y), h_last, c_last
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_y, grad_h, grad_c):
         x, y, gates, cells, batch_sizes, h0, c0, w_ih, w_hh = ctx.saved_tensors
         if grad_y is None and grad_h is None and grad_c is None:
-            return (None,) * 7
+            return (None,) * 8
         empty = y.new_empty(0)
-        gy, gh, gc = (empty if g is None else g.contiguous() for g in (grad_y, grad_h, grad_c))
+        gh, gc = (empty if g is None else g.contiguous() for g in (grad_h, grad_c))
+        if grad_y is None:
+            gy = empty
+        elif grad_y.dim() == 3 and grad_y.stride(2) == 1:  # (T, B, H) as it lies
+            gy = grad_y
+        else:
+            gy = grad_y.contiguous().view(y.shape)
         dx, dh0, dc0, dw_ih, dw_hh, db = torch.ops.recurra_lstm.lstm_backward(
             gy, gh, gc, x, y, gates, cells, batch_sizes, h0, c0, w_ih, w_hh, ctx.has_bias, ctx.needs_input_grad[0]
         )
-        return (dx if ctx.needs_input_grad[0] else None), None, dh0, dc0, dw_ih, dw_hh, (db if ctx.has_bias else None)
+        return (dx if ctx.needs_input_grad[0] else None), None, dh0, dc0, dw_ih, dw_hh, (db if ctx.has_bias else None), None
 
 
 def lstm_packed_sequence(
@@ -120,26 +128,56 @@ def lstm_packed_sequence(
     ``(B, H)`` in that order), ``h_last`` and ``c_last`` each row's states after its own last step (equations
     above); weights in torch's layout (``weight_ih (4H, F)``, ``weight_hh (4H, H)``, biases ``(4H,)`` or
     ``None``; either bias alone is the sum)."""
-    biases = [b for b in (bias_ih, bias_hh) if b is not None]
-    b = None if not biases else (biases[0] if len(biases) == 1 else biases[0] + biases[1]).contiguous()  # (4H,)
-    batch_sizes = batch_sizes.to(device="cpu", dtype=torch.int64).contiguous()
-    x, h0, c0, w_ih, w_hh = (t.contiguous() for t in (data, h0, c0, weight_ih, weight_hh))
-    if c0 is h0:  # one tensor for both (zeros, say): torch.compile traces no autograd.Function given one input twice
-        c0 = c0.clone()
-    if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, h0, c0, w_ih, w_hh, b)):
-        return _LSTMRecurrence.apply(x, batch_sizes, h0, c0, w_ih, w_hh, b)
-    y, h_last, c_last, _, _ = torch.ops.recurra_lstm.lstm_forward(
-        x, batch_sizes, h0, c0, w_ih, w_hh, b if b is not None else x.new_empty(0), False
-    )
-    return y, h_last, c_last
+    return _run(data, batch_sizes, 0, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh)
+
+
+def lstm_time_major(
+    x: torch.Tensor,
+    h0: torch.Tensor,
+    c0: torch.Tensor,
+    weight_ih: torch.Tensor,
+    weight_hh: torch.Tensor,
+    bias_ih: torch.Tensor | None,
+    bias_hh: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(y (T, B, H), h_T (B, H), c_T (B, H))`` for a dense time-major batch ``x (T, B, F)``: the packed loop
+    with every row active at every step; weights as for ``lstm_packed_sequence``."""
+    T, B, F_ = x.shape
+    sizes = torch.full((T,), B, dtype=torch.int64)  # every row active at every step
+    return _run(x.reshape(T * B, F_), sizes, T, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh)
 
 
 def lstm_sequence(
     x: torch.Tensor, h0: torch.Tensor, c0: torch.Tensor, *weights: torch.Tensor | None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """``(y (B, T, H), h_T (B, H), c_T (B, H))`` for a dense batch ``x (B, T, F)``: the packed loop with every
-    row active at every step; ``weights`` as for ``lstm_packed_sequence``."""
-    B, T, F_ = x.shape
-    data = x.transpose(0, 1).reshape(T * B, F_)  # (T·B, F), time-major
-    y, h, c = lstm_packed_sequence(data, torch.full((T,), B, dtype=torch.int64), h0, c0, *weights)
-    return y.view(T, B, -1).transpose(0, 1).contiguous(), h, c  # (B, T, H)
+    """``(y (B, T, H), h_T (B, H), c_T (B, H))`` for a dense batch ``x (B, T, F)`` (``y`` a transposed view of the
+    loop's time-major output); ``weights`` as for ``lstm_packed_sequence``."""
+    y, h, c = lstm_time_major(x.transpose(0, 1), h0, c0, *weights)
+    return y.transpose(0, 1), h, c  # (B, T, H)
+
+
+def _run(
+    x: torch.Tensor,
+    batch_sizes: torch.Tensor,
+    steps: int,
+    h0: torch.Tensor,
+    c0: torch.Tensor,
+    weight_ih: torch.Tensor,
+    weight_hh: torch.Tensor,
+    bias_ih: torch.Tensor | None,
+    bias_hh: torch.Tensor | None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The loop over time-major rows ``x (N, F)``; ``y`` as ``(steps, B, H)`` when ``steps`` (a dense batch), else
+    ``(N, H)``."""
+    biases = [b for b in (bias_ih, bias_hh) if b is not None]
+    b = None if not biases else (biases[0] if len(biases) == 1 else biases[0] + biases[1]).contiguous()  # (4H,)
+    batch_sizes = batch_sizes.to(device="cpu", dtype=torch.int64).contiguous()
+    x, h0, c0, w_ih, w_hh = (t.contiguous() for t in (x, h0, c0, weight_ih, weight_hh))
+    if c0 is h0:  # one tensor for both (zeros, say): torch.compile traces no autograd.Function given one input twice
+        c0 = c0.clone()
+    if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, h0, c0, w_ih, w_hh, b)):
+        return _LSTMRecurrence.apply(x, batch_sizes, h0, c0, w_ih, w_hh, b, steps)
+    y, h_last, c_last, _, _ = torch.ops.recurra_lstm.lstm_forward(
+        x, batch_sizes, h0, c0, w_ih, w_hh, b if b is not None else x.new_empty(0), False
+    )
+    return (y.view(steps, -1, y.shape[1]) if steps else y), h_last, c_last

@@ -303,10 +303,19 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
   TORCH_CHECK(gates.dim() == 2 && gates.size(0) == N && gates.size(1) == 4 * H && cells.dim() == 2 && cells.size(0) == N &&
                   cells.size(1) == 2 * H,
               "lstm_backward: expected gates (N, 4H) and cells (N, 2H)");
-  TORCH_CHECK(grad_y.numel() == 0 || (grad_y.sizes() == y.sizes() && grad_y.is_contiguous()), "lstm_backward: grad_y");
+  const std::vector<int64_t> off = step_offsets(batch_sizes, B, N, "lstm_backward");
+  // grad_y: (N, H) contiguous, or for a dense batch (T, B, H) with any strides but unit ones along H (the
+  // transpose of a batch-first gradient, read where it lies); row bb of step t at gy_base[t] + bb·gy_row
+  const bool gy_steps = grad_y.dim() == 3;
+  TORCH_CHECK(grad_y.numel() == 0 || (grad_y.sizes() == y.sizes() && grad_y.is_contiguous()) ||
+                  (gy_steps && grad_y.size(0) == T && grad_y.size(1) == B && grad_y.size(2) == H && grad_y.stride(2) == 1 &&
+                   off[T] == T * B),
+              "lstm_backward: expected grad_y (N, H) contiguous, or (T, B, H) with unit strides along H for a dense batch");
+  std::vector<int64_t> gy_base(T);
+  for (int64_t t = 0; t < T; ++t) gy_base[t] = gy_steps ? t * grad_y.stride(0) : off[t] * H;
+  const int64_t gy_row = gy_steps ? grad_y.stride(1) : H;
   TORCH_CHECK(grad_h.numel() == 0 || (grad_h.sizes() == h0.sizes() && grad_h.is_contiguous()), "lstm_backward: grad_h");
   TORCH_CHECK(grad_c.numel() == 0 || (grad_c.sizes() == c0.sizes() && grad_c.is_contiguous()), "lstm_backward: grad_c");
-  const std::vector<int64_t> off = step_offsets(batch_sizes, B, N, "lstm_backward");
   at::Tensor dh = grad_h.numel() > 0 ? grad_h.clone() : at::zeros({B, H}, y.options());
   at::Tensor dc = grad_c.numel() > 0 ? grad_c.clone() : at::zeros({B, H}, y.options());
   at::Tensor dz = empty_large({N, 4 * H}, y.options());
@@ -335,7 +344,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
             const int64_t row = off[t] + bb;
             const scalar_t* cp = t == 0 ? c0_p + bb * H : s_p + (off[t - 1] + bb) * 2 * H;
           if (gy_p != nullptr) {
-              backward_row<scalar_t, true>(a_p + row * 4 * H, s_p + row * 2 * H, cp, gy_p + row * H, dh_p + bb * H,
+              backward_row<scalar_t, true>(a_p + row * 4 * H, s_p + row * 2 * H, cp, gy_p + gy_base[t] + bb * gy_row, dh_p + bb * H,
                                            dc_p + bb * H, dz_p + row * 4 * H, db_p + bb * 4 * H, H);
             } else {
               backward_row<scalar_t, false>(a_p + row * 4 * H, s_p + row * 2 * H, cp, nullptr, dh_p + bb * H,
@@ -348,7 +357,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
       if (t > 0) {  // step t - 1's gates and output gradients, and c_{t-2}
         const int64_t m = off[t] - off[t - 1];
         prefetch(a_p + off[t - 1] * 4 * H, m * 4 * H);
-        if (gy_p != nullptr) prefetch(gy_p + off[t - 1] * H, m * H);
+        if (gy_p != nullptr && gy_row == H) prefetch(gy_p + gy_base[t - 1], m * H);
+        if (gy_p != nullptr && gy_row != H) {
+          for (int64_t bb = 0; bb < m; ++bb) prefetch(gy_p + gy_base[t - 1] + bb * gy_row, H);
+        }
         prefetch(t > 1 ? s_p + off[t - 2] * 2 * H : c0_p, m * 2 * H);
       }
     }
@@ -361,7 +373,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
           const int64_t row = off[t] + bb;
           const scalar_t* cp = t == 0 ? c0_p + bb * H : s_p + (off[t - 1] + bb) * 2 * H;
           if (gy_p != nullptr) {
-            backward_row<scalar_t, true>(a_p + row * 4 * H, s_p + row * 2 * H, cp, gy_p + row * H, dh_p + bb * H,
+            backward_row<scalar_t, true>(a_p + row * 4 * H, s_p + row * 2 * H, cp, gy_p + gy_base[t] + bb * gy_row, dh_p + bb * H,
                                          dc_p + bb * H, dz_p + row * 4 * H, db_p + bb * 4 * H, H);
           } else {
             backward_row<scalar_t, false>(a_p + row * 4 * H, s_p + row * 2 * H, cp, nullptr, dh_p + bb * H, dc_p + bb * H,
@@ -372,7 +384,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
       if (t > 0) {  // step t - 1's gates and output gradients, and c_{t-2}
         const int64_t m = off[t] - off[t - 1];
         prefetch(a_p + off[t - 1] * 4 * H, m * 4 * H);
-        if (gy_p != nullptr) prefetch(gy_p + off[t - 1] * H, m * H);
+        if (gy_p != nullptr && gy_row == H) prefetch(gy_p + gy_base[t - 1], m * H);
+        if (gy_p != nullptr && gy_row != H) {
+          for (int64_t bb = 0; bb < m; ++bb) prefetch(gy_p + gy_base[t - 1] + bb * gy_row, H);
+        }
         prefetch(t > 1 ? s_p + off[t - 2] * 2 * H : c0_p, m * 2 * H);
       }
       at::Tensor dh_t = dh.narrow(0, 0, n);
