@@ -172,11 +172,15 @@ def test_without_gradients_the_loop_gives_the_same_numbers():
 
 @pytest.mark.parametrize("dtype,tol", TOLERANCES, ids=["f64", "f32"])
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
-def test_packed_sequences_equal_torch_lstm_in_values_and_gradients(dtype, tol, bias):
-    B, T, F, H = 6, 9, 4, 13
+@pytest.mark.parametrize("lengths", [[9, 2, 5, 1, 9, 4], [9, 2, 5, 1, 9, 4, 7, 3, 8, 1, 6, 2, 9, 5]], ids=["6-rows", "14-rows"])
+def test_packed_sequences_equal_torch_lstm_in_values_and_gradients(dtype, tol, bias, lengths):
+    """With 14 rows and two threads, each thread's rows drop out at their own steps."""
+    B, T, F, H = len(lengths), 9, 4, 13
     g = torch.Generator().manual_seed(2)
     x = torch.randn(B, T, F, generator=g, dtype=dtype)
-    packed = pack_padded_sequence(x, torch.tensor([9, 2, 5, 1, 9, 4]), batch_first=True, enforce_sorted=False)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    packed = pack_padded_sequence(x, torch.tensor(lengths), batch_first=True, enforce_sorted=False)
     data = packed.data.clone().requires_grad_()
     h0, c0 = _states(B, H, dtype, g)
     weights = _weights(F, H, dtype, bias)
@@ -188,6 +192,7 @@ def test_packed_sequences_equal_torch_lstm_in_values_and_gradients(dtype, tol, b
     inputs = [data, h0, c0, *weights]
     expected = torch.autograd.grad((y_ref * gy).sum() + (h_ref[0] * gh).sum() + (c_ref[0] * gc).sum(), inputs)
     got = torch.autograd.grad((y * gy).sum() + (h * gh).sum() + (c * gc).sum(), inputs)
+    torch.set_num_threads(threads)
     _grads_equal(got, expected, ["data", "h0", "c0", "W_ih", "U", "b_ih", "b_hh"], tol)
 
 

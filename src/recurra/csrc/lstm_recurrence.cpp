@@ -118,19 +118,21 @@ inline void prefetch(const scalar_t* p, int64_t n) {
 }
 
 #ifdef RECURRA_TILES
-// The steps with register tiles (register_tiles.h) in place of a BLAS call per step. Each thread takes one run
-// of a step's rows: the forward adds h_{t-1} Uᵀ to their pre-activations block of W units by block of W units
-// (the four gates of a block at once, Uᵀ packed so that row k of a block is its four gates' W weights side by
-// side, zeros past H; a block's weights stay in the cache while R rows at a time go through them), then runs
-// the gates' pass over its rows; the backward runs the gates' pass backward over its rows, then ∂z_t U of
-// those rows, four vectors of columns by four.
+// The steps with register tiles (register_tiles.h) in place of a BLAS call per step. A batch row's steps
+// depend on its own earlier steps only, so each thread takes one run of rows through the whole sequence, with no
+// synchronisation between steps. Per step, the forward computes those rows' pre-activations x_t W_ihᵀ + h_{t-1} Uᵀ
+// block of W units by block of W units (the four gates of a block at once, the weights packed so that row k of
+// a block is its four gates' W weights side by side, zeros past H; a block's weights stay in the cache while R
+// rows at a time go through them), then runs the gates' pass over them; the backward runs the gates' pass
+// backward over its rows, then ∂z_t U of those rows, four vectors of columns by four.
 using recurra_tiles::Lanes;
 using recurra_tiles::Partial;
 
-// the fewest rows worth a thread: about 2^17 multiply-adds, so that its share outweighs waking it (each thread
-// then takes one run of rows, in tiles of R: threads get equal rows, not equal tiles)
-inline int64_t tile_grain(int64_t K, int64_t cols) {
-  return std::max<int64_t>(1, (int64_t(1) << 17) / std::max<int64_t>(1, K * cols));
+// batch rows per thread at least: a whole tile of R rows, or one row where a row's work through every step
+// (T·4H·K multiply-adds) is large enough to give a thread on its own
+template <typename scalar_t>
+int64_t row_grain_tiles(int64_t T, int64_t K, int64_t H) {
+  return T * 4 * H * K >= (int64_t(1) << 20) ? 1 : Lanes<scalar_t>::R;
 }
 
 // w (4H, K) packed for the tiles: [block of W units][k][gate][lane] = w[gate·H + unit, k], zeros past H
@@ -160,15 +162,16 @@ void forward_tiled(const scalar_t* x_p, scalar_t* z_p, scalar_t* y_p, scalar_t* 
   const at::Tensor packed_u = packed_gates<scalar_t>(w_hh, H), packed_w = packed_gates<scalar_t>(w_ih, H);
   const scalar_t* up = packed_u.data_ptr<scalar_t>();
   const scalar_t* wp = packed_w.data_ptr<scalar_t>();
-  const int64_t grain = tile_grain(F + H, 4 * H);
-  for (int64_t t = 0; t < T; ++t) {
-    const int64_t n = off[t + 1] - off[t];
-    const scalar_t* hp = t == 0 ? h0_p : y_p + off[t - 1] * H;  // (n, H): h_{t-1} of the step's rows
-    const scalar_t* xt = x_p + off[t] * F;
-    scalar_t* zt = z_p + off[t] * 4 * H;
-    scalar_t* yt = y_p + off[t] * H;
-    scalar_t* st = s_p != nullptr ? s_p + off[t] * 2 * H : nullptr;
-    at::parallel_for(0, n, grain, [&](int64_t begin, int64_t end) {
+  // rows never meet: each thread runs its own rows through every step, with no step-to-step synchronisation
+  at::parallel_for(0, off[1] - off[0], row_grain_tiles<scalar_t>(T, F + H, H), [&](int64_t first, int64_t last) {
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t begin = first, end = std::min(last, off[t + 1] - off[t]);  // this thread's rows still active
+      if (end <= begin) break;
+      const scalar_t* hp = t == 0 ? h0_p : y_p + off[t - 1] * H;  // (n, H): h_{t-1} of the step's rows
+      const scalar_t* xt = x_p + off[t] * F;
+      scalar_t* zt = z_p + off[t] * 4 * H;
+      scalar_t* yt = y_p + off[t] * H;
+      scalar_t* st = s_p != nullptr ? s_p + off[t] * 2 * H : nullptr;
       for (int64_t jb = 0; jb < blocks; ++jb) {  // z[rows, gate·H + jb·W + lane] = x_t W_ihᵀ + h_{t-1} Uᵀ, R rows at a time
         const Partial partial = jb == blocks - 1 && tail < W ? Partial::all : Partial::none;
         for (int64_t q = begin; q < end; q += R) {
@@ -187,8 +190,8 @@ void forward_tiled(const scalar_t* x_p, scalar_t* z_p, scalar_t* y_p, scalar_t* 
           forward_row<scalar_t, false>(zt + r * 4 * H, b_p, c_p + r * H, yt + r * H, nullptr, H);
         }
       }
-    });
-  }
+    }
+  });
 }
 
 // U (4H, H) with its rows padded with zeros to whole vectors, or U itself when W divides H; ldb its row stride
@@ -331,39 +334,40 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
     scalar_t* dz_p = dz.data_ptr<scalar_t>();
     scalar_t* db_p = db_rows.data_ptr<scalar_t>();
 #ifdef RECURRA_TILES
-    // per R rows: the gates' backward, then ∂L/∂h_{t-1} = ∂z_t U of those rows (register_tiles.h)
+    // per step, on each thread's rows: the gates' backward, then ∂L/∂h_{t-1} = ∂z_t U of those rows (register_tiles.h)
     int64_t ldb = H;
     const at::Tensor u_rows = padded_rows<scalar_t>(w_hh, H, &ldb);
     const scalar_t* u_p = u_rows.data_ptr<scalar_t>();
-    const int64_t grain = tile_grain(4 * H, H);
     scalar_t* dhw_p = dh.data_ptr<scalar_t>();
-    for (int64_t t = T - 1; t >= 0; --t) {
-      const int64_t n = off[t + 1] - off[t];
-      at::parallel_for(0, n, grain, [&](int64_t begin, int64_t end) {
+    at::parallel_for(0, B, row_grain_tiles<scalar_t>(T, H, H), [&](int64_t first, int64_t last) {
+      for (int64_t t = T - 1; t >= 0; --t) {  // this thread's rows, every step backward (rows never meet)
+        const int64_t begin = first, end = std::min(last, off[t + 1] - off[t]);
+        if (end <= begin) continue;  // its rows start at a later step (shorter sequences end early)
         for (int64_t bb = begin; bb < end; ++bb) {
-            const int64_t row = off[t] + bb;
-            const scalar_t* cp = t == 0 ? c0_p + bb * H : s_p + (off[t - 1] + bb) * 2 * H;
+          const int64_t row = off[t] + bb;
+          const scalar_t* cp = t == 0 ? c0_p + bb * H : s_p + (off[t - 1] + bb) * 2 * H;
           if (gy_p != nullptr) {
-              backward_row<scalar_t, true>(a_p + row * 4 * H, s_p + row * 2 * H, cp, gy_p + gy_base[t] + bb * gy_row, dh_p + bb * H,
-                                           dc_p + bb * H, dz_p + row * 4 * H, db_p + bb * 4 * H, H);
-            } else {
-              backward_row<scalar_t, false>(a_p + row * 4 * H, s_p + row * 2 * H, cp, nullptr, dh_p + bb * H,
-                                            dc_p + bb * H, dz_p + row * 4 * H, db_p + bb * 4 * H, H);
+            backward_row<scalar_t, true>(a_p + row * 4 * H, s_p + row * 2 * H, cp, gy_p + gy_base[t] + bb * gy_row,
+                                         dh_p + bb * H, dc_p + bb * H, dz_p + row * 4 * H, db_p + bb * 4 * H, H);
+          } else {
+            backward_row<scalar_t, false>(a_p + row * 4 * H, s_p + row * 2 * H, cp, nullptr, dh_p + bb * H, dc_p + bb * H,
+                                          dz_p + row * 4 * H, db_p + bb * 4 * H, H);
           }
         }
         recurra_tiles::tile_matmul<scalar_t>(end - begin, dz_p + (off[t] + begin) * 4 * H, 4 * H, u_p, ldb, 4 * H,
                                              dhw_p + begin * H, H, H);
-      });
-      if (t > 0) {  // step t - 1's gates and output gradients, and c_{t-2}
-        const int64_t m = off[t] - off[t - 1];
-        prefetch(a_p + off[t - 1] * 4 * H, m * 4 * H);
-        if (gy_p != nullptr && gy_row == H) prefetch(gy_p + gy_base[t - 1], m * H);
-        if (gy_p != nullptr && gy_row != H) {
-          for (int64_t bb = 0; bb < m; ++bb) prefetch(gy_p + gy_base[t - 1] + bb * gy_row, H);
+        if (t > 0) {  // step t - 1's gates and output gradients, and c_{t-2}, of these rows
+          const int64_t m = std::min(last, off[t] - off[t - 1]) - begin;
+          prefetch(a_p + (off[t - 1] + begin) * 4 * H, m * 4 * H);
+          if (gy_p != nullptr && gy_row == H) prefetch(gy_p + gy_base[t - 1] + begin * H, m * H);
+          if (gy_p != nullptr && gy_row != H) {
+            for (int64_t bb = begin; bb < begin + m; ++bb) prefetch(gy_p + gy_base[t - 1] + bb * gy_row, H);
+          }
+          if (t > 1) prefetch(s_p + (off[t - 2] + begin) * 2 * H, m * 2 * H);
+          if (t == 1) prefetch(c0_p + begin * H, m * H);
         }
-        prefetch(t > 1 ? s_p + off[t - 2] * 2 * H : c0_p, m * 2 * H);
       }
-    }
+    });
     return;
 #endif
     for (int64_t t = T - 1; t >= 0; --t) {
