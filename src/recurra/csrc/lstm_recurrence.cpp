@@ -208,6 +208,13 @@ at::Tensor padded_rows(const at::Tensor& w_hh, int64_t H, int64_t* ldb) {
 #endif
 
 
+// The same for rows about to be written (the backward's ∂z, written in reverse).
+template <typename scalar_t>
+inline void prefetch_for_write(scalar_t* p, int64_t n) {
+  char* bytes = reinterpret_cast<char*>(p);
+  for (int64_t i = 0; i < n * static_cast<int64_t>(sizeof(scalar_t)); i += 64) __builtin_prefetch(bytes + i, 1, 2);
+}
+
 void check_forward(const at::Tensor& x, const at::Tensor& h0, const at::Tensor& c0, const at::Tensor& w_ih,
                    const at::Tensor& w_hh, const at::Tensor& b) {
   TORCH_CHECK(x.dim() == 2 && x.is_contiguous() && x.device().is_cpu(), "lstm_forward: expected a contiguous CPU x (N, F)");
@@ -364,6 +371,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
             for (int64_t bb = begin; bb < begin + m; ++bb) prefetch(gy_p + gy_base[t - 1] + bb * gy_row, H);
           }
           if (t > 1) prefetch(s_p + (off[t - 2] + begin) * 2 * H, m * 2 * H);
+          prefetch_for_write(dz_p + (off[t - 1] + begin) * 4 * H, m * 4 * H);
           if (t == 1) prefetch(c0_p + begin * H, m * H);
         }
       }
