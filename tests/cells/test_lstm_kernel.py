@@ -66,10 +66,11 @@ def test_the_compiled_loop_equals_torch_lstm_in_values_and_gradients(dtype, tol,
 
 
 @pytest.mark.parametrize("dtype,tol", TOLERANCES, ids=["f64", "f32"])
-@pytest.mark.parametrize("B,H", [(13, 16), (7, 40), (20, 64), (3, 80), (1, 8)])
+@pytest.mark.parametrize("B,H", [(13, 16), (7, 40), (20, 64), (3, 80), (1, 8), (8, 24), (16, 19), (40, 8)])
 def test_the_register_tiles_cover_every_row_and_unit(dtype, tol, B, H):
     """Rows in tiles of 6 (AVX-512) or 2 (AVX2) and the rest; units in vectors of 16/8/4 lanes, whole or with a
-    tail, the backward's columns in groups of four vectors and the rest: each shape against torch.lstm."""
+    tail, the backward's columns in groups of four vectors and the rest; the weights' gradients at the end or
+    step by step (8 rows or more per thread): each shape against torch.lstm."""
     T, F = 5, 3
     g = torch.Generator().manual_seed(B * H)
     x = torch.randn(B, T, F, generator=g, dtype=dtype, requires_grad=True)
@@ -172,9 +173,12 @@ def test_without_gradients_the_loop_gives_the_same_numbers():
 
 @pytest.mark.parametrize("dtype,tol", TOLERANCES, ids=["f64", "f32"])
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "nobias"])
-@pytest.mark.parametrize("lengths", [[9, 2, 5, 1, 9, 4], [9, 2, 5, 1, 9, 4, 7, 3, 8, 1, 6, 2, 9, 5]], ids=["6-rows", "14-rows"])
+@pytest.mark.parametrize(
+    "lengths", [[9, 2, 5, 1, 9, 4], [9, 2, 5, 1, 9, 4, 7, 3, 8, 1, 6, 2, 9, 5, 3, 9, 1, 4, 8, 2]], ids=["6-rows", "20-rows"]
+)
 def test_packed_sequences_equal_torch_lstm_in_values_and_gradients(dtype, tol, bias, lengths):
-    """With 14 rows and two threads, each thread's rows drop out at their own steps."""
+    """With 20 rows and two threads, each thread's rows drop out at their own steps (and each thread adds up
+    its share of the weights' gradients step by step)."""
     B, T, F, H = len(lengths), 9, 4, 13
     g = torch.Generator().manual_seed(2)
     x = torch.randn(B, T, F, generator=g, dtype=dtype)

@@ -177,9 +177,9 @@ void forward_tiled(const scalar_t* x_p, scalar_t* z_p, scalar_t* y_p, scalar_t* 
         for (int64_t q = begin; q < end; q += R) {
           const int rows = static_cast<int>(std::min<int64_t>(R, end - q));
           scalar_t* zq = zt + q * 4 * H + jb * W;
-          recurra_tiles::tile_rows<scalar_t, 4>(rows, xt + q * F, F, wp + jb * F * 4 * W, 4 * W, F, zq, 4 * H, H, false,
+          recurra_tiles::tile_rows<scalar_t, 4>(rows, xt + q * F, F, 1, wp + jb * F * 4 * W, 4 * W, F, zq, 4 * H, H, false,
                                                partial, tail);
-          recurra_tiles::tile_rows<scalar_t, 4>(rows, hp + q * H, H, up + jb * H * 4 * W, 4 * W, H, zq, 4 * H, H, true,
+          recurra_tiles::tile_rows<scalar_t, 4>(rows, hp + q * H, H, 1, up + jb * H * 4 * W, 4 * W, H, zq, 4 * H, H, true,
                                                partial, tail);
         }
       }
@@ -194,16 +194,32 @@ void forward_tiled(const scalar_t* x_p, scalar_t* z_p, scalar_t* y_p, scalar_t* 
   });
 }
 
-// U (4H, H) with its rows padded with zeros to whole vectors, or U itself when W divides H; ldb its row stride
+// w (rows, cols) with its rows padded with zeros to whole vectors, or w itself when W divides cols; ldb its row
+// stride
 template <typename scalar_t>
-at::Tensor padded_rows(const at::Tensor& w_hh, int64_t H, int64_t* ldb) {
+at::Tensor padded_rows(const at::Tensor& w, int64_t* ldb) {
   constexpr int W = Lanes<scalar_t>::W;
-  const int64_t Hp = (H + W - 1) / W * W;
-  *ldb = Hp;
-  if (Hp == H) return w_hh;
-  at::Tensor padded = at::zeros({w_hh.size(0), Hp}, w_hh.options());
-  padded.narrow(1, 0, H).copy_(w_hh);
+  const int64_t cols = w.size(1), padded_cols = (cols + W - 1) / W * W;
+  *ldb = padded_cols;
+  if (padded_cols == cols) return w;
+  at::Tensor padded = at::zeros({w.size(0), padded_cols}, w.options());
+  padded.narrow(1, 0, cols).copy_(w);
   return padded;
+}
+
+// Rows per thread of the backward (as at::parallel_for splits B rows with this grain over the threads)
+inline int64_t rows_per_thread(int64_t B, int64_t grain) {
+  const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), (B + grain - 1) / grain));
+  return (B + threads - 1) / threads;
+}
+
+// Whether the backward adds up the weights' gradients step by step, from the rows of ∂z_t still in the first-level
+// cache (∂W_ihᵀ += x_tᵀ ∂z_t, ∂Uᵀ += h_{t-1}ᵀ ∂z_t on each thread's own copy, summed at the end), rather than as
+// large products over every step at the end: where a thread has rows enough for the products to run well and
+// its copy of the gradients, (F + H)·4H values, stays in the second-level cache. Then ∂z is never written out,
+// and ∂x comes step by step too.
+inline bool weight_grads_per_step(int64_t F, int64_t H, int64_t rows, int64_t itemsize) {
+  return rows >= 8 && (F + H) * 4 * H * itemsize <= (int64_t(1) << 19);
 }
 #endif
 
@@ -328,7 +344,21 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
   TORCH_CHECK(grad_c.numel() == 0 || (grad_c.sizes() == c0.sizes() && grad_c.is_contiguous()), "lstm_backward: grad_c");
   at::Tensor dh = grad_h.numel() > 0 ? grad_h.clone() : at::zeros({B, H}, y.options());
   at::Tensor dc = grad_c.numel() > 0 ? grad_c.clone() : at::zeros({B, H}, y.options());
-  at::Tensor dz = empty_large({N, 4 * H}, y.options());
+  const int64_t F = x.size(1);
+#ifdef RECURRA_TILES
+  const int64_t grain = y.scalar_type() == at::kDouble ? row_grain_tiles<double>(T, H, H) : row_grain_tiles<float>(T, H, H);
+  const int64_t chunk = rows_per_thread(B, grain);
+  const bool per_step = weight_grads_per_step(F, H, chunk, y.element_size());
+#else
+  const bool per_step = false;
+#endif
+  // ∂z of every row, for the products at the end; or, step by step, each thread's rows of one step (rows
+  // padded to whole vectors, zeros past 4H) and its copy of [∂W_ihᵀ; ∂Uᵀ] ((F + H, 4H))
+  at::Tensor dz = per_step ? at::Tensor() : empty_large({N, 4 * H}, y.options());
+  const int64_t chunks = per_step ? (B + chunk - 1) / chunk : 0, ldz = (4 * H + 15) / 16 * 16;
+  at::Tensor dz_rows = per_step ? at::zeros({chunks, chunk, ldz}, y.options()) : at::Tensor();
+  at::Tensor weight_grads = per_step ? at::zeros({chunks, F + H, 4 * H}, y.options()) : at::Tensor();
+  at::Tensor dx = input_grad ? empty_large({N, F}, y.options()) : at::empty({0}, y.options());
   at::Tensor db_rows = at::zeros({B, 4 * H}, y.options());  // each batch row's share of ∂b, summed at the end
   const bool has_gy = grad_y.numel() > 0;
   AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "lstm_backward", [&] {
@@ -338,31 +368,53 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
     const scalar_t* gy_p = has_gy ? grad_y.data_ptr<scalar_t>() : nullptr;
     const scalar_t* dh_p = dh.data_ptr<scalar_t>();
     scalar_t* dc_p = dc.data_ptr<scalar_t>();
-    scalar_t* dz_p = dz.data_ptr<scalar_t>();
+    scalar_t* dz_p = per_step ? nullptr : dz.data_ptr<scalar_t>();
     scalar_t* db_p = db_rows.data_ptr<scalar_t>();
 #ifdef RECURRA_TILES
     // per step, on each thread's rows: the gates' backward, then ∂L/∂h_{t-1} = ∂z_t U of those rows (register_tiles.h)
     int64_t ldb = H;
-    const at::Tensor u_rows = padded_rows<scalar_t>(w_hh, H, &ldb);
+    const at::Tensor u_rows = padded_rows<scalar_t>(w_hh, &ldb);
     const scalar_t* u_p = u_rows.data_ptr<scalar_t>();
     scalar_t* dhw_p = dh.data_ptr<scalar_t>();
-    at::parallel_for(0, B, row_grain_tiles<scalar_t>(T, H, H), [&](int64_t first, int64_t last) {
+    int64_t ldf = F;
+    const at::Tensor w_rows = per_step && input_grad ? padded_rows<scalar_t>(w_ih, &ldf) : w_ih;
+    const scalar_t* w_p = w_rows.data_ptr<scalar_t>();
+    const scalar_t* x_p = x.data_ptr<scalar_t>();
+    const scalar_t* y_p = y.data_ptr<scalar_t>();
+    const scalar_t* h0_p = h0.data_ptr<scalar_t>();
+    scalar_t* dx_p = input_grad ? dx.data_ptr<scalar_t>() : nullptr;
+    at::parallel_for(0, B, grain, [&](int64_t first, int64_t last) {
+      // per step: ∂z of these rows in their own scratch rows, or in ∂z's rows for the products at the end
+      scalar_t* dz_own = per_step ? dz_rows.data_ptr<scalar_t>() + (first / chunk) * chunk * ldz : nullptr;
+      scalar_t* grads = per_step ? weight_grads.data_ptr<scalar_t>() + (first / chunk) * (F + H) * 4 * H : nullptr;
       for (int64_t t = T - 1; t >= 0; --t) {  // this thread's rows, every step backward (rows never meet)
         const int64_t begin = first, end = std::min(last, off[t + 1] - off[t]);
         if (end <= begin) continue;  // its rows start at a later step (shorter sequences end early)
+        scalar_t* dzt = per_step ? dz_own - begin * ldz : dz_p + off[t] * 4 * H;  // row bb at dzt + bb·ldzt
+        const int64_t ldzt = per_step ? ldz : 4 * H;
         for (int64_t bb = begin; bb < end; ++bb) {
           const int64_t row = off[t] + bb;
           const scalar_t* cp = t == 0 ? c0_p + bb * H : s_p + (off[t - 1] + bb) * 2 * H;
           if (gy_p != nullptr) {
             backward_row<scalar_t, true>(a_p + row * 4 * H, s_p + row * 2 * H, cp, gy_p + gy_base[t] + bb * gy_row,
-                                         dh_p + bb * H, dc_p + bb * H, dz_p + row * 4 * H, db_p + bb * 4 * H, H);
+                                         dh_p + bb * H, dc_p + bb * H, dzt + bb * ldzt, db_p + bb * 4 * H, H);
           } else {
             backward_row<scalar_t, false>(a_p + row * 4 * H, s_p + row * 2 * H, cp, nullptr, dh_p + bb * H, dc_p + bb * H,
-                                          dz_p + row * 4 * H, db_p + bb * 4 * H, H);
+                                          dzt + bb * ldzt, db_p + bb * 4 * H, H);
           }
         }
-        recurra_tiles::tile_matmul<scalar_t>(end - begin, dz_p + (off[t] + begin) * 4 * H, 4 * H, u_p, ldb, 4 * H,
-                                             dhw_p + begin * H, H, H);
+        const int64_t rows = end - begin;
+        const scalar_t* dzb = dzt + begin * ldzt;
+        recurra_tiles::tile_matmul<scalar_t>(rows, dzb, ldzt, 1, u_p, ldb, 4 * H, dhw_p + begin * H, H, H, false);
+        if (per_step) {
+          if (dx_p != nullptr) {  // ∂x_t = ∂z_t W_ih
+            recurra_tiles::tile_matmul<scalar_t>(rows, dzb, ldz, 1, w_p, ldf, 4 * H, dx_p + (off[t] + begin) * F, F, F, false);
+          }
+          const scalar_t* hp = (t == 0 ? h0_p : y_p + off[t - 1] * H) + begin * H;  // h_{t-1} of these rows
+          // [∂W_ihᵀ; ∂Uᵀ] += [x_t, h_{t-1}]ᵀ ∂z_t: rows of A are the inputs' columns, its k the batch rows
+          recurra_tiles::tile_matmul<scalar_t>(F, x_p + (off[t] + begin) * F, 1, F, dzb, ldz, rows, grads, 4 * H, 4 * H, true);
+          recurra_tiles::tile_matmul<scalar_t>(H, hp, 1, H, dzb, ldz, rows, grads + F * 4 * H, 4 * H, 4 * H, true);
+        }
         if (t > 0) {  // step t - 1's gates and output gradients, and c_{t-2}, of these rows
           const int64_t m = std::min(last, off[t] - off[t - 1]) - begin;
           prefetch(a_p + (off[t - 1] + begin) * 4 * H, m * 4 * H);
@@ -371,8 +423,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
             for (int64_t bb = begin; bb < begin + m; ++bb) prefetch(gy_p + gy_base[t - 1] + bb * gy_row, H);
           }
           if (t > 1) prefetch(s_p + (off[t - 2] + begin) * 2 * H, m * 2 * H);
-          prefetch_for_write(dz_p + (off[t - 1] + begin) * 4 * H, m * 4 * H);
           if (t == 1) prefetch(c0_p + begin * H, m * H);
+          if (!per_step) prefetch_for_write(dz_p + (off[t - 1] + begin) * 4 * H, m * 4 * H);
         }
       }
     });
@@ -406,11 +458,14 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
       at::mm_out(dh_t, dz.narrow(0, off[t], n), w_hh);  // dL/dh_{t-1} = dz_t U (h_{t-1} reaches h_t only through z_t)
     }
   });
-  at::Tensor dx = input_grad ? empty_large({N, x.size(1)}, y.options()) : at::empty({0}, y.options());
+  at::Tensor db = bias ? db_rows.sum(0) : at::empty({0}, y.options());
+  if (per_step) {  // the threads' [∂W_ihᵀ; ∂Uᵀ] added up
+    const at::Tensor grads = weight_grads.sum(0);  // (F + H, 4H)
+    return {dx, dh, dc, grads.narrow(0, 0, F).t().contiguous(), grads.narrow(0, F, H).t().contiguous(), db};
+  }
   if (input_grad) at::mm_out(dx, dz, w_ih);
   at::Tensor dw_ih = at::mm(x.t(), dz).t().contiguous();  // as its transpose: recurrent_weight_grad says why
   at::Tensor dw_hh = recurrent_weight_grad(dz, y, h0, off);
-  at::Tensor db = bias ? db_rows.sum(0) : at::empty({0}, y.options());
   return {dx, dh, dc, dw_ih, dw_hh, db};
 }
 

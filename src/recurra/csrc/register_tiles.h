@@ -1,8 +1,8 @@
 // Register-blocked products for the compiled loops' per-step matrix products on the CPU, so that a step's
 // product and its gates run on rows still in the first-level cache, with no call into BLAS per step.
 //
-// tile_product<T, R, NV>: for R rows of A (R x K, row stride lda) and NV vector-wide columns of B (row k's
-// NV vectors at b + k·ldb, W lanes each),
+// tile_product<T, R, NV>: for R rows of A (R x K, A[r, k] at a + r·lda + k·ak) and NV vector-wide columns of B
+// (row k's NV vectors at b + k·ldb, W lanes each),
 //
 //     C[r, v] (+)= Σ_k A[r, k] · B[k, v]       (R x NV vectors of accumulators, held in registers)
 //
@@ -85,7 +85,7 @@ struct Lanes<double> {
 enum class Partial { none, last, all };
 
 template <typename T, int R, int NV>
-[[gnu::always_inline]] inline void tile_product(const T* a, int64_t lda, const T* b, int64_t ldb, int64_t K, T* c,
+[[gnu::always_inline]] inline void tile_product(const T* a, int64_t lda, int64_t ak, const T* b, int64_t ldb, int64_t K, T* c,
                                                 int64_t ldc, int64_t cvs, bool accumulate, Partial partial, int valid) {
   using L = Lanes<T>;
   using V = typename L::V;
@@ -105,7 +105,7 @@ template <typename T, int R, int NV>
     for (int v = 0; v < NV; ++v) bv[v] = L::load(b + k * ldb + v * L::W);
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
-      const V av = L::set1(a[r * lda + k]);
+      const V av = L::set1(a[r * lda + k * ak]);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) acc[r][v] = L::fma(av, bv[v], acc[r][v]);
     }
@@ -127,23 +127,23 @@ template <typename T, int R, int NV>
 
 // tile_product for any rows <= Lanes<T>::R, chosen at run time.
 template <typename T, int NV, int R = Lanes<T>::R>
-inline void tile_rows(int rows, const T* a, int64_t lda, const T* b, int64_t ldb, int64_t K, T* c, int64_t ldc,
-                      int64_t cvs, bool accumulate, Partial partial, int valid) {
+inline void tile_rows(int rows, const T* a, int64_t lda, int64_t ak, const T* b, int64_t ldb, int64_t K, T* c,
+                      int64_t ldc, int64_t cvs, bool accumulate, Partial partial, int valid) {
   if constexpr (R >= 1) {
     if (rows == R) {
-      tile_product<T, R, NV>(a, lda, b, ldb, K, c, ldc, cvs, accumulate, partial, valid);
+      tile_product<T, R, NV>(a, lda, ak, b, ldb, K, c, ldc, cvs, accumulate, partial, valid);
     } else {
-      tile_rows<T, NV, R - 1>(rows, a, lda, b, ldb, K, c, ldc, cvs, accumulate, partial, valid);
+      tile_rows<T, NV, R - 1>(rows, a, lda, ak, b, ldb, K, c, ldc, cvs, accumulate, partial, valid);
     }
   }
 }
 
-// C (rows x cols) = A (rows x K) · B (K x cols, row stride ldb, at least whole vectors wide: padded), over the
-// columns in blocks of up to four vectors, and in each block over the rows R at a time (a block of B is read
-// from the cache once per R rows).
+// C (rows x cols) (+)= A (rows x K, A[r, k] at a + r·lda + k·ak) · B (K x cols, row stride ldb, at least whole
+// vectors wide: padded), over the columns in blocks of up to four vectors, and in each block over the rows R at
+// a time (a block of B is read from the cache once per R rows).
 template <typename T>
-inline void tile_matmul(int64_t rows, const T* a, int64_t lda, const T* b, int64_t ldb, int64_t K, T* c, int64_t ldc,
-                        int64_t cols) {
+inline void tile_matmul(int64_t rows, const T* a, int64_t lda, int64_t ak, const T* b, int64_t ldb, int64_t K, T* c,
+                        int64_t ldc, int64_t cols, bool accumulate) {
   constexpr int R = Lanes<T>::R;
   constexpr int W = Lanes<T>::W;
   const int64_t vectors = (cols + W - 1) / W;
@@ -158,10 +158,10 @@ inline void tile_matmul(int64_t rows, const T* a, int64_t lda, const T* b, int64
       const T* aq = a + q * lda;
       T* cq = cc + q * ldc;
       switch (nv) {
-        case 4: tile_rows<T, 4>(n, aq, lda, bb, ldb, K, cq, ldc, W, false, partial, tail); break;
-        case 3: tile_rows<T, 3>(n, aq, lda, bb, ldb, K, cq, ldc, W, false, partial, tail); break;
-        case 2: tile_rows<T, 2>(n, aq, lda, bb, ldb, K, cq, ldc, W, false, partial, tail); break;
-        default: tile_rows<T, 1>(n, aq, lda, bb, ldb, K, cq, ldc, W, false, partial, tail); break;
+        case 4: tile_rows<T, 4>(n, aq, lda, ak, bb, ldb, K, cq, ldc, W, accumulate, partial, tail); break;
+        case 3: tile_rows<T, 3>(n, aq, lda, ak, bb, ldb, K, cq, ldc, W, accumulate, partial, tail); break;
+        case 2: tile_rows<T, 2>(n, aq, lda, ak, bb, ldb, K, cq, ldc, W, accumulate, partial, tail); break;
+        default: tile_rows<T, 1>(n, aq, lda, ak, bb, ldb, K, cq, ldc, W, accumulate, partial, tail); break;
       }
     }
   }
