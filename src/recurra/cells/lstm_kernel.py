@@ -39,7 +39,7 @@ def _register_fake_kernels() -> None:
 
     @torch.library.register_fake("recurra_lstm::lstm_forward")
     def _forward(x, batch_sizes, h0, c0, w_ih, w_hh, b, save):
-        N, H = x.shape[0], h0.shape[1]
+        N, H = (x.shape[0] * x.shape[1] if x.dim() == 3 else x.shape[0]), h0.shape[1]  # x (N, F) or (T, B, F)
         if save:
             saved = (x.new_empty(N, 4 * H), x.new_empty(N, 2 * H))
         else:
@@ -142,9 +142,11 @@ def lstm_time_major(
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """``(y (T, B, H), h_T (B, H), c_T (B, H))`` for a dense time-major batch ``x (T, B, F)``: the packed loop
     with every row active at every step; weights as for ``lstm_packed_sequence``."""
-    T, B, F_ = x.shape
+    T, B, _ = x.shape
     sizes = torch.full((T,), B, dtype=torch.int64)  # every row active at every step
-    return _run(x.reshape(T * B, F_), sizes, T, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh)
+    if x.stride(2) != 1:
+        x = x.contiguous()
+    return _run(x, sizes, T, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh)  # x read where it lies
 
 
 def lstm_sequence(
@@ -167,12 +169,14 @@ def _run(
     bias_ih: torch.Tensor | None,
     bias_hh: torch.Tensor | None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The loop over time-major rows ``x (N, F)``; ``y`` as ``(steps, B, H)`` when ``steps`` (a dense batch), else
-    ``(N, H)``."""
+    """The loop over time-major rows, ``x (N, F)`` or, for a dense batch, ``(T, B, F)`` with unit strides along F
+    (the transpose of a batch-first input: the loop reads it where it lies); ``y`` as ``(steps, B, H)`` when
+    ``steps`` (a dense batch), else ``(N, H)``."""
     biases = [b for b in (bias_ih, bias_hh) if b is not None]
     b = None if not biases else (biases[0] if len(biases) == 1 else biases[0] + biases[1]).contiguous()  # (4H,)
     batch_sizes = batch_sizes.to(device="cpu", dtype=torch.int64).contiguous()
-    x, h0, c0, w_ih, w_hh = (t.contiguous() for t in (x, h0, c0, weight_ih, weight_hh))
+    h0, c0, w_ih, w_hh = (t.contiguous() for t in (h0, c0, weight_ih, weight_hh))
+    x = x if x.dim() == 3 else x.contiguous()
     if c0 is h0:  # one tensor for both (zeros, say): torch.compile traces no autograd.Function given one input twice
         c0 = c0.clone()
     if torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, h0, c0, w_ih, w_hh, b)):

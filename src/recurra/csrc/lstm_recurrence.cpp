@@ -117,6 +117,21 @@ inline void prefetch(const scalar_t* p, int64_t n) {
   for (int64_t i = 0; i < n * static_cast<int64_t>(sizeof(scalar_t)); i += 64) __builtin_prefetch(bytes + i, 0, 2);
 }
 
+// x: (N, F) contiguous rows, or for a dense batch (T, B, F) with any strides but unit ones along F (the transpose
+// of a batch-first input, read where it lies). Row bb of step t at base[t] + bb·row.
+struct InputRows {
+  std::vector<int64_t> base;
+  int64_t row;
+  InputRows(const at::Tensor& x, const std::vector<int64_t>& off) : base(off.size() - 1) {
+    const bool steps = x.dim() == 3;
+    for (size_t t = 0; t + 1 < off.size(); ++t) base[t] = steps ? static_cast<int64_t>(t) * x.stride(0) : off[t] * x.size(1);
+    row = steps ? x.stride(1) : x.size(1);
+  }
+};
+
+// x as (N, F) contiguous rows (a copy of a (T, B, F) one), for the large products
+inline at::Tensor input_matrix(const at::Tensor& x) { return x.dim() == 3 ? x.reshape({-1, x.size(2)}).contiguous() : x; }
+
 #ifdef RECURRA_TILES
 // The steps with register tiles (register_tiles.h) in place of a BLAS call per step. A batch row's steps
 // depend on its own earlier steps only, so each thread takes one run of rows through the whole sequence, with no
@@ -153,7 +168,7 @@ at::Tensor packed_gates(const at::Tensor& w, int64_t H) {
 // The forward's steps: z_t = x_t W_ihᵀ + h_{t-1} Uᵀ (the input's product too, step by step, so that z is
 // written once, as the gates), then the gates.
 template <typename scalar_t>
-void forward_tiled(const scalar_t* x_p, scalar_t* z_p, scalar_t* y_p, scalar_t* c_p, scalar_t* s_p, const scalar_t* b_p,
+void forward_tiled(const scalar_t* x_p, const InputRows& xr, scalar_t* z_p, scalar_t* y_p, scalar_t* c_p, scalar_t* s_p, const scalar_t* b_p,
                    const scalar_t* h0_p, const at::Tensor& w_ih, const at::Tensor& w_hh, const std::vector<int64_t>& off,
                    int64_t H) {
   constexpr int W = Lanes<scalar_t>::W, R = Lanes<scalar_t>::R;
@@ -168,7 +183,7 @@ void forward_tiled(const scalar_t* x_p, scalar_t* z_p, scalar_t* y_p, scalar_t* 
       const int64_t begin = first, end = std::min(last, off[t + 1] - off[t]);  // this thread's rows still active
       if (end <= begin) break;
       const scalar_t* hp = t == 0 ? h0_p : y_p + off[t - 1] * H;  // (n, H): h_{t-1} of the step's rows
-      const scalar_t* xt = x_p + off[t] * F;
+      const scalar_t* xt = x_p + xr.base[t];
       scalar_t* zt = z_p + off[t] * 4 * H;
       scalar_t* yt = y_p + off[t] * H;
       scalar_t* st = s_p != nullptr ? s_p + off[t] * 2 * H : nullptr;
@@ -177,7 +192,7 @@ void forward_tiled(const scalar_t* x_p, scalar_t* z_p, scalar_t* y_p, scalar_t* 
         for (int64_t q = begin; q < end; q += R) {
           const int rows = static_cast<int>(std::min<int64_t>(R, end - q));
           scalar_t* zq = zt + q * 4 * H + jb * W;
-          recurra_tiles::tile_rows<scalar_t, 4>(rows, xt + q * F, F, 1, wp + jb * F * 4 * W, 4 * W, F, zq, 4 * H, H, false,
+          recurra_tiles::tile_rows<scalar_t, 4>(rows, xt + q * xr.row, xr.row, 1, wp + jb * F * 4 * W, 4 * W, F, zq, 4 * H, H, false,
                                                partial, tail);
           recurra_tiles::tile_rows<scalar_t, 4>(rows, hp + q * H, H, 1, up + jb * H * 4 * W, 4 * W, H, zq, 4 * H, H, true,
                                                partial, tail);
@@ -233,11 +248,13 @@ inline void prefetch_for_write(scalar_t* p, int64_t n) {
 
 void check_forward(const at::Tensor& x, const at::Tensor& h0, const at::Tensor& c0, const at::Tensor& w_ih,
                    const at::Tensor& w_hh, const at::Tensor& b) {
-  TORCH_CHECK(x.dim() == 2 && x.is_contiguous() && x.device().is_cpu(), "lstm_forward: expected a contiguous CPU x (N, F)");
+  TORCH_CHECK(x.device().is_cpu() && ((x.dim() == 2 && x.is_contiguous()) || (x.dim() == 3 && x.stride(2) == 1 &&
+                                                                               x.size(1) == h0.size(0))),
+              "lstm_forward: expected a CPU x (N, F) contiguous, or (T, B, F) with unit strides along F");
   TORCH_CHECK(h0.dim() == 2 && h0.is_contiguous() && c0.sizes() == h0.sizes() && c0.is_contiguous(),
               "lstm_forward: expected h0 and c0 (B, H), contiguous");
   const int64_t H = h0.size(1);
-  TORCH_CHECK(w_ih.dim() == 2 && w_ih.size(0) == 4 * H && w_ih.size(1) == x.size(1) && w_ih.is_contiguous(),
+  TORCH_CHECK(w_ih.dim() == 2 && w_ih.size(0) == 4 * H && w_ih.size(1) == x.size(-1) && w_ih.is_contiguous(),
               "lstm_forward: expected w_ih (4H, F), contiguous");
   TORCH_CHECK(w_hh.dim() == 2 && w_hh.size(0) == 4 * H && w_hh.size(1) == H && w_hh.is_contiguous(),
               "lstm_forward: expected w_hh (4H, H), contiguous");
@@ -264,11 +281,12 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> lstm_forw
     const at::Tensor& w_hh, const at::Tensor& b, bool save) {
   check_forward(x, h0, c0, w_ih, w_hh, b);
   at::AutoDispatchBelowADInplaceOrView below_autograd;  // called directly on tensors that require grad: no graph here
-  const int64_t N = x.size(0), H = h0.size(1), T = batch_sizes.size(0), B = h0.size(0);
+  const int64_t N = x.dim() == 3 ? x.size(0) * x.size(1) : x.size(0), H = h0.size(1), T = batch_sizes.size(0), B = h0.size(0);
   const std::vector<int64_t> off = step_offsets(batch_sizes, B, N, "lstm_forward");
+  TORCH_CHECK(x.dim() == 2 || x.size(0) == T, "lstm_forward: expected x (T, B, F) with T = batch_sizes' length");
   at::Tensor z = empty_large({N, 4 * H}, x.options());  // (N, 4H): x_t W_ihᵀ of every step at once
 #ifndef RECURRA_TILES
-  at::mm_out(z, x, w_ih.t());  // (the bias comes in the gates' pass; with tiles, the steps compute it)
+  at::mm_out(z, input_matrix(x), w_ih.t());  // (the bias comes in the gates' pass; with tiles, the steps compute it)
 #endif
   const at::Tensor bias = b.numel() > 0 ? b.contiguous() : at::zeros({4 * H}, x.options());
   at::Tensor y = empty_large({N, H}, x.options());
@@ -282,7 +300,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> lstm_forw
     scalar_t* s_p = save ? cells.data_ptr<scalar_t>() : nullptr;
     const scalar_t* b_p = bias.data_ptr<scalar_t>();
 #ifdef RECURRA_TILES
-    forward_tiled<scalar_t>(x.data_ptr<scalar_t>(), z_p, y_p, c_p, s_p, b_p, h0.data_ptr<scalar_t>(), w_ih, w_hh, off, H);
+    forward_tiled<scalar_t>(x.data_ptr<scalar_t>(), InputRows(x, off), z_p, y_p, c_p, s_p, b_p, h0.data_ptr<scalar_t>(), w_ih,
+                            w_hh, off, H);
     return;
 #endif
     for (int64_t t = 0; t < T; ++t) {
@@ -344,7 +363,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
   TORCH_CHECK(grad_c.numel() == 0 || (grad_c.sizes() == c0.sizes() && grad_c.is_contiguous()), "lstm_backward: grad_c");
   at::Tensor dh = grad_h.numel() > 0 ? grad_h.clone() : at::zeros({B, H}, y.options());
   at::Tensor dc = grad_c.numel() > 0 ? grad_c.clone() : at::zeros({B, H}, y.options());
-  const int64_t F = x.size(1);
+  const int64_t F = x.size(-1);
+  TORCH_CHECK(x.dim() == 2 || (x.dim() == 3 && x.size(0) == T && x.size(1) == B && x.stride(2) == 1 && off[T] == T * B),
+              "lstm_backward: expected x (N, F), or (T, B, F) for a dense batch");
+  const InputRows xr(x, off);
 #ifdef RECURRA_TILES
   const int64_t grain = y.scalar_type() == at::kDouble ? row_grain_tiles<double>(T, H, H) : row_grain_tiles<float>(T, H, H);
   const int64_t chunk = rows_per_thread(B, grain);
@@ -412,7 +434,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
           }
           const scalar_t* hp = (t == 0 ? h0_p : y_p + off[t - 1] * H) + begin * H;  // h_{t-1} of these rows
           // [∂W_ihᵀ; ∂Uᵀ] += [x_t, h_{t-1}]ᵀ ∂z_t: rows of A are the inputs' columns, its k the batch rows
-          recurra_tiles::tile_matmul<scalar_t>(F, x_p + (off[t] + begin) * F, 1, F, dzb, ldz, rows, grads, 4 * H, 4 * H, true);
+          recurra_tiles::tile_matmul<scalar_t>(F, x_p + xr.base[t] + begin * xr.row, 1, xr.row, dzb, ldz, rows, grads, 4 * H,
+                                               4 * H, true);
           recurra_tiles::tile_matmul<scalar_t>(H, hp, 1, H, dzb, ldz, rows, grads + F * 4 * H, 4 * H, 4 * H, true);
         }
         if (t > 0) {  // step t - 1's gates and output gradients, and c_{t-2}, of these rows
@@ -459,12 +482,16 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
     }
   });
   at::Tensor db = bias ? db_rows.sum(0) : at::empty({0}, y.options());
+  if (input_grad) dx = dx.view(x.sizes());  // x's shape: (N, F) or (T, B, F)
   if (per_step) {  // the threads' [∂W_ihᵀ; ∂Uᵀ] added up
     const at::Tensor grads = weight_grads.sum(0);  // (F + H, 4H)
     return {dx, dh, dc, grads.narrow(0, 0, F).t().contiguous(), grads.narrow(0, F, H).t().contiguous(), db};
   }
-  if (input_grad) at::mm_out(dx, dz, w_ih);
-  at::Tensor dw_ih = at::mm(x.t(), dz).t().contiguous();  // as its transpose: recurrent_weight_grad says why
+  if (input_grad) {
+    at::Tensor dx_rows = dx.view({N, F});
+    at::mm_out(dx_rows, dz, w_ih);
+  }
+  at::Tensor dw_ih = at::mm(input_matrix(x).t(), dz).t().contiguous();  // as its transpose: recurrent_weight_grad says why
   at::Tensor dw_hh = recurrent_weight_grad(dz, y, h0, off);
   return {dx, dh, dc, dw_ih, dw_hh, db};
 }
