@@ -372,6 +372,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
   const int64_t chunk = rows_per_thread(B, grain);
   const bool per_step = weight_grads_per_step(F, H, chunk, y.element_size());
 #else
+  const int64_t chunk = B;
   const bool per_step = false;
 #endif
   // ∂z of every row, for the products at the end; or, step by step, each thread's rows of one step (rows
