@@ -1,23 +1,25 @@
 // The LSTM recurrence (torch's gate order i, f, g, o) on the CPU, forward and backward.
 //
-// The forward computes the input projection of every step in one matrix product, z = x W_ihᵀ + b
-// (N, 4H), then runs the steps (recurra/cells/lstm_kernel.py documents the equations): per step one
-// matrix product z_t += h_{t-1} Uᵀ (BLAS through ATen, accumulated in place into z_t's rows) and the
-// gates in one vectorised pass:
+// Per step (recurra/cells/lstm_kernel.py documents the equations) the pre-activations z_t = x_t W_ihᵀ + h_{t-1} Uᵀ
+// and the gates in one vectorised pass:
 //
 //     i_t = σ(z_i)    f_t = σ(z_f)    g_t = tanh(z_g)    o_t = σ(z_o)
 //     c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t         h_t = o_t ⊙ tanh(c_t)
 //
-// The pass overwrites z_t's rows with the activated gates, which the backward reads. The backward runs
-// the steps in reverse with one product per step, ∂h_{t-1} = ∂z_t U; the gradients of W_ih, U, b and x
-// are four products (and a sum) over all steps at the end.
+// The pass overwrites z_t's rows with the activated gates, which the backward reads. The backward runs the
+// steps in reverse: the gates' pass backward, then ∂h_{t-1} = ∂z_t U; the gradients of W_ih, U, b and x follow.
+// Where the CPU has AVX2 or AVX-512, the per-step products run on register tiles (register_tiles.h) and each
+// thread takes its own batch rows through the whole sequence (see "The steps with register tiles" below);
+// elsewhere the input's product of every step is one BLAS call, each step's U product one more, and the
+// weights' gradients are products over all steps at the end.
 //
 // Layout: time-major rows as in torch's PackedSequence (step t holds the first batch_sizes[t] rows,
-// sorted by decreasing length; a dense batch is batch_sizes = [B] * T). All contiguous, one dtype,
-// float32 or float64: x (N, F), h0 and c0 (B, H), w_ih (4H, F), w_hh (4H, H), b (4H) or an empty
-// tensor for none. Forward returns y (N, H), h_last and c_last (B, H) (each row's states after its own
-// last step) and, when saving for the backward, gates (N, 4H) = [i, f, g, o] and cells (N, 2H) =
-// [c, tanh c] per row (empty tensors otherwise). Registered as torch.ops.recurra_lstm.*.
+// sorted by decreasing length; a dense batch is batch_sizes = [B] * T). One dtype, float32 or float64:
+// x (N, F) contiguous, or for a dense batch (T, B, F) with unit strides along F; h0 and c0 (B, H), w_ih
+// (4H, F), w_hh (4H, H), b (4H) or an empty tensor for none. Forward returns y (N, H), h_last and c_last
+// (B, H) (each row's states after its own last step) and, when saving for the backward, gates (N, 4H) =
+// [i, f, g, o] and cells (N, 2H) = [c, tanh c] per row (empty tensors otherwise). Registered as
+// torch.ops.recurra_lstm.*.
 
 #include <ATen/ATen.h>
 #include <ATen/Dispatch.h>
@@ -29,8 +31,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
-#include <limits>
 #include <tuple>
 #include <vector>
 
