@@ -2,8 +2,8 @@
 
 For torch's LSTM (gate order ``i, f, g, o``; recurra's ``u, f, c~, o``), with ``b = b_ih + b_hh``::
 
-    z_t = W_ih x_t + b + U h_{t-1}                (B, 4H)   W_ih x_t + b for every step in one product,
-                                                            U h_{t-1} one product per step
+    z_t = W_ih x_t + b + U h_{t-1}                (B, 4H)   per step, on register tiles (AVX2 / AVX-512;
+                                                            elsewhere BLAS products)
     i_t = σ(z_i)    f_t = σ(z_f)    g_t = tanh(z_g)    o_t = σ(z_o)
     c_t = f_t ⊙ c_{t-1} + i_t ⊙ g_t               h_t = o_t ⊙ tanh(c_t)
 
@@ -18,8 +18,10 @@ and ``e_t = ∂L/∂c_t`` from step ``t + 1``::
 
 The loop runs over time-major rows as torch's ``PackedSequence`` holds them: a packed batch (masks)
 runs over the rows still active at each step (``lstm_packed_sequence``), a dense one is the case of
-every row active (``lstm_sequence``). The four weight products run once over all steps, after the
-loop. The kernel is built on first use; without a compiler, or off the CPU, or for other dtypes than
+every row active (``lstm_time_major``, ``lstm_sequence``; a batch-first input and its output's gradient are
+read where they lie). Each thread runs its own batch rows through every step; the weights' gradients are
+added up step by step where a thread's copy fits the second-level cache, else computed as products over
+all steps after the loop (``csrc/lstm_recurrence.cpp``). The kernel is built on first use; without a compiler, or off the CPU, or for other dtypes than
 float32 and float64, or with torch's ``proj_size``, ``LSTMCell`` and ``recurra.nn.LSTM`` use
 ``torch.lstm`` (``recurra.cells.lstm.fused_lstm_kernel`` says which runs).
 """
