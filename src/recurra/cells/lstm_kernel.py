@@ -21,9 +21,10 @@ runs over the rows still active at each step (``lstm_packed_sequence``), a dense
 every row active (``lstm_time_major``, ``lstm_sequence``; a batch-first input and its output's gradient are
 read where they lie). Each thread runs its own batch rows through every step; the weights' gradients are
 added up step by step where a thread's copy fits the second-level cache, else computed as products over
-all steps after the loop (``csrc/lstm_recurrence.cpp``). The kernel is built on first use; without a compiler, or off the CPU, or for other dtypes than
-float32 and float64, or with torch's ``proj_size``, ``LSTMCell`` and ``recurra.nn.LSTM`` use
-``torch.lstm`` (``recurra.cells.lstm.fused_lstm_kernel`` says which runs).
+all steps after the loop (``csrc/lstm_recurrence.cpp``). The kernel is built on first use; without a
+compiler, or off the CPU, or for other dtypes than float32 and float64, or with torch's ``proj_size``,
+``LSTMCell`` and ``recurra.nn.LSTM`` use ``torch.lstm`` (``recurra.cells.lstm.fused_lstm_kernel`` says
+which runs).
 """
 
 from __future__ import annotations
