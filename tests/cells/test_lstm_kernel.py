@@ -351,3 +351,42 @@ def test_torch_export_keeps_the_loop_as_its_operator_with_batch_and_time_free():
     assert any("recurra_lstm.lstm_forward" in str(node.target) for node in program.graph.nodes)
     other = torch.randn(3, 8, 3)
     assert_close(program.module()(other), model(other))
+
+
+_PORTABLE_CHECK = """
+import torch
+from torch.nn.utils.rnn import pack_padded_sequence
+from recurra.cells import lstm_kernel
+assert torch.backends.cpu.get_cpu_capability() == "DEFAULT"
+assert lstm_kernel.usable(torch.zeros(1, dtype=torch.float64)), "the portable build did not build"
+g = torch.Generator().manual_seed(0)
+B, T, F, H = 9, 6, 3, 7
+x = torch.randn(B, T, F, generator=g, dtype=torch.float64, requires_grad=True)
+h0, c0 = (torch.randn(B, H, generator=g, dtype=torch.float64, requires_grad=True) for _ in range(2))
+w = [(0.5 * torch.randn(s, generator=g, dtype=torch.float64)).requires_grad_() for s in ((4 * H, F), (4 * H, H), (4 * H,), (4 * H,))]
+y_ref = torch.lstm(x, (h0[None], c0[None]), w, True, 1, 0.0, False, False, True)[0]
+y = lstm_kernel.lstm_sequence(x, h0, c0, *w)[0]
+gy = torch.randn(y.shape, generator=g, dtype=torch.float64)
+for a, b in zip(torch.autograd.grad((y * gy).sum(), [x, h0, c0, *w]), torch.autograd.grad((y_ref * gy).sum(), [x, h0, c0, *w])):
+    torch.testing.assert_close(a, b, atol=1e-11, rtol=1e-11)
+torch.testing.assert_close(y, y_ref, atol=1e-12, rtol=1e-12)
+packed = pack_padded_sequence(x.detach(), torch.tensor([6, 2, 5, 1, 6, 4, 3, 6, 2]), batch_first=True, enforce_sorted=False)
+y_p = lstm_kernel.lstm_packed_sequence(packed.data, packed.batch_sizes, h0, c0, *w)[0]
+y_pr = torch.lstm(packed.data, packed.batch_sizes, (h0[None], c0[None]), w, True, 1, 0.0, False, False)[0]
+torch.testing.assert_close(y_p, y_pr, atol=1e-12, rtol=1e-12)
+print("portable build ok")
+"""
+
+
+@pytest.mark.slow
+def test_the_portable_build_without_register_tiles_equals_torch_lstm(tmp_path):
+    """On a CPU without AVX2 the loop builds without register tiles (BLAS products per step and at the end):
+    built here as such a machine would (``ATEN_CPU_CAPABILITY=default``, in a process of its own, its own
+    build directory), it gives torch.lstm's values and gradients, dense and packed."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": "default", "TORCH_EXTENSIONS_DIR": str(tmp_path)}
+    run = subprocess.run([sys.executable, "-c", _PORTABLE_CHECK], env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0 and "portable build ok" in run.stdout, run.stdout + run.stderr
