@@ -363,7 +363,8 @@ g = torch.Generator().manual_seed(0)
 B, T, F, H = 9, 6, 3, 7
 x = torch.randn(B, T, F, generator=g, dtype=torch.float64, requires_grad=True)
 h0, c0 = (torch.randn(B, H, generator=g, dtype=torch.float64, requires_grad=True) for _ in range(2))
-w = [(0.5 * torch.randn(s, generator=g, dtype=torch.float64)).requires_grad_() for s in ((4 * H, F), (4 * H, H), (4 * H,), (4 * H,))]
+shapes = ((4 * H, F), (4 * H, H), (4 * H,), (4 * H,))
+w = [(0.5 * torch.randn(s, generator=g, dtype=torch.float64)).requires_grad_() for s in shapes]
 y_ref = torch.lstm(x, (h0[None], c0[None]), w, True, 1, 0.0, False, False, True)[0]
 y = lstm_kernel.lstm_sequence(x, h0, c0, *w)[0]
 gy = torch.randn(y.shape, generator=g, dtype=torch.float64)
