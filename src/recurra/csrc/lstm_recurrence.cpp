@@ -54,8 +54,8 @@ inline int64_t row_grain(int64_t H) {
 }
 
 // One batch row of one step: z + b are the pre-activations [z_i, z_f, z_g, z_o] (b the bias (4H), added
-// here rather than in the input projection, which saves a pass over z); z holds the gates [i, f, g, o] on exit; c holds c_{t-1} on entry and c_t on exit; h gets h_t; s, with save,
-// [c_t, tanh c_t]. (Outside the dtype dispatch: a pragma cannot sit in a macro argument.) flatten: with
+// here rather than in the input projection, which saves a pass over z); z holds the gates [i, f, g, o] on exit;
+// c holds c_{t-1} on entry and c_t on exit; h gets h_t; s, with save, [c_t, tanh c_t]. (Outside the dtype dispatch: a pragma cannot sit in a macro argument.) flatten: with
 // five exps in the loop, the inliner would otherwise leave some as calls, and the loop scalar.
 template <typename scalar_t, bool save>
 [[gnu::flatten]] void forward_row(scalar_t* z, const scalar_t* b, scalar_t* c, scalar_t* h, scalar_t* s, int64_t H) {
@@ -117,6 +117,13 @@ inline void prefetch(const scalar_t* p, int64_t n) {
   for (int64_t i = 0; i < n * static_cast<int64_t>(sizeof(scalar_t)); i += 64) __builtin_prefetch(bytes + i, 0, 2);
 }
 
+// The same for rows about to be written (the backward's ∂z, written in reverse).
+template <typename scalar_t>
+inline void prefetch_for_write(scalar_t* p, int64_t n) {
+  char* bytes = reinterpret_cast<char*>(p);
+  for (int64_t i = 0; i < n * static_cast<int64_t>(sizeof(scalar_t)); i += 64) __builtin_prefetch(bytes + i, 1, 2);
+}
+
 // x: (N, F) contiguous rows, or for a dense batch (T, B, F) with any strides but unit ones along F (the transpose
 // of a batch-first input, read where it lies). Row bb of step t at base[t] + bb·row.
 struct InputRows {
@@ -168,9 +175,9 @@ at::Tensor packed_gates(const at::Tensor& w, int64_t H) {
 // The forward's steps: z_t = x_t W_ihᵀ + h_{t-1} Uᵀ (the input's product too, step by step, so that z is
 // written once, as the gates), then the gates.
 template <typename scalar_t>
-void forward_tiled(const scalar_t* x_p, const InputRows& xr, scalar_t* z_p, scalar_t* y_p, scalar_t* c_p, scalar_t* s_p, const scalar_t* b_p,
-                   const scalar_t* h0_p, const at::Tensor& w_ih, const at::Tensor& w_hh, const std::vector<int64_t>& off,
-                   int64_t H) {
+void forward_tiled(const scalar_t* x_p, const InputRows& xr, scalar_t* z_p, scalar_t* y_p, scalar_t* c_p, scalar_t* s_p,
+                   const scalar_t* b_p, const scalar_t* h0_p, const at::Tensor& w_ih, const at::Tensor& w_hh,
+                   const std::vector<int64_t>& off, int64_t H) {
   constexpr int W = Lanes<scalar_t>::W, R = Lanes<scalar_t>::R;
   const int64_t blocks = (H + W - 1) / W, T = static_cast<int64_t>(off.size()) - 1, F = w_ih.size(1);
   const int tail = static_cast<int>(H - (blocks - 1) * W);
@@ -192,8 +199,8 @@ void forward_tiled(const scalar_t* x_p, const InputRows& xr, scalar_t* z_p, scal
         for (int64_t q = begin; q < end; q += R) {
           const int rows = static_cast<int>(std::min<int64_t>(R, end - q));
           scalar_t* zq = zt + q * 4 * H + jb * W;
-          recurra_tiles::tile_rows<scalar_t, 4>(rows, xt + q * xr.row, xr.row, 1, wp + jb * F * 4 * W, 4 * W, F, zq, 4 * H, H, false,
-                                               partial, tail);
+          recurra_tiles::tile_rows<scalar_t, 4>(rows, xt + q * xr.row, xr.row, 1, wp + jb * F * 4 * W, 4 * W, F, zq, 4 * H,
+                                               H, false, partial, tail);
           recurra_tiles::tile_rows<scalar_t, 4>(rows, hp + q * H, H, 1, up + jb * H * 4 * W, 4 * W, H, zq, 4 * H, H, true,
                                                partial, tail);
         }
@@ -222,7 +229,7 @@ at::Tensor padded_rows(const at::Tensor& w, int64_t* ldb) {
   return padded;
 }
 
-// Rows per thread of the backward (as at::parallel_for splits B rows with this grain over the threads)
+// Rows per run of the backward: the batch split over the threads, at least `grain` rows a run
 inline int64_t rows_per_thread(int64_t B, int64_t grain) {
   const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), (B + grain - 1) / grain));
   return (B + threads - 1) / threads;
@@ -238,13 +245,6 @@ inline bool weight_grads_per_step(int64_t F, int64_t H, int64_t rows, int64_t it
 }
 #endif
 
-
-// The same for rows about to be written (the backward's ∂z, written in reverse).
-template <typename scalar_t>
-inline void prefetch_for_write(scalar_t* p, int64_t n) {
-  char* bytes = reinterpret_cast<char*>(p);
-  for (int64_t i = 0; i < n * static_cast<int64_t>(sizeof(scalar_t)); i += 64) __builtin_prefetch(bytes + i, 1, 2);
-}
 
 void check_forward(const at::Tensor& x, const at::Tensor& h0, const at::Tensor& c0, const at::Tensor& w_ih,
                    const at::Tensor& w_hh, const at::Tensor& b) {
@@ -378,7 +378,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
   // ∂z of every row, for the products at the end; or, step by step, each thread's rows of one step (rows
   // padded to whole vectors, zeros past 4H) and its copy of [∂W_ihᵀ; ∂Uᵀ] ((F + H, 4H))
   at::Tensor dz = per_step ? at::Tensor() : empty_large({N, 4 * H}, y.options());
-  const int64_t chunks = per_step ? (B + chunk - 1) / chunk : 0, ldz = (4 * H + 15) / 16 * 16;
+  const int64_t chunks = (B + chunk - 1) / chunk, ldz = (4 * H + 15) / 16 * 16;  // 16: the widest vector
   at::Tensor dz_rows = per_step ? at::zeros({chunks, chunk, ldz}, y.options()) : at::Tensor();
   at::Tensor weight_grads = per_step ? at::zeros({chunks, F + H, 4 * H}, y.options()) : at::Tensor();
   at::Tensor dx = input_grad ? empty_large({N, F}, y.options()) : at::empty({0}, y.options());
@@ -393,6 +393,29 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
     scalar_t* dc_p = dc.data_ptr<scalar_t>();
     scalar_t* dz_p = per_step ? nullptr : dz.data_ptr<scalar_t>();
     scalar_t* db_p = db_rows.data_ptr<scalar_t>();
+    // the gates' pass backward for batch row bb of step t, its ∂z_t into dz
+    auto row_backward = [&](int64_t t, int64_t bb, scalar_t* dz) {
+      const int64_t row = off[t] + bb;
+      const scalar_t* cp = t == 0 ? c0_p + bb * H : s_p + (off[t - 1] + bb) * 2 * H;  // c_{t-1}
+      if (gy_p != nullptr) {
+        backward_row<scalar_t, true>(a_p + row * 4 * H, s_p + row * 2 * H, cp, gy_p + gy_base[t] + bb * gy_row, dh_p + bb * H,
+                                     dc_p + bb * H, dz, db_p + bb * 4 * H, H);
+      } else {
+        backward_row<scalar_t, false>(a_p + row * 4 * H, s_p + row * 2 * H, cp, nullptr, dh_p + bb * H, dc_p + bb * H, dz,
+                                      db_p + bb * 4 * H, H);
+      }
+    };
+    // ask for what step t - 1 reads of rows [begin, begin + m): its gates, output gradients and c_{t-2}
+    auto prefetch_step = [&](int64_t t, int64_t begin, int64_t m) {
+      prefetch(a_p + (off[t - 1] + begin) * 4 * H, m * 4 * H);
+      if (gy_p != nullptr && gy_row == H) prefetch(gy_p + gy_base[t - 1] + begin * H, m * H);
+      if (gy_p != nullptr && gy_row != H) {
+        for (int64_t bb = begin; bb < begin + m; ++bb) prefetch(gy_p + gy_base[t - 1] + bb * gy_row, H);
+      }
+      if (t > 1) prefetch(s_p + (off[t - 2] + begin) * 2 * H, m * 2 * H);
+      if (t == 1) prefetch(c0_p + begin * H, m * H);
+      if (dz_p != nullptr) prefetch_for_write(dz_p + (off[t - 1] + begin) * 4 * H, m * 4 * H);
+    };
 #ifdef RECURRA_TILES
     // per step, on each thread's rows: the gates' backward, then ∂L/∂h_{t-1} = ∂z_t U of those rows (register_tiles.h)
     int64_t ldb = H;
@@ -406,49 +429,34 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
     const scalar_t* y_p = y.data_ptr<scalar_t>();
     const scalar_t* h0_p = h0.data_ptr<scalar_t>();
     scalar_t* dx_p = input_grad ? dx.data_ptr<scalar_t>() : nullptr;
-    at::parallel_for(0, B, grain, [&](int64_t first, int64_t last) {
-      // per step: ∂z of these rows in their own scratch rows, or in ∂z's rows for the products at the end
-      scalar_t* dz_own = per_step ? dz_rows.data_ptr<scalar_t>() + (first / chunk) * chunk * ldz : nullptr;
-      scalar_t* grads = per_step ? weight_grads.data_ptr<scalar_t>() + (first / chunk) * (F + H) * 4 * H : nullptr;
-      for (int64_t t = T - 1; t >= 0; --t) {  // this thread's rows, every step backward (rows never meet)
-        const int64_t begin = first, end = std::min(last, off[t + 1] - off[t]);
-        if (end <= begin) continue;  // its rows start at a later step (shorter sequences end early)
-        scalar_t* dzt = per_step ? dz_own - begin * ldz : dz_p + off[t] * 4 * H;  // row bb at dzt + bb·ldzt
-        const int64_t ldzt = per_step ? ldz : 4 * H;
-        for (int64_t bb = begin; bb < end; ++bb) {
-          const int64_t row = off[t] + bb;
-          const scalar_t* cp = t == 0 ? c0_p + bb * H : s_p + (off[t - 1] + bb) * 2 * H;
-          if (gy_p != nullptr) {
-            backward_row<scalar_t, true>(a_p + row * 4 * H, s_p + row * 2 * H, cp, gy_p + gy_base[t] + bb * gy_row,
-                                         dh_p + bb * H, dc_p + bb * H, dzt + bb * ldzt, db_p + bb * 4 * H, H);
-          } else {
-            backward_row<scalar_t, false>(a_p + row * 4 * H, s_p + row * 2 * H, cp, nullptr, dh_p + bb * H, dc_p + bb * H,
-                                          dzt + bb * ldzt, db_p + bb * 4 * H, H);
+    // the batch in `chunks` runs of `chunk` rows, each with its own scratch rows and copy of the gradients
+    at::parallel_for(0, chunks, 1, [&](int64_t chunk_begin, int64_t chunk_end) {
+      for (int64_t ci = chunk_begin; ci < chunk_end; ++ci) {
+        const int64_t first = ci * chunk, last = std::min(B, first + chunk);
+        scalar_t* dz_own = per_step ? dz_rows.data_ptr<scalar_t>() + ci * chunk * ldz : nullptr;
+        scalar_t* grads = per_step ? weight_grads.data_ptr<scalar_t>() + ci * (F + H) * 4 * H : nullptr;
+        for (int64_t t = T - 1; t >= 0; --t) {  // these rows, every step backward (rows never meet)
+          const int64_t begin = first, end = std::min(last, off[t + 1] - off[t]);
+          if (end <= begin) continue;  // its rows start at a later step (shorter sequences end early)
+          // per step: ∂z of these rows in their own scratch rows, or in ∂z's rows for the products at the end
+          scalar_t* dzt = per_step ? dz_own - begin * ldz : dz_p + off[t] * 4 * H;  // row bb at dzt + bb·ldzt
+          const int64_t ldzt = per_step ? ldz : 4 * H;
+          for (int64_t bb = begin; bb < end; ++bb) row_backward(t, bb, dzt + bb * ldzt);
+          const int64_t rows = end - begin;
+          const scalar_t* dzb = dzt + begin * ldzt;
+          recurra_tiles::tile_matmul<scalar_t>(rows, dzb, ldzt, 1, u_p, ldb, 4 * H, dhw_p + begin * H, H, H, false);
+          if (per_step) {
+            if (dx_p != nullptr) {  // ∂x_t = ∂z_t W_ih
+              recurra_tiles::tile_matmul<scalar_t>(rows, dzb, ldz, 1, w_p, ldf, 4 * H, dx_p + (off[t] + begin) * F, F, F,
+                                                   false);
+            }
+            const scalar_t* hp = (t == 0 ? h0_p : y_p + off[t - 1] * H) + begin * H;  // h_{t-1} of these rows
+            // [∂W_ihᵀ; ∂Uᵀ] += [x_t, h_{t-1}]ᵀ ∂z_t: rows of A are the inputs' columns, its k the batch rows
+            recurra_tiles::tile_matmul<scalar_t>(F, x_p + xr.base[t] + begin * xr.row, 1, xr.row, dzb, ldz, rows, grads,
+                                                 4 * H, 4 * H, true);
+            recurra_tiles::tile_matmul<scalar_t>(H, hp, 1, H, dzb, ldz, rows, grads + F * 4 * H, 4 * H, 4 * H, true);
           }
-        }
-        const int64_t rows = end - begin;
-        const scalar_t* dzb = dzt + begin * ldzt;
-        recurra_tiles::tile_matmul<scalar_t>(rows, dzb, ldzt, 1, u_p, ldb, 4 * H, dhw_p + begin * H, H, H, false);
-        if (per_step) {
-          if (dx_p != nullptr) {  // ∂x_t = ∂z_t W_ih
-            recurra_tiles::tile_matmul<scalar_t>(rows, dzb, ldz, 1, w_p, ldf, 4 * H, dx_p + (off[t] + begin) * F, F, F, false);
-          }
-          const scalar_t* hp = (t == 0 ? h0_p : y_p + off[t - 1] * H) + begin * H;  // h_{t-1} of these rows
-          // [∂W_ihᵀ; ∂Uᵀ] += [x_t, h_{t-1}]ᵀ ∂z_t: rows of A are the inputs' columns, its k the batch rows
-          recurra_tiles::tile_matmul<scalar_t>(F, x_p + xr.base[t] + begin * xr.row, 1, xr.row, dzb, ldz, rows, grads, 4 * H,
-                                               4 * H, true);
-          recurra_tiles::tile_matmul<scalar_t>(H, hp, 1, H, dzb, ldz, rows, grads + F * 4 * H, 4 * H, 4 * H, true);
-        }
-        if (t > 0) {  // step t - 1's gates and output gradients, and c_{t-2}, of these rows
-          const int64_t m = std::min(last, off[t] - off[t - 1]) - begin;
-          prefetch(a_p + (off[t - 1] + begin) * 4 * H, m * 4 * H);
-          if (gy_p != nullptr && gy_row == H) prefetch(gy_p + gy_base[t - 1] + begin * H, m * H);
-          if (gy_p != nullptr && gy_row != H) {
-            for (int64_t bb = begin; bb < begin + m; ++bb) prefetch(gy_p + gy_base[t - 1] + bb * gy_row, H);
-          }
-          if (t > 1) prefetch(s_p + (off[t - 2] + begin) * 2 * H, m * 2 * H);
-          if (t == 1) prefetch(c0_p + begin * H, m * H);
-          if (!per_step) prefetch_for_write(dz_p + (off[t - 1] + begin) * 4 * H, m * 4 * H);
+          if (t > 0) prefetch_step(t, begin, std::min(last, off[t] - off[t - 1]) - begin);
         }
       }
     });
@@ -457,27 +465,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tenso
     for (int64_t t = T - 1; t >= 0; --t) {
       const int64_t n = off[t + 1] - off[t];
       at::parallel_for(0, n, row_grain(H), [&](int64_t begin, int64_t end) {
-        for (int64_t bb = begin; bb < end; ++bb) {
-          const int64_t row = off[t] + bb;
-          const scalar_t* cp = t == 0 ? c0_p + bb * H : s_p + (off[t - 1] + bb) * 2 * H;
-          if (gy_p != nullptr) {
-            backward_row<scalar_t, true>(a_p + row * 4 * H, s_p + row * 2 * H, cp, gy_p + gy_base[t] + bb * gy_row, dh_p + bb * H,
-                                         dc_p + bb * H, dz_p + row * 4 * H, db_p + bb * 4 * H, H);
-          } else {
-            backward_row<scalar_t, false>(a_p + row * 4 * H, s_p + row * 2 * H, cp, nullptr, dh_p + bb * H, dc_p + bb * H,
-                                          dz_p + row * 4 * H, db_p + bb * 4 * H, H);
-          }
-        }
+        for (int64_t bb = begin; bb < end; ++bb) row_backward(t, bb, dz_p + (off[t] + bb) * 4 * H);
       });
-      if (t > 0) {  // step t - 1's gates and output gradients, and c_{t-2}
-        const int64_t m = off[t] - off[t - 1];
-        prefetch(a_p + off[t - 1] * 4 * H, m * 4 * H);
-        if (gy_p != nullptr && gy_row == H) prefetch(gy_p + gy_base[t - 1], m * H);
-        if (gy_p != nullptr && gy_row != H) {
-          for (int64_t bb = 0; bb < m; ++bb) prefetch(gy_p + gy_base[t - 1] + bb * gy_row, H);
-        }
-        prefetch(t > 1 ? s_p + off[t - 2] * 2 * H : c0_p, m * 2 * H);
-      }
+      if (t > 0) prefetch_step(t, 0, off[t] - off[t - 1]);
       at::Tensor dh_t = dh.narrow(0, 0, n);
       at::mm_out(dh_t, dz.narrow(0, off[t], n), w_hh);  // dL/dh_{t-1} = dz_t U (h_{t-1} reaches h_t only through z_t)
     }
