@@ -2,7 +2,9 @@
 
 Training data: ``--train`` utterances made by ``recurra.speech.synthetic_speech`` (numbers, dates, weekdays,
 months, ordinals, everyday words and short phrases; random voice, speed, pitch, room, band and noise),
-spoken by every eSpeak variant except the held-out ones (``--held-out-variants``). Tests:
+spoken by every eSpeak variant except the held-out ones (``--held-out-variants``); with ``--colombian N``, also
+``N`` copies, each through its own random channel, of each of the 83 Colombian prompts of numbers, weekdays,
+months and date words (``colombian_prompts``: a second real speaker, not the one tested on). Tests:
 
 - synthetic: ``--test`` new utterances spoken only by the held-out variants;
 - real: the Asterisk prompts recorded by Allison Smith (``asterisk_prompts``; Debian
@@ -26,8 +28,9 @@ import torch
 from speech_dtw import dtw_transcribe
 
 from recurra.ctc import cer, wer
+from recurra.signals.audio import read_audio
 from recurra.signals.speech_synth import voice_variants
-from recurra.speech import SpeechRecognizer, asterisk_prompts, synthetic_speech
+from recurra.speech import SpeechRecognizer, asterisk_prompts, colombian_prompts, recordings_through_channels, synthetic_speech
 from recurra.speech.spanish import grammar_texts
 from recurra.train.estimator_fit import LR_SCHEDULES
 
@@ -57,6 +60,7 @@ def main() -> None:
     parser.add_argument("--train", type=int, default=12000)
     parser.add_argument("--test", type=int, default=300)
     parser.add_argument("--held-out-variants", default="f5,m7,klatt3,Alicia,linda,pedro,steph2,Gene2")
+    parser.add_argument("--colombian", type=int, default=0, help="copies of each Colombian prompt to train on")
     parser.add_argument("--cell", default="gru")
     parser.add_argument("--units", type=int, default=128)
     parser.add_argument("--layers", type=int, default=2)
@@ -85,6 +89,12 @@ def main() -> None:
     audio, texts = synthetic_speech(
         args.train, np.random.default_rng(args.seed), variants=[v for v in voice_variants() if v not in held_out]
     )
+    if args.colombian:
+        spoken = colombian_prompts()
+        real_audio, real_texts = recordings_through_channels(
+            [read_audio(p.path) for p in spoken], [p.text for p in spoken], args.colombian, np.random.default_rng(args.seed + 2)
+        )
+        audio, texts = audio + real_audio, texts + real_texts
     test_audio, test_texts = synthetic_speech(args.test, np.random.default_rng(args.seed + 1), variants=held_out)
     made = time.perf_counter() - start
     hours = sum(len(a) for a in audio) / 8000 / 3600

@@ -12,6 +12,8 @@ from recurra.signals.audio import (
     mel_band_centres,
     mel_filterbank,
     normalize_utterance,
+    read_audio,
+    read_gsm,
     read_wav,
     resample,
     spec_augment,
@@ -90,3 +92,21 @@ def test_normalisation_and_spec_augment():
     rows, cols = changed.all(1).sum(), changed.all(0).sum()
     assert rows <= 20 and cols <= 12 and (rows > 0 or cols > 0)
     np.testing.assert_array_equal(spec_augment(N, np.random.default_rng(1), time_masks=0, freq_masks=0), N)
+
+
+def test_gsm_telephone_files_read_back_near_what_was_written(tmp_path):
+    import soundfile
+
+    x = tone(440, 8000, seconds=0.4)  # 3,200 samples: 20 frames of 160
+    soundfile.write(tmp_path / "a.gsm", x, 8000, format="RAW", subtype="GSM610")
+    assert (tmp_path / "a.gsm").stat().st_size == 20 * 33
+    samples, rate = read_audio(tmp_path / "a.gsm")
+    assert rate == 8000 and samples.dtype == np.float32 and len(samples) == len(x)
+    assert np.corrcoef(samples[400:], x[400:])[0, 1] > 0.9  # a lossy codec: near, not equal
+    (tmp_path / "cut.gsm").write_bytes(b"\0" * 40)
+    with pytest.raises(InputValueError, match="whole number of 33-byte frames\\), got 40 bytes"):
+        read_gsm(tmp_path / "cut.gsm")
+    with pytest.raises(InputValueError, match="does not exist"):
+        read_gsm(tmp_path / "missing.gsm")
+    wavfile.write(tmp_path / "b.wav", 8000, x.astype(np.float32))
+    assert read_audio(tmp_path / "b.wav")[1] == 8000

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from recurra.speech import fold, synthetic_speech
+from recurra.errors import InputValueError
+from recurra.speech import fold, random_channel, recordings_through_channels, synthetic_speech
 
 
 def test_synthetic_speech_is_seeded_and_folded() -> None:
@@ -19,3 +21,19 @@ def test_the_rate_is_the_one_asked() -> None:
     (a,), (text,) = synthetic_speech(1, np.random.default_rng(0), rate=16000)
     (b,), _ = synthetic_speech(1, np.random.default_rng(0), rate=8000)
     assert abs(len(a) / len(b) - 2) < 0.05
+
+
+def test_real_recordings_go_through_their_own_channels() -> None:
+    word = (np.sin(2 * np.pi * 300 * np.arange(8000) / 16000) * np.hanning(8000)).astype(np.float32)  # 0.5 s at 16 kHz
+    recordings = [(word, 16000), (word[:4000], 16000)]
+    audio, texts = recordings_through_channels(recordings, ["Miércoles", "dos"], 3, np.random.default_rng(1))
+    assert texts == ["miercoles"] * 3 + ["dos"] * 3
+    assert all(a.dtype == np.float32 and 0.05 - 1e-6 <= np.abs(a).max() <= 0.95 + 1e-6 for a in audio)
+    assert all(0.85 * 4000 < len(a) < 1.2 * 4000 + 2 * 0.4 * 8000 + 400 for a in audio[:3])  # at 8 kHz, speed and silence
+    assert len({len(a) for a in audio[:3]}) == 3  # each copy its own channel
+    again = random_channel(word, 16000, np.random.default_rng(5))
+    np.testing.assert_array_equal(again, random_channel(word, 16000, np.random.default_rng(5)))
+    with pytest.raises(InputValueError, match="one text per recording, got 2 recordings and 1 texts"):
+        recordings_through_channels([(word, 16000)] * 2, ["dos"], 1, np.random.default_rng(0))
+    with pytest.raises(InputValueError, match="copies >= 1, got 0"):
+        recordings_through_channels([(word, 16000)], ["dos"], 0, np.random.default_rng(0))

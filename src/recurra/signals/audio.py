@@ -3,6 +3,8 @@
 - ``read_wav(path)``: mono samples in ``[-1, 1]`` (float32) and the rate, from 8-, 16-, 24- or 32-bit
   integer or float WAV files (scipy); refused by name: a file that is not a WAV, no samples, more than
   one channel, a rate outside 4-192 kHz.
+- ``read_gsm(path)``: the samples of a raw GSM 6.10 file (``.gsm``, 8 kHz mono, the telephone codec of
+  Asterisk's prompts), decoded by libsndfile (``soundfile``); ``read_audio(path)`` reads either, by suffix.
 - ``resample(x, rate, target)``: polyphase resampling (scipy's ``resample_poly``, its anti-aliasing
   filter included).
 - ``log_mel(x, rate)``: frames of ``25 ms`` every ``10 ms`` (Hann window), the power spectrum
@@ -35,6 +37,7 @@ import torch
 from ..errors import InputValueError
 
 MIN_RATE, MAX_RATE = 4_000, 192_000
+GSM_RATE, GSM_FRAME_BYTES = 8_000, 33
 
 
 def read_wav(path: str | os.PathLike) -> tuple[np.ndarray, int]:
@@ -64,6 +67,29 @@ def read_wav(path: str | os.PathLike) -> tuple[np.ndarray, int]:
         if not np.isfinite(samples).all():
             raise InputValueError(f"expected finite samples in {path}, got NaN or inf")
     return samples, int(rate)
+
+
+def read_gsm(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """``(samples, 8000)``: a raw GSM 6.10 file's samples as float32 in ``[-1, 1]`` (frames of 33 bytes, 160 samples)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputValueError(f"expected a GSM 6.10 file, got {path}: it does not exist")
+    size = path.stat().st_size
+    if size == 0 or size % GSM_FRAME_BYTES:
+        raise InputValueError(
+            f"expected a raw GSM 6.10 file (a whole number of {GSM_FRAME_BYTES}-byte frames), got {size} bytes in {path}"
+        )
+    try:
+        import soundfile
+    except ImportError:
+        raise InputValueError(f"reading {path} needs the soundfile package: pip install soundfile") from None
+    samples = soundfile.read(path, format="RAW", subtype="GSM610", samplerate=GSM_RATE, channels=1, dtype="float32")[0]
+    return np.asarray(samples, dtype=np.float32).reshape(-1), GSM_RATE
+
+
+def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """``(samples, rate)`` of a WAV file, or of a raw GSM 6.10 file when its name ends in ``.gsm``."""
+    return read_gsm(path) if Path(path).suffix.lower() == ".gsm" else read_wav(path)
 
 
 def resample(x: np.ndarray, rate: int, target: int) -> np.ndarray:

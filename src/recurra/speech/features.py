@@ -1,7 +1,7 @@
 """From audio to the frames a speech recogniser reads: samples at the model's rate, log-mel frames, normalised.
 
-``audio_samples(item, rate)`` accepts a WAV path, a ``(samples, sampling_rate)`` pair or a 1-D array
-already at ``rate``, and returns float32 samples at ``rate`` (resampled when needed).
+``audio_samples(item, rate)`` accepts a WAV path (or a raw GSM 6.10 ``.gsm`` file), a ``(samples, sampling_rate)``
+pair or a 1-D array already at ``rate``, and returns float32 samples at ``rate`` (resampled when needed).
 
 ``speech_frames(x, rate, n_mels, normalization, prior)`` gives ``(T, n_mels)`` log-mel frames
 (``recurra.signals.audio.log_mel``: 25 ms windows every 10 ms) normalised per band:
@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputValueError
-from ..signals.audio import log_mel, normalize_utterance, read_wav, resample
+from ..signals.audio import log_mel, normalize_utterance, read_audio, resample
 
 PRIOR_FRAMES = 50.0
 
@@ -34,7 +34,7 @@ PRIOR_FRAMES = 50.0
 def audio_samples(item: Any, rate: int) -> np.ndarray:
     """Float32 samples at ``rate`` from a WAV path, a ``(samples, rate)`` pair or samples already at ``rate``."""
     if isinstance(item, (str, os.PathLike)):
-        samples, found = read_wav(Path(item))
+        samples, found = read_audio(Path(item))
         return resample(samples, found, rate)
     if isinstance(item, tuple) and len(item) == 2 and np.isscalar(item[1]):
         samples, found = item

@@ -13,6 +13,9 @@ a random channel, each step drawn from ``rng``:
 4. silence of ``U(0.05, 0.4)`` s before and after, and white or brown noise at ``U(5, 45)`` dB SNR;
 5. a peak level of ``U(0.05, 0.95)``.
 
+``random_channel(x, found, rng, rate)`` is the channel alone (steps 1-5), for real recordings too:
+``recordings_through_channels(recordings, texts, copies, rng)`` makes ``copies`` versions of each.
+
 ``synthetic_speech(count, rng, rate)`` draws ``count`` texts with ``recurra.speech.spanish.spoken_texts``
 and returns ``(samples, texts)``, the texts folded as recognisers write them.
 """
@@ -23,6 +26,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..errors import InputValueError
 from ..signals.audio import resample
 from ..signals.speech_synth import synthesize, voice_variants
 from .spanish import fold, spoken_texts
@@ -67,11 +71,30 @@ def synthetic_utterance(
         text, voice=str(rng.choice(["es", "es-419"])), variant=str(rng.choice(list(variants))), rate=int(rng.integers(80, 191)),
         pitch=int(rng.integers(15, 96)), seed=int(rng.integers(2**31)), intonation=int(rng.integers(0, 101)),
     )  # fmt: skip
-    x = resample(x, found, int(round(rate * rng.uniform(0.85, 1.2)))).astype(np.float64)  # speed: read back at rate
-    if rng.random() < 0.6:
+    return random_channel(x, found, rng, rate)
+
+
+def random_channel(x: np.ndarray, found: int, rng: np.random.Generator, rate: int = 8000) -> np.ndarray:
+    """``x`` (samples at ``found`` Hz) through a random channel (steps 1-5 of the module docstring), float32
+    samples at ``rate``."""
+    x = resample(np.asarray(x, dtype=np.float32), found, int(round(rate * rng.uniform(0.85, 1.2)))).astype(np.float64)
+    if rng.random() < 0.6:  # speed above: read back at rate
         x = _room(x, rate, rng)
     x = _noise(_band(x, rate, rng), rate, rng)
     return (x * rng.uniform(0.05, 0.95) / (np.abs(x).max() + 1e-9)).astype(np.float32)
+
+
+def recordings_through_channels(
+    recordings: Sequence[tuple[np.ndarray, int]], texts: Sequence[str], copies: int, rng: np.random.Generator, rate: int = 8000
+) -> tuple[list[np.ndarray], list[str]]:
+    """``copies`` versions of each real recording ``(samples, found_rate)``, each through its own random channel
+    (``random_channel``), and their texts folded: a few real voices made into many training utterances."""
+    if len(recordings) != len(texts):
+        raise InputValueError(f"expected one text per recording, got {len(recordings)} recordings and {len(texts)} texts")
+    if copies < 1:
+        raise InputValueError(f"expected copies >= 1, got {copies}")
+    audio = [random_channel(x, found, rng, rate) for (x, found) in recordings for _ in range(copies)]
+    return audio, [fold(t) for t in texts for _ in range(copies)]
 
 
 def synthetic_speech(
