@@ -57,11 +57,12 @@ def test_train_transcribe_and_evaluate_from_a_table(tmp_path, table):
     assert "data.tsv" in evaluated.output and "asterisk months" in evaluated.output and "CER" in evaluated.output
 
 
-def test_a_streaming_model_from_synthetic_speech(tmp_path, table):
+def test_a_streaming_model_from_synthetic_speech_and_a_real_speaker(tmp_path, table):
     out = tmp_path / "s"
-    options = ["--lookahead", "3", "--lr-schedule", "cosine"]
+    options = ["--lookahead", "3", "--lr-schedule", "cosine", "--colombian", "1"]
     result = runner.invoke(app, ["speech", "train", "--synthetic", "20", "--streaming", *options, "--out", str(out), *SMALL])
     assert result.exit_code == 0, result.output
+    assert "held-out (10 recordings)" in result.output  # a tenth of 20 synthetic + 83 Colombian
     saved = SpeechRecognizer.load(out)
     assert (saved.lookahead, saved.lr_schedule) == (3, "cosine")
     run = runner.invoke(app, ["speech", "transcribe", str(table / "3.wav"), "--model", str(out), "--stream"])

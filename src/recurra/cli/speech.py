@@ -2,7 +2,9 @@
 ``recurra.speech.SpeechRecognizer``).
 
 ``train`` learns from a table of recordings (``--data``: a CSV or TSV with ``path`` and ``text`` columns,
-paths relative to the table) or from ``--synthetic N`` utterances of Spanish made by code; ``transcribe``
+paths relative to the table) or from ``--synthetic N`` utterances of Spanish made by code, and with
+``--colombian K`` also from ``K`` copies (each through a random channel) of the Colombian Asterisk prompts of
+numbers and dates, a second real speaker; ``transcribe``
 writes the text of WAV files (the bundled Spanish model unless ``--model``), with ``--stream`` block by
 block as audio would arrive and ``--plot`` a picture of what was heard and written; ``evaluate`` reports
 CER and WER on a table of recordings or on the real Asterisk prompts (``--asterisk``).
@@ -22,8 +24,17 @@ from rich.table import Table
 from ..ctc.choices import best_choices
 from ..ctc.error_rates import cer, wer
 from ..errors import InputValueError
-from ..signals.audio import log_mel, normalize_utterance
-from ..speech import KINDS, SpeechRecognizer, asterisk_prompts, fold, grammar_texts, synthetic_speech
+from ..signals.audio import log_mel, normalize_utterance, read_audio
+from ..speech import (
+    KINDS,
+    SpeechRecognizer,
+    asterisk_prompts,
+    colombian_prompts,
+    fold,
+    grammar_texts,
+    recordings_through_channels,
+    synthetic_speech,
+)
 from ..speech.bundled import spanish_model
 from ..speech.features import audio_samples
 from ..speech.plot import plot_transcriptions
@@ -67,6 +78,10 @@ def speech_train(
     synthetic: Annotated[
         int, typer.Option("--synthetic", min=0, help="Spanish utterances made by code (when no --data).")
     ] = 4000,
+    colombian: Annotated[
+        int,
+        typer.Option(min=0, help="Copies of each Colombian Asterisk prompt of numbers and dates (a real speaker) to add."),
+    ] = 0,
     cell: Cell = None,
     units: Units = None,
     layers: Layers = None,
@@ -91,6 +106,13 @@ def speech_train(
         else:
             with console.status(f"speaking {synthetic} Spanish utterances with eSpeak NG"):
                 audio, texts = synthetic_speech(synthetic, np.random.default_rng(seed))
+        if colombian:
+            spoken = colombian_prompts()
+            recordings = [read_audio(p.path) for p in spoken]
+            real_audio, real_texts = recordings_through_channels(
+                recordings, [p.text for p in spoken], colombian, np.random.default_rng(seed + 2)
+            )
+            audio, texts = [*audio, *real_audio], [*texts, *real_texts]
         options = given(cell=cell, units=units, layers=layers, epochs=epochs, lookahead=lookahead, learning_rate=learning_rate,
                         lr_schedule=lr_schedule)  # fmt: skip
         model = SpeechRecognizer(
