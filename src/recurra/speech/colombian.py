@@ -13,8 +13,8 @@ Mexican ones (``digits/5``, ``digits/day-2``, ``digits/mon-4``, ``digits/h-3`` .
 their words (``cinco``, ``martes``, ``mayo``, ``tercero``); ``colombian_prompts(kinds)`` pairs each Colombian
 recording with the words of the Mexican prompt of its name. The messages (``vm-*``, ``conf-*``) are a
 different translation and are left out, as are the names whose wording may differ between the two sets
-(``digits/pound``, ``digits/star``, ``digits/oclock``, ``digits/dollars``) and the ordinals above 20 but 30,
-which the Mexican set does not have.
+(``digits/pound``, ``digits/star``, ``digits/oclock``, ``digits/dollars``) and the ordinals 21st to 29th
+(``digits/h-21`` … ``h-29``), which the Mexican set does not have.
 
 This is another person than the Mexican speaker of ``asterisk_prompts``, the test set: a recogniser trained
 on these recordings is still tested on a voice it never heard.
