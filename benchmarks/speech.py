@@ -28,9 +28,8 @@ import torch
 from speech_dtw import dtw_transcribe
 
 from recurra.ctc import cer, wer
-from recurra.signals.audio import read_audio
 from recurra.signals.speech_synth import voice_variants
-from recurra.speech import SpeechRecognizer, asterisk_prompts, colombian_prompts, recordings_through_channels, synthetic_speech
+from recurra.speech import SpeechRecognizer, asterisk_prompts, colombian_training_speech, synthetic_speech
 from recurra.speech.spanish import grammar_texts
 from recurra.train.estimator_fit import LR_SCHEDULES
 
@@ -90,10 +89,7 @@ def main() -> None:
         args.train, np.random.default_rng(args.seed), variants=[v for v in voice_variants() if v not in held_out]
     )
     if args.colombian:
-        spoken = colombian_prompts()
-        real_audio, real_texts = recordings_through_channels(
-            [read_audio(p.path) for p in spoken], [p.text for p in spoken], args.colombian, np.random.default_rng(args.seed + 2)
-        )
+        real_audio, real_texts = colombian_training_speech(args.colombian, np.random.default_rng(args.seed + 2))
         audio, texts = audio + real_audio, texts + real_texts
     test_audio, test_texts = synthetic_speech(args.test, np.random.default_rng(args.seed + 1), variants=held_out)
     made = time.perf_counter() - start

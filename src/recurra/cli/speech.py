@@ -24,15 +24,14 @@ from rich.table import Table
 from ..ctc.choices import best_choices
 from ..ctc.error_rates import cer, wer
 from ..errors import InputValueError
-from ..signals.audio import log_mel, normalize_utterance, read_audio
+from ..signals.audio import log_mel, normalize_utterance
 from ..speech import (
     KINDS,
     SpeechRecognizer,
     asterisk_prompts,
-    colombian_prompts,
+    colombian_training_speech,
     fold,
     grammar_texts,
-    recordings_through_channels,
     synthetic_speech,
 )
 from ..speech.bundled import spanish_model
@@ -107,11 +106,7 @@ def speech_train(
             with console.status(f"speaking {synthetic} Spanish utterances with eSpeak NG"):
                 audio, texts = synthetic_speech(synthetic, np.random.default_rng(seed))
         if colombian:
-            spoken = colombian_prompts()
-            recordings = [read_audio(p.path) for p in spoken]
-            real_audio, real_texts = recordings_through_channels(
-                recordings, [p.text for p in spoken], colombian, np.random.default_rng(seed + 2)
-            )
+            real_audio, real_texts = colombian_training_speech(colombian, np.random.default_rng(seed + 2))
             audio, texts = [*audio, *real_audio], [*texts, *real_texts]
         options = given(cell=cell, units=units, layers=layers, epochs=epochs, lookahead=lookahead, learning_rate=learning_rate,
                         lr_schedule=lr_schedule)  # fmt: skip

@@ -5,7 +5,7 @@ and Spanish numbers and dates in words (``number_words``, ``spoken_texts``, ``fo
 
 from .asterisk import KINDS, Prompt, asterisk_prompts
 from .bundled import bundled_model_path, spanish_model
-from .colombian import colombian_prompts
+from .colombian import colombian_prompts, colombian_training_speech
 from .features import audio_samples, running_normalize, speech_frames
 from .recognizer import SpeechRecognizer
 from .spanish import fold, grammar_texts, number_words, spoken_text, spoken_texts
@@ -19,6 +19,7 @@ __all__ = [
     "audio_samples",
     "bundled_model_path",
     "colombian_prompts",
+    "colombian_training_speech",
     "fold",
     "grammar_texts",
     "number_words",

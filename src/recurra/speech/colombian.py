@@ -25,8 +25,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import InputValueError
+from ..signals.audio import read_audio
 from .asterisk import SOUNDS, TRANSCRIPT, Prompt, asterisk_prompts
+from .synthetic import recordings_through_channels
 
 COLOMBIAN_SOUNDS = Path("/opt/asterisk-prompt-es-co/usr/share/asterisk/sounds/es")
 _INSTALLED = Path("/usr/share/asterisk/sounds/es")
@@ -63,3 +67,10 @@ def colombian_prompts(
         if str(name) not in _UNSURE and gsm.is_file():
             prompts.append(Prompt(gsm, mexican.text, mexican.kind))
     return sorted(prompts, key=lambda p: str(p.path))
+
+
+def colombian_training_speech(copies: int, rng: np.random.Generator, rate: int = 8000) -> tuple[list[np.ndarray], list[str]]:
+    """``copies`` versions of each Colombian prompt (``colombian_prompts()``), each through its own random channel
+    (``recordings_through_channels``): float32 samples at ``rate`` and the folded texts."""
+    spoken = colombian_prompts()
+    return recordings_through_channels([read_audio(p.path) for p in spoken], [p.text for p in spoken], copies, rng, rate)
