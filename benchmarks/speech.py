@@ -4,7 +4,9 @@ Training data: ``--train`` utterances made by ``recurra.speech.synthetic_speech`
 months, ordinals, everyday words and short phrases; random voice, speed, pitch, room, band and noise),
 spoken by every eSpeak variant except the held-out ones (``--held-out-variants``); with ``--colombian N``, also
 ``N`` copies, each through its own random channel, of each of the 83 Colombian prompts of numbers, weekdays,
-months and date words (``colombian_prompts``: a second real speaker, not the one tested on). Tests:
+months and date words (``colombian_prompts``: a second real speaker, not the one tested on); with
+``--diphone-share P``, a share ``P`` of the training utterances is spoken by MBROLA's seven Spanish diphone
+voices (cut from real people's recordings) instead of eSpeak's. Tests:
 
 - synthetic: ``--test`` new utterances spoken only by the held-out variants;
 - real: the Asterisk prompts recorded by Allison Smith (``asterisk_prompts``; Debian
@@ -60,6 +62,7 @@ def main() -> None:
     parser.add_argument("--test", type=int, default=300)
     parser.add_argument("--held-out-variants", default="f5,m7,klatt3,Alicia,linda,pedro,steph2,Gene2")
     parser.add_argument("--colombian", type=int, default=0, help="copies of each Colombian prompt to train on")
+    parser.add_argument("--diphone-share", type=float, default=0.0, help="share of training utterances by MBROLA voices")
     parser.add_argument("--cell", default="gru")
     parser.add_argument("--units", type=int, default=128)
     parser.add_argument("--layers", type=int, default=2)
@@ -86,7 +89,8 @@ def main() -> None:
     held_out = args.held_out_variants.split(",")
     start = time.perf_counter()
     audio, texts = synthetic_speech(
-        args.train, np.random.default_rng(args.seed), variants=[v for v in voice_variants() if v not in held_out]
+        args.train, np.random.default_rng(args.seed), variants=[v for v in voice_variants() if v not in held_out],
+        diphone_share=args.diphone_share,
     )
     if args.colombian:
         real_audio, real_texts = colombian_training_speech(args.colombian, np.random.default_rng(args.seed + 2))

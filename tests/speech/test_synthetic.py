@@ -37,3 +37,25 @@ def test_real_recordings_go_through_their_own_channels() -> None:
         recordings_through_channels([(word, 16000)] * 2, ["dos"], 1, np.random.default_rng(0))
     with pytest.raises(InputValueError, match="copies >= 1, got 0"):
         recordings_through_channels([(word, 16000)], ["dos"], 0, np.random.default_rng(0))
+
+
+def test_a_share_of_the_utterances_is_spoken_by_diphone_voices() -> None:
+    rng = np.random.default_rng(3)
+    espeak_only, texts = synthetic_speech(8, np.random.default_rng(3), variants=["m1"])
+    mixed, mixed_texts = synthetic_speech(8, rng, variants=["m1"], diphone_share=1.0)
+    again, _ = synthetic_speech(8, np.random.default_rng(3), variants=["m1"], diphone_share=1.0)
+    assert mixed_texts == texts  # the texts are drawn first, the voices after
+    assert all(np.array_equal(a, b) for a, b in zip(mixed, again))
+    assert all(a.dtype == np.float32 and len(a) > 0.3 * 8000 for a in mixed)
+    assert not any(len(a) == len(b) and np.array_equal(a, b) for a, b in zip(mixed, espeak_only))
+    with pytest.raises(InputValueError, match=r"diphone_share in \[0, 1\]"):
+        synthetic_speech(2, rng, diphone_share=1.5)
+
+
+def test_missing_diphone_voices_are_named_with_their_install_command(monkeypatch) -> None:
+    import recurra.speech.synthetic as synthetic
+
+    monkeypatch.setattr(synthetic, "diphone_voices", lambda: ())
+    with pytest.raises(InputValueError, match="apt-get install mbrola mbrola-es1"):
+        synthetic_speech(2, np.random.default_rng(0), diphone_share=0.5)
+    assert len(synthetic_speech(1, np.random.default_rng(0))[0]) == 1  # eSpeak alone still speaks

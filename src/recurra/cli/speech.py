@@ -81,6 +81,10 @@ def speech_train(
         int,
         typer.Option(min=0, help="Copies of each Colombian Asterisk prompt of numbers and dates (a real speaker) to add."),
     ] = 0,
+    diphone_share: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Share of the --synthetic utterances spoken by MBROLA's Spanish diphone voices."),
+    ] = 0.0,
     cell: Cell = None,
     units: Units = None,
     layers: Layers = None,
@@ -103,8 +107,9 @@ def speech_train(
         if data is not None:
             audio, texts = read_table(data)
         else:
-            with console.status(f"speaking {synthetic} Spanish utterances with eSpeak NG"):
-                audio, texts = synthetic_speech(synthetic, np.random.default_rng(seed))
+            voices = "eSpeak NG and MBROLA" if diphone_share else "eSpeak NG"
+            with console.status(f"speaking {synthetic} Spanish utterances with {voices}"):
+                audio, texts = synthetic_speech(synthetic, np.random.default_rng(seed), diphone_share=diphone_share)
         if colombian:
             real_audio, real_texts = colombian_training_speech(colombian, np.random.default_rng(seed + 2))
             audio, texts = [*audio, *real_audio], [*texts, *real_texts]

@@ -16,6 +16,11 @@ a random channel, each step drawn from ``rng``:
 ``random_channel(x, found, rng, rate)`` is the channel alone (steps 1-5), for real recordings too:
 ``recordings_through_channels(recordings, texts, copies, rng)`` makes ``copies`` versions of each.
 
+With ``diphone_share`` ``p > 0``, a share ``p`` of the utterances is spoken instead by one of MBROLA's
+Spanish diphone voices (``recurra.signals.diphone_synth``: pieces of seven real people's recorded speech, from
+Spain, Mexico and Venezuela), at 90-190 words per minute, eSpeak pitch 15-95 and its pitch points times
+``U(0.8, 1.5)``, then through the same random channel: voices nearer to a person's than eSpeak's formants.
+
 ``synthetic_speech(count, rng, rate)`` draws ``count`` texts with ``recurra.speech.spanish.spoken_texts``
 and returns ``(samples, texts)``, the texts folded as recognisers write them.
 """
@@ -28,6 +33,7 @@ import numpy as np
 
 from ..errors import InputValueError
 from ..signals.audio import resample
+from ..signals.diphone_synth import diphone_voices, synthesize_diphones
 from ..signals.speech_synth import synthesize, voice_variants
 from .spanish import fold, spoken_texts
 
@@ -61,11 +67,28 @@ def _noise(x: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
     return x + noise * np.sqrt(power / (np.mean(noise**2) + 1e-12) / 10 ** (snr_db / 10))
 
 
+def _checked_share(diphone_share: float) -> None:
+    if not 0.0 <= diphone_share <= 1.0:
+        raise InputValueError(f"expected diphone_share in [0, 1], got {diphone_share}")
+    if diphone_share > 0 and not diphone_voices():
+        raise InputValueError(
+            "expected MBROLA's Spanish voices for diphone_share > 0, found none; install with: apt-get install mbrola "
+            "mbrola-es1 mbrola-es2 mbrola-es3 mbrola-es4 mbrola-mx1 mbrola-mx2 mbrola-vz1 espeak-ng (contrib, non-free)"
+        )
+
+
 def synthetic_utterance(
-    text: str, rng: np.random.Generator, rate: int = 8000, variants: Sequence[str] | None = None
+    text: str, rng: np.random.Generator, rate: int = 8000, variants: Sequence[str] | None = None, diphone_share: float = 0.0
 ) -> np.ndarray:
-    """``text`` spoken by a random voice (one of ``variants``, default all of ``voice_variants()``) through a
-    random channel, float32 samples at ``rate``."""
+    """``text`` spoken by a random voice (one of ``variants``, default all of ``voice_variants()``, or with
+    probability ``diphone_share`` an MBROLA voice) through a random channel, float32 samples at ``rate``."""
+    _checked_share(diphone_share)
+    if diphone_share > 0 and rng.random() < diphone_share:
+        x, found = synthesize_diphones(
+            text, voice=str(rng.choice(diphone_voices())), rate=int(rng.integers(90, 191)), pitch=int(rng.integers(15, 96)),
+            pitch_ratio=float(rng.uniform(0.8, 1.5)),
+        )  # fmt: skip
+        return random_channel(x, found, rng, rate)
     variants = voice_variants() if variants is None else variants
     x, found = synthesize(
         text, voice=str(rng.choice(["es", "es-419"])), variant=str(rng.choice(list(variants))), rate=int(rng.integers(80, 191)),
@@ -98,8 +121,10 @@ def recordings_through_channels(
 
 
 def synthetic_speech(
-    count: int, rng: np.random.Generator, rate: int = 8000, variants: Sequence[str] | None = None
+    count: int, rng: np.random.Generator, rate: int = 8000, variants: Sequence[str] | None = None, diphone_share: float = 0.0
 ) -> tuple[list[np.ndarray], list[str]]:
-    """``count`` synthetic utterances at ``rate`` spoken by ``variants`` (eSpeak's) and their folded texts."""
+    """``count`` synthetic utterances at ``rate`` spoken by ``variants`` (eSpeak's) or, a share ``diphone_share``
+    of them, by MBROLA's voices, and their folded texts."""
+    _checked_share(diphone_share)
     texts = spoken_texts(count, rng)
-    return [synthetic_utterance(t, rng, rate, variants) for t in texts], [fold(t) for t in texts]
+    return [synthetic_utterance(t, rng, rate, variants, diphone_share) for t in texts], [fold(t) for t in texts]
