@@ -93,7 +93,7 @@ def synthesize_diphones(
             f"pitch {pitch}, pitch_ratio {pitch_ratio}"
         )
     if voice not in diphone_voices():
-        raise InputValueError(f"expected the MBROLA voice {voice!r} installed in {MBROLA_FOLDER / voice}; install with: {_INSTALL}")
+        raise InputValueError(f"expected the MBROLA voice {voice!r} in {MBROLA_FOLDER / voice}; install with: {_INSTALL}")
     pho = subprocess.run(
         ["espeak-ng", "-q", "--pho", "-v", _PHONEMES_FROM[voice], "-s", str(int(rate)), "-p", str(int(pitch)), "--", text],
         capture_output=True, text=True, check=True,
@@ -113,7 +113,8 @@ def synthesize_diphones(
 def _read_streamed_wav(data: bytes) -> tuple[np.ndarray, int]:
     """The samples and rate of the 16-bit mono WAV MBROLA writes to a pipe: a 44-byte header whose lengths are 0
     (it cannot seek back to fill them in), then the samples to the end."""
-    if len(data) < 44 or data[:4] != b"RIFF" or data[36:40] != b"data" or data[22:24] != b"\x01\x00" or data[34:36] != b"\x10\x00":
+    mono_16_bit = data[22:24] == b"\x01\x00" and data[34:36] == b"\x10\x00"
+    if len(data) < 44 or data[:4] != b"RIFF" or data[36:40] != b"data" or not mono_16_bit:
         raise RuntimeError(f"expected a 16-bit mono WAV from mbrola, got {data[:44]!r}")
     samples = np.frombuffer(data[44 : 44 + (len(data) - 44) // 2 * 2], dtype="<i2").astype(np.float32) / 32768.0
     return samples, int.from_bytes(data[24:28], "little")
