@@ -56,6 +56,6 @@ def test_missing_diphone_voices_are_named_with_their_install_command(monkeypatch
     import recurra.speech.synthetic as synthetic
 
     monkeypatch.setattr(synthetic, "diphone_voices", lambda: ())
-    with pytest.raises(InputValueError, match="apt-get install mbrola mbrola-es1"):
+    with pytest.raises(InputValueError, match="install: apt-get install mbrola mbrola-es1"):
         synthetic_speech(2, np.random.default_rng(0), diphone_share=0.5)
     assert len(synthetic_speech(1, np.random.default_rng(0))[0]) == 1  # eSpeak alone still speaks

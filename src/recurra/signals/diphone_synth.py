@@ -48,7 +48,7 @@ _FIXES = {
     "es3": {**_COMMON, "w": "u", "tS": "t", "L": "j", "jj": "j", "J": "n", "rr": "R", "x": "H"},
     "es4": {**_COMMON, "w": "u"},
 }
-_INSTALL = (
+INSTALL_COMMAND = (
     "apt-get install mbrola mbrola-es1 mbrola-es2 mbrola-es3 mbrola-es4 mbrola-mx1 mbrola-mx2 mbrola-vz1 espeak-ng "
     "(Debian contrib and non-free)"
 )
@@ -93,7 +93,7 @@ def synthesize_diphones(
             f"pitch {pitch}, pitch_ratio {pitch_ratio}"
         )
     if voice not in diphone_voices():
-        raise InputValueError(f"expected the MBROLA voice {voice!r} in {MBROLA_FOLDER / voice}; install with: {_INSTALL}")
+        raise InputValueError(f"expected the MBROLA voice {voice!r} in {MBROLA_FOLDER / voice}; install with: {INSTALL_COMMAND}")
     pho = subprocess.run(
         ["espeak-ng", "-q", "--pho", "-v", _PHONEMES_FROM[voice], "-s", str(int(rate)), "-p", str(int(pitch)), "--", text],
         capture_output=True, text=True, check=True,

@@ -33,7 +33,7 @@ import numpy as np
 
 from ..errors import InputValueError
 from ..signals.audio import resample
-from ..signals.diphone_synth import diphone_voices, synthesize_diphones
+from ..signals.diphone_synth import INSTALL_COMMAND, diphone_voices, synthesize_diphones
 from ..signals.speech_synth import synthesize, voice_variants
 from .spanish import fold, spoken_texts
 
@@ -71,10 +71,7 @@ def _checked_share(diphone_share: float) -> None:
     if not 0.0 <= diphone_share <= 1.0:
         raise InputValueError(f"expected diphone_share in [0, 1], got {diphone_share}")
     if diphone_share > 0 and not diphone_voices():
-        raise InputValueError(
-            "expected MBROLA's Spanish voices for diphone_share > 0, found none; install with: apt-get install mbrola "
-            "mbrola-es1 mbrola-es2 mbrola-es3 mbrola-es4 mbrola-mx1 mbrola-mx2 mbrola-vz1 espeak-ng (contrib, non-free)"
-        )
+        raise InputValueError(f"expected MBROLA's Spanish voices for diphone_share > 0, found none; install: {INSTALL_COMMAND}")
 
 
 def synthetic_utterance(
