@@ -7,8 +7,9 @@ tagger (a two-layer bidirectional GRU over characters, ``recurra.text.accent_tra
 from 100-character windows of the training block with their accents stripped; the baseline maps each
 stripped word to its most frequent form in the same block ("seen forms": the tagger's words that are no
 form seen in that block replaced by the closest seen one). All restore the test block; the script prints
-character accuracy, word accuracy and accuracy on the words of ``AMBIGUOUS`` (el/él, mas/más, esta/está
-...), overall and by source, and draws a few held-out lines with the corrections marked.
+character accuracy, word accuracy, accuracy on the words of ``AMBIGUOUS`` (el/él, mas/más, esta/está
+...) and on those of them whose right form is not the baseline's (rare forms: the baseline is wrong on every
+one), overall and by source, and draws a few held-out lines with the corrections marked.
 
 Run from the repository root:
 
@@ -34,9 +35,11 @@ from recurra.text.accents import WORD, AccentReport, MostFrequentForm, accent_re
 
 def row(name: str, r: AccentReport, seconds: str) -> str:
     amb_errors = round((1 - r.ambiguous_accuracy) * r.ambiguous_words)
+    rare_right = round(r.rare_form_accuracy * r.rare_form_words)
     return (
         f"| {name} | {100 * r.char_accuracy:.2f} | {100 * r.word_accuracy:.2f} | {100 * r.ambiguous_accuracy:.2f} "
-        f"({amb_errors} wrong of {r.ambiguous_words}) | {seconds} |"
+        f"({amb_errors} wrong of {r.ambiguous_words}) | {100 * r.rare_form_accuracy:.2f} ({rare_right} right of "
+        f"{r.rare_form_words}) | {seconds} |"
     )
 
 
@@ -104,13 +107,16 @@ def main() -> None:
         print("saved to", model.save(args.save))
 
     results = {}
-    lines = ["| restorer | char acc. % | word acc. % | ambiguous-word acc. % | training |", "|---|---:|---:|---:|---:|"]
+    header = "| restorer | char acc. % | word acc. % | ambiguous-word acc. % | rare-form acc. % | training |"
+    lines = [header, "|---|---:|---:|---:|---:|---:|"]
     for source, test in [("all", corpus.lines("test")), *corpus.test.items()]:
         t = time.perf_counter()
         restored = restore_accents(model, test)
         predict_seconds = time.perf_counter() - t
-        m, b = accent_report(test, restored), accent_report(test, [baseline.restore(x) for x in test])
-        s = accent_report(test, [baseline.to_seen_forms(x) for x in restored])
+        m, b, s = (
+            accent_report(test, texts, frequent_forms=baseline.forms)
+            for texts in (restored, [baseline.restore(x) for x in test], [baseline.to_seen_forms(x) for x in restored])
+        )
         results[source] = {"model": m.as_dict(), "model_seen_forms": s.as_dict(), "baseline": b.as_dict(),
                            "predict_seconds": predict_seconds}  # fmt: skip
         label = "" if source == "all" else f" ({source})"

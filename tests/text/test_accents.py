@@ -62,6 +62,17 @@ def test_accent_report_counts_characters_words_and_ambiguous_words():
     assert r.ambiguous_accuracy == pytest.approx(3 / 5)
     with pytest.raises(ShapeError, match="expected restored text 0 as long as the true one"):
         accent_report(["abc"], ["ab"])
+    assert r.rare_form_words == 0
+
+
+def test_rare_form_words_are_the_ambiguous_words_the_baseline_gets_wrong():
+    base = MostFrequentForm().fit(["el libro está en el río", "el río", "si"])  # el, está, río, si
+    true = ["Él está en el río", "sí, esta vez rio"]
+    restorers = {"baseline": [base.restore(x) for x in true], "right": true, "half": ["El está en el río", "sí, esta vez rio"]}
+    reports = {name: accent_report(true, got, frequent_forms=base.forms) for name, got in restorers.items()}
+    assert {r.rare_form_words for r in reports.values()} == {4}  # Él, sí, esta, rio (está, el, río are the frequent forms)
+    assert reports["baseline"].rare_form_accuracy == 0.0 and reports["right"].rare_form_accuracy == 1.0
+    assert reports["half"].rare_form_accuracy == pytest.approx(3 / 4)
 
 
 def test_blocks_are_contiguous_and_windows_have_one_width():

@@ -166,13 +166,18 @@ def accents_train(
         atomic_write_bytes(out / FORMS_FILE, dump_json(base.to_json(), "the seen forms"))
         test = corpus.lines("test")
         restored = restore_accents(tagger, test)
-        model, seen = accent_report(test, restored), accent_report(test, [base.to_seen_forms(x) for x in restored])
-        baseline = accent_report(test, [base.restore(x) for x in test])
-    table = Table(title=f"held-out text ({model.chars:,} characters, {model.words:,} words)")
-    for col in ("restorer", "characters", "words", f"ambiguous words ({model.ambiguous_words:,})"):
-        table.add_column(col, justify="left" if col == "restorer" else "right")
+        model, seen, baseline = (
+            accent_report(test, texts, frequent_forms=base.forms)
+            for texts in (restored, [base.to_seen_forms(x) for x in restored], [base.restore(x) for x in test])
+        )
+    counts = f"{model.chars:,} characters, {model.words:,} words, {model.ambiguous_words:,} ambiguous"
+    table = Table(title=f"held-out text ({counts}, {model.rare_form_words:,} of them in a rare form)")
+    table.add_column("restorer", no_wrap=True)
+    for col in ("characters", "words", "ambiguous", "rare forms"):
+        table.add_column(col, justify="right")
     for name, r in (("tagger", model), ("tagger, seen forms", seen), ("most frequent form", baseline)):
-        table.add_row(name, f"{r.char_accuracy:.2%}", f"{r.word_accuracy:.2%}", f"{r.ambiguous_accuracy:.2%}")
+        figures = (r.char_accuracy, r.word_accuracy, r.ambiguous_accuracy, r.rare_form_accuracy)
+        table.add_row(name, *(f"{x:.2%}" for x in figures))
     console.print(table)
     console.print(f"saved to {out}")
 

@@ -18,7 +18,8 @@ A stripped word can be several words: ``el`` (the) and ``él`` (he), ``esta`` (t
 ``publico`` / ``público`` / ``publicó``. ``AMBIGUOUS`` lists such groups; ``MostFrequentForm``, the
 baseline, restores every word to its most frequent form in the training text, so on these words it is
 wrong whenever the less frequent form is meant. ``accent_report`` measures character accuracy, word
-accuracy, and word accuracy on the words of ``AMBIGUOUS``.
+accuracy, word accuracy on the words of ``AMBIGUOUS``, and, given the baseline's forms, word accuracy on the
+ambiguous words whose right form is not the baseline's (where the baseline must fail).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from ..errors import InputValueError, ModelFileError, ShapeError
 from .tokenizers import normalize
@@ -168,7 +169,9 @@ AMBIGUOUS_KEYS = frozenset(group[0].translate(_STRIP) for group in AMBIGUOUS)
 @dataclass
 class AccentReport:
     """``char_accuracy`` over all characters, ``word_accuracy`` over words (``\\w+``), ``ambiguous_accuracy``
-    over the words whose stripped form is in ``AMBIGUOUS``; the counts each is over."""
+    over the words whose stripped form is in ``AMBIGUOUS``, ``rare_form_accuracy`` over those of them whose
+    right form is not the most frequent one (the baseline's, when ``accent_report`` is given its forms;
+    ``rare_form_words`` is 0 otherwise); the counts each is over."""
 
     char_accuracy: float
     word_accuracy: float
@@ -176,18 +179,27 @@ class AccentReport:
     chars: int
     words: int
     ambiguous_words: int
+    rare_form_accuracy: float = 0.0
+    rare_form_words: int = 0
 
     def as_dict(self) -> dict[str, float | int]:
         return dict(self.__dict__)
 
 
 def accent_report(
-    true_texts: Sequence[str], restored_texts: Sequence[str], ambiguous: frozenset[str] = AMBIGUOUS_KEYS
+    true_texts: Sequence[str],
+    restored_texts: Sequence[str],
+    ambiguous: frozenset[str] = AMBIGUOUS_KEYS,
+    frequent_forms: Mapping[str, str] | None = None,
 ) -> AccentReport:
-    """Compare restored texts with the true ones (the same texts, so the same lengths, character by character)."""
+    """Compare restored texts with the true ones (the same texts, so the same lengths, character by character).
+
+    ``frequent_forms`` (``MostFrequentForm.forms``: stripped word -> its most frequent form, lowercase) picks
+    the rare-form words: an ambiguous word whose lowercase form is not ``frequent_forms`` of its stripped form
+    (a stripped form never seen stays as it is), so the most-frequent-form baseline is wrong on every one."""
     if len(true_texts) != len(restored_texts):
         raise ShapeError(f"expected as many restored texts as true ones, got {len(restored_texts)} for {len(true_texts)}")
-    chars = char_hits = words = word_hits = amb = amb_hits = 0
+    chars = char_hits = words = word_hits = amb = amb_hits = rare = rare_hits = 0
     for i, (true, got) in enumerate(zip(true_texts, restored_texts)):
         true, got = normalize(true), normalize(got)
         if len(true) != len(got):
@@ -198,12 +210,18 @@ def accent_report(
             right = got[m.start() : m.end()] == m.group(0)
             words += 1
             word_hits += right
-            if m.group(0).lower().translate(_STRIP) in ambiguous:
+            low = m.group(0).lower()
+            key = low.translate(_STRIP)
+            if key in ambiguous:
                 amb += 1
                 amb_hits += right
+                if frequent_forms is not None and frequent_forms.get(key, key) != low:
+                    rare += 1
+                    rare_hits += right
     return AccentReport(
         char_accuracy=char_hits / max(chars, 1), word_accuracy=word_hits / max(words, 1),
         ambiguous_accuracy=amb_hits / max(amb, 1), chars=chars, words=words, ambiguous_words=amb,
+        rare_form_accuracy=rare_hits / max(rare, 1), rare_form_words=rare,
     )  # fmt: skip
 
 
