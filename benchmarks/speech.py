@@ -36,6 +36,7 @@ from recurra.speech.spanish import grammar_texts
 from recurra.train.estimator_fit import LR_SCHEDULES
 
 KINDS = ("numbers", "weekdays", "months", "words", "phrases")
+HELD_OUT_VARIANTS = "f5,m7,klatt3,Alicia,linda,pedro,steph2,Gene2"  # eSpeak variants never trained on
 
 
 def scores(model: SpeechRecognizer, audio: list, texts: list[str], choices: list[str] | None = None) -> dict[str, float]:
@@ -60,7 +61,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--train", type=int, default=12000)
     parser.add_argument("--test", type=int, default=300)
-    parser.add_argument("--held-out-variants", default="f5,m7,klatt3,Alicia,linda,pedro,steph2,Gene2")
+    parser.add_argument("--held-out-variants", default=HELD_OUT_VARIANTS)
     parser.add_argument("--colombian", type=int, default=0, help="copies of each Colombian prompt to train on")
     parser.add_argument("--diphone-share", type=float, default=0.0, help="share of training utterances by MBROLA voices")
     parser.add_argument("--cell", default="gru")
