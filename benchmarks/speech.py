@@ -51,6 +51,7 @@ def train(args: argparse.Namespace, audio: list, texts: list[str], streaming: bo
         n_mels=args.n_mels, cepstra=args.cepstra, bidirectional=not streaming,
         normalization=args.normalization or ("running" if streaming else "utterance"),
         lookahead=args.lookahead if streaming else 0, warmup=args.warmup if streaming else 0.0,
+        head_lookahead=args.head_lookahead if streaming else 0,
     )  # fmt: skip
     start = time.perf_counter()
     model.fit(audio, texts, verbose=1)
@@ -71,6 +72,7 @@ def main() -> None:
     parser.add_argument("--normalization", choices=("utterance", "running"), help="default: running when streaming")
     parser.add_argument("--warmup", type=float, default=0.0, help="the streaming model's warmup (seconds)")
     parser.add_argument("--lookahead", type=int, default=0, help="the streaming model's look-ahead (subsampled frames)")
+    parser.add_argument("--head-lookahead", type=int, default=0, help="steps the streaming model's CTC head reads ahead")
     parser.add_argument("--n-mels", type=int, default=40)
     parser.add_argument("--cepstra", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=12)

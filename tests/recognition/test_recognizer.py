@@ -125,3 +125,18 @@ def test_choices_pick_the_most_probable_of_the_given_texts(trained):
         trained.transcribe(X, choices=["ab", "z"])
     with pytest.raises(InputValueError, match="a list of texts to choose from"):
         trained.transcribe(X, choices="ab")
+
+
+def test_the_head_lookahead_starts_as_the_identity() -> None:
+    settings = dict(features=3, classes=4, cell="gru", units=5, layers=1, bidirectional=False, subsample=2, conv_channels=6,
+                    dropout=0.0)  # fmt: skip
+    torch.manual_seed(0)
+    plain = RecognizerNetwork(**settings).eval()
+    reading = RecognizerNetwork(**settings, head_lookahead=4).eval()
+    reading.load_state_dict(plain.state_dict(), strict=False)  # all but the look-ahead's own weights
+    x = torch.cat([torch.randn(2, 11, 3), torch.ones(2, 11, 1)], -1)
+    x[1, 7:] = 0.0  # the second sequence is 7 frames long
+    torch.testing.assert_close(reading(x), plain(x))
+    with torch.no_grad():
+        reading.head_ahead.weight[:, :, 1:].normal_()
+    assert not torch.allclose(reading(x), plain(x))

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 
 from recurra.errors import ConfigError, NotBuiltError
 from recurra.recognition import CTCRecognizer
 
 
-def fitted(subsample: int, cell: str = "gru", layers: int = 2, lookahead: int = 0) -> tuple[CTCRecognizer, list[np.ndarray]]:
+def fitted(
+    subsample: int, cell: str = "gru", layers: int = 2, lookahead: int = 0, head_lookahead: int = 0
+) -> tuple[CTCRecognizer, list[np.ndarray]]:
     rng = np.random.default_rng(subsample)
     X = [rng.normal(size=(int(rng.integers(9, 41)), 3)) for _ in range(12)]
     model = CTCRecognizer(
-        cell, 8, layers=layers, bidirectional=False, subsample=subsample, lookahead=lookahead, epochs=1, validation=0.0, seed=1
-    )
-    return model.fit(X, ["ab" if i % 2 else "ba" for i in range(12)]), X
+        cell, 8, layers=layers, bidirectional=False, subsample=subsample, lookahead=lookahead, head_lookahead=head_lookahead,
+        epochs=1, validation=0.0, seed=1,
+    )  # fmt: skip
+    model.fit(X, ["ab" if i % 2 else "ba" for i in range(12)])
+    if head_lookahead:  # one epoch leaves it near the identity: make every step it reads count
+        with torch.no_grad():
+            model.network_.head_ahead.weight.normal_(0.0, 0.3, generator=torch.Generator().manual_seed(0))
+    return model, X
 
 
 @pytest.mark.parametrize("subsample", [1, 2, 4])
@@ -48,6 +56,36 @@ def test_blocks_with_lookahead_give_the_whole_sequence(subsample: int, lookahead
         text = stream.finish()
         np.testing.assert_allclose(stream.log_probabilities, expected, atol=1e-5)
         assert text == model.transcribe([x])[0]
+
+
+@pytest.mark.parametrize("subsample", [1, 2, 4])
+@pytest.mark.parametrize(("lookahead", "head_lookahead"), [(0, 2), (1, 3)])
+@pytest.mark.parametrize("block", [1, 5, 100])
+def test_blocks_with_the_head_lookahead_give_the_whole_sequence(
+    subsample: int, lookahead: int, head_lookahead: int, block: int
+) -> None:
+    model, X = fitted(subsample, lookahead=lookahead, head_lookahead=head_lookahead)
+    whole = model.log_probabilities(X[:4])
+    for x, expected in zip(X[:4], whole):
+        stream = model.stream()
+        for a in range(0, len(x), block):
+            stream.update(x[a : a + block])
+            # the head writes step u once the recurrent layers have read step u + head_lookahead
+            assert len(stream.log_probabilities) == max(min(a + block, len(x)) // subsample - lookahead - head_lookahead, 0)
+        text = stream.finish()
+        np.testing.assert_allclose(stream.log_probabilities, expected, atol=1e-5)
+        assert text == model.transcribe([x])[0]
+        assert stream.finish() == text  # a second finish writes nothing more
+
+
+def test_head_lookahead_changes_outputs_only_from_the_future() -> None:
+    model, X = fitted(2, head_lookahead=3)
+    x = X[0]
+    changed = x.copy()
+    changed[30:] += 5.0  # frames 30 on: recurrent outputs 15 on, and the head's outputs reading them 3 ahead (12 on)
+    before, after = model.log_probabilities([x, changed])
+    np.testing.assert_allclose(before[:12], after[:12], atol=1e-6)
+    assert not np.allclose(before[12], after[12], atol=1e-6)
 
 
 def test_lookahead_changes_outputs_only_from_the_future() -> None:

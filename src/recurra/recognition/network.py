@@ -13,6 +13,12 @@ With ``lookahead`` ``L > 0`` a last front-end stage lets a one-way model read ah
 ``a_u = ReLU(b + Σ_{j=0}^{L} W_j c_{u+j})`` over the subsampled features ``c`` (zero past the end), so the
 recurrent layers at step ``u`` have heard ``L`` subsampled frames of the future (``L · subsample · 10`` ms of
 speech at 100 frames per second).
+
+With ``head_lookahead`` ``R > 0`` the CTC head reads ahead of the recurrent layers too (the look-ahead
+convolution of Deep Speech 2, here over all channels): ``g_u = b + Σ_{j=0}^{R} V_j h_{u+j}`` over the last
+layer's outputs ``h`` (zero past the end), then ``log p_u = log_softmax(W g_u + c)``. It starts as the identity
+(``V_0 = I``, the other ``V_j`` and ``b`` zero), so training begins from the model without it; the future it adds
+has been through the recurrent layers already (``h_{u+R}`` has heard everything up to step ``u + R + L``).
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ class RecognizerNetwork(nn.Module):
     def __init__(
         self, *, features: int, classes: int, cell: str, units: int, layers: int, bidirectional: bool, subsample: int,
         conv_channels: int, dropout: float, spec_augment: dict[str, int] | None = None, lookahead: int = 0,
+        head_lookahead: int = 0,
     ) -> None:  # fmt: skip
         super().__init__()
         self.augment = SpecAugment(**spec_augment) if spec_augment else None
@@ -56,6 +63,8 @@ class RecognizerNetwork(nn.Module):
         width = conv_channels if lookahead > 0 else width
         self.dropout = float(dropout)
         self.rnns, width = recurrent_stack(cell, units, layers, width, bidirectional, dropout)
+        self.head_lookahead = int(head_lookahead)
+        self.head_ahead = _identity_lookahead(width, head_lookahead) if head_lookahead > 0 else None
         self.head = CTCHead(width, classes)
 
     def frames(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -81,11 +90,32 @@ class RecognizerNetwork(nn.Module):
         h = F.dropout(h, self.dropout, self.training)
         for rnn in self.rnns:
             h = rnn(h, mask=mask)[0]  # (B, T', H)
+        if self.head_ahead is not None:
+            h = self.read_ahead(h * mask.unsqueeze(-1).to(h.dtype), final=True)  # (B, T', H): zeros past each end
         h = F.dropout(h, self.dropout, self.training)
         log_probs = self.head(h)  # (B, T', K)
         blank = torch.full_like(log_probs[:1, :1], _IMPOSSIBLE)
         blank[..., BLANK] = 0.0
         return torch.where(mask.unsqueeze(-1), log_probs, blank)  # padded frames: the blank, surely
+
+
+    def read_ahead(self, h: torch.Tensor, final: bool) -> torch.Tensor:
+        """The head's look-ahead over recurrent outputs ``h`` ``(B, n, H)``: ``(B, n, H)`` when ``final`` (zeros
+        past the end), else ``(B, n - R, H)`` (the steps whose ``R`` following outputs are all in ``h``)."""
+        if self.head_ahead is None:
+            return h
+        future = F.pad(h.transpose(1, 2), (0, self.head_lookahead if final else 0))  # (B, H, n + R) or (B, H, n)
+        return self.head_ahead(future).transpose(1, 2)
+
+
+def _identity_lookahead(width: int, lookahead: int) -> nn.Conv1d:
+    """``Conv1d(width, width, lookahead + 1)`` that starts as the identity on the current step."""
+    conv = nn.Conv1d(width, width, kernel_size=lookahead + 1)
+    with torch.no_grad():
+        conv.weight.zero_()
+        conv.weight[:, :, 0] = torch.eye(width)
+        conv.bias.zero_()
+    return conv
 
 
 def batch_ctc_loss(log_probs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

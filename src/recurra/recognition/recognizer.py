@@ -78,6 +78,8 @@ class CTCRecognizer(Estimator):
     conv_channels: int = setting(64, "channels of the subsampling convolutions", Integer(1, MAX_FEATURES))
     lookahead: int = setting(0, "subsampled frames a convolution reads ahead before the recurrent layers (0: none)",
                              Integer(0, 64))  # fmt: skip
+    head_lookahead: int = setting(0, "steps of the recurrent layers' outputs the CTC head reads ahead (0: none)",
+                                  Integer(0, 64))  # fmt: skip
     standardize: bool = setting(True, "scale each feature to mean 0 and std 1 (over the training frames)", Boolean())
     dropout: float = setting(0.1, "dropout before and between the recurrent layers", RATE)
     epochs: int = setting(20, "training epochs (at most: patience may stop earlier)", Integer(0, MAX_EPOCHS))
@@ -105,6 +107,7 @@ class CTCRecognizer(Estimator):
             features=self.features_, classes=len(self.alphabet_), cell=self.cell, units=self.units, layers=self.layers,
             bidirectional=self.bidirectional, subsample=self.subsample, conv_channels=self.conv_channels, dropout=self.dropout,
             spec_augment=self._spec_augment(), lookahead=self.lookahead,
+            head_lookahead=self.head_lookahead,
         )  # fmt: skip
 
     def _spec_augment(self) -> dict[str, int] | None:

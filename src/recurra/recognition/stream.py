@@ -16,6 +16,8 @@ The front end's strided convolutions look ahead: with ``subsample`` ``s`` the ``
 input frames up to ``s u + s - 1``, so ``update`` runs the recurrent layers on every output whose frames
 have all arrived (``⌊n / s⌋`` of ``n`` frames; ``⌊n / s⌋ - L`` with a ``lookahead`` of ``L``, whose stage
 reads ``L`` subsampled outputs further) and ``finish`` on the rest, padded at the end as in ``transcribe``.
+With a ``head_lookahead`` ``R`` the head writes step ``u`` once the recurrent layers have read step ``u + R``:
+their last ``R`` outputs wait in ``pending``.
 The convolutions are recomputed over the last ``s`` frames before the new ones only; the greedy decoding
 goes on from the last label, so the text equals ``transcribe``'s for the whole sequence.
 """
@@ -51,6 +53,7 @@ class RecognizerStream:
         self.offset = 0  # the index of self.frames[0] in the whole sequence
         self.done = 0  # front-end outputs already read by the recurrent layers
         self.states: list[Any] = [None] * len(self.recognizer.network_.rnns)
+        self.pending: torch.Tensor | None = None  # (1, n, H): recurrent outputs the head has not read past yet
         self.ids: list[int] = []
         self.last = BLANK
         self.log_probs: list[np.ndarray] = []
@@ -60,22 +63,40 @@ class RecognizerStream:
         rec, net, s = self.recognizer, self.recognizer.network_, self.factor
         n = self.offset + len(self.frames)
         ready = -(-n // s) if final else n // s - self.ahead  # outputs whose frames have all arrived (all at the end)
-        if ready <= self.done or n == 0:
+        if ready > self.done and n > 0:
+            a = max(s * (self.done - 1), 0)  # the window starts one output early: its first output lacks left context
+            net.eval()
+            x = rec._tensor([self.frames[a - self.offset :]])  # (1, n - a, F + 1)
+            h = net.frames(x)[0][:, self.done - a // s : ready - a // s]  # (1, new, C)
+            h, self.states = advance_layers(net.rnns, h, self.states)  # (1, new, H)
+            self.done = ready
+            keep = max(s * (self.done - 1), 0)
+            self.frames, self.offset = self.frames[keep - self.offset :], keep
+            self._write(h, final)
+        elif final:
+            self._write(None, final)
+
+    def _write(self, h: torch.Tensor | None, final: bool) -> None:
+        """Decode the recurrent outputs ``h`` ``(1, new, H)``, through the head's look-ahead if it has one."""
+        net = self.recognizer.network_
+        if net.head_ahead is not None:
+            parts = [p for p in (self.pending, h) if p is not None]
+            if not parts:
+                return
+            h = torch.cat(parts, 1)  # (1, pending + new, H)
+            if final or h.shape[1] > net.head_lookahead:
+                self.pending = None if final else h[:, h.shape[1] - net.head_lookahead :]  # (1, R, H)
+                h = net.read_ahead(h, final)  # (1, pending + new - R, H); all of them at the end
+            else:
+                self.pending, h = h, None
+        if h is None or h.shape[1] == 0:
             return
-        a = max(s * (self.done - 1), 0)  # the window starts one output early: its first output lacks left context
-        net.eval()
-        x = rec._tensor([self.frames[a - self.offset :]])  # (1, n - a, F + 1)
-        h = net.frames(x)[0][:, self.done - a // s : ready - a // s]  # (1, new, C)
-        h, self.states = advance_layers(net.rnns, h, self.states)  # (1, new, H)
         log_probs = net.head(h)[0]  # (new, K)
         self.log_probs.append(log_probs.double().numpy())
         for k in log_probs.argmax(-1).tolist():
             if k != BLANK and k != self.last:
                 self.ids.append(k)
             self.last = k
-        self.done = ready
-        keep = max(s * (self.done - 1), 0)
-        self.frames, self.offset = self.frames[keep - self.offset :], keep
 
     def update(self, frames: Any) -> str:
         """Read the new ``frames`` ``(n, F)``; the text recognised so far."""
