@@ -95,6 +95,10 @@ def speech_train(
     lookahead: Annotated[
         int | None, typer.Option(min=0, max=64, help="Subsampled frames (20 ms each) a one-way model hears ahead.")
     ] = None,
+    head_lookahead: Annotated[
+        int | None,
+        typer.Option(min=0, max=64, help="Steps of the recurrent outputs (20 ms each) a one-way model's CTC head reads ahead."),
+    ] = None,
     learning_rate: LearningRate = None,
     lr_schedule: LrSchedule = None,
     seed: Seed = 0,
@@ -114,7 +118,7 @@ def speech_train(
             real_audio, real_texts = colombian_training_speech(colombian, np.random.default_rng(seed + 2))
             audio, texts = [*audio, *real_audio], [*texts, *real_texts]
         options = given(cell=cell, units=units, layers=layers, epochs=epochs, lookahead=lookahead, learning_rate=learning_rate,
-                        lr_schedule=lr_schedule)  # fmt: skip
+                        lr_schedule=lr_schedule, head_lookahead=head_lookahead)  # fmt: skip
         model = SpeechRecognizer(
             **options, seed=seed, bidirectional=not streaming, normalization="running" if streaming else "utterance"
         )
