@@ -13,7 +13,8 @@ voices (cut from real people's recordings) instead of eSpeak's. Tests:
   ``asterisk-core-sounds-es-wav``), never trained on, per kind (numbers, weekdays, months, words, phrases).
 
 Scores: CER and WER, greedy. The bidirectional model (utterance normalisation) is the one shipped in the
-package with ``--save``; ``--models streaming`` trains the one-way model (running normalisation).
+package with ``--save``; ``--models streaming`` trains the one-way model (running normalisation), with
+``--teacher MODEL`` also learning that model's per-frame posteriors (distillation, ``--distill-weight``).
 
 Run: ``python benchmarks/speech.py --threads 2 --json benchmarks/results/speech.json --save src/recurra/speech/model``
 """
@@ -51,10 +52,11 @@ def train(args: argparse.Namespace, audio: list, texts: list[str], streaming: bo
         n_mels=args.n_mels, cepstra=args.cepstra, bidirectional=not streaming,
         normalization=args.normalization or ("running" if streaming else "utterance"),
         lookahead=args.lookahead if streaming else 0, warmup=args.warmup if streaming else 0.0,
-        head_lookahead=args.head_lookahead if streaming else 0,
+        head_lookahead=args.head_lookahead if streaming else 0, distill_weight=args.distill_weight,
     )  # fmt: skip
+    teacher = SpeechRecognizer.load(args.teacher) if args.teacher and streaming else None
     start = time.perf_counter()
-    model.fit(audio, texts, verbose=1)
+    model.fit(audio, texts, verbose=1, teacher=teacher)
     return model, time.perf_counter() - start
 
 
@@ -73,6 +75,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=0.0, help="the streaming model's warmup (seconds)")
     parser.add_argument("--lookahead", type=int, default=0, help="the streaming model's look-ahead (subsampled frames)")
     parser.add_argument("--head-lookahead", type=int, default=0, help="steps the streaming model's CTC head reads ahead")
+    parser.add_argument("--teacher", type=Path, help="a saved model whose per-frame posteriors the streaming model learns")
+    parser.add_argument("--distill-weight", type=float, default=1.0, help="the weight of the teacher's per-frame KL")
     parser.add_argument("--n-mels", type=int, default=40)
     parser.add_argument("--cepstra", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=12)

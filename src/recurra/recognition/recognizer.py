@@ -36,7 +36,7 @@ from ..ctc.choices import best_choices
 from ..ctc.decoding import NextLogProbs, greedy_decode, prefix_beam_search
 from ..ctc.error_rates import cer, wer
 from ..ctc.loss import frames_needed
-from ..errors import InputValueError, ModelFileError, ShapeError
+from ..errors import InputValueError, ModelFileError, NotBuiltError, ShapeError
 from ..estimator import Estimator, setting
 from ..io import build_from_config
 from ..limits import MAX_EPOCHS, MAX_FEATURES, MAX_LAYERS, MAX_STEPS, MAX_UNITS, MAX_VALUE
@@ -45,6 +45,7 @@ from ..text.networks import check_cell
 from ..text.storage import WEIGHTS_FILE, load_module_state, read_text_directory, save_text_directory
 from ..train.estimator_fit import LR_SCHEDULE_HELP, LR_SCHEDULES, fit_module
 from ..train.trainer import set_seed
+from .distill import DistillingNetwork, frame_kl_loss, teacher_targets
 from .network import RecognizerNetwork, batch_ctc_loss, subsampled_length
 from .stream import RecognizerStream
 
@@ -80,6 +81,8 @@ class CTCRecognizer(Estimator):
                              Integer(0, 64))  # fmt: skip
     head_lookahead: int = setting(0, "steps of the recurrent layers' outputs the CTC head reads ahead (0: none)",
                                   Integer(0, 64))  # fmt: skip
+    distill_weight: float = setting(1.0, "λ: the weight of the teacher's per-frame KL divergence (fit(teacher=...))",
+                                    Number(0))  # fmt: skip
     standardize: bool = setting(True, "scale each feature to mean 0 and std 1 (over the training frames)", Boolean())
     dropout: float = setting(0.1, "dropout before and between the recurrent layers", RATE)
     epochs: int = setting(20, "training epochs (at most: patience may stop earlier)", Integer(0, MAX_EPOCHS))
@@ -180,8 +183,12 @@ class CTCRecognizer(Estimator):
         checkpoint_dir: str | os.PathLike | None = None,
         resume: bool = False,
         callbacks: Sequence[Any] | None = None,
+        teacher: CTCRecognizer | None = None,
     ) -> CTCRecognizer:
-        """Train on sequences of frames ``X`` and their ``texts``; returns ``self``."""
+        """Train on sequences of frames ``X`` and their ``texts``; returns ``self``. With a fitted ``teacher`` (the
+        same frames after subsampling, e.g. a bidirectional model for a one-way one) the model takes the teacher's
+        alphabet and its loss adds ``distill_weight`` times the KL divergence from the teacher's per-frame
+        posteriors (``recurra.recognition.distill``)."""
         self.features_, self.scaling_ = None, None
         seqs = self._sequences(X)
         self.features_ = int(seqs[0].shape[1])
@@ -193,6 +200,10 @@ class CTCRecognizer(Estimator):
         if empty is not None:
             raise InputValueError(f"expected a non-empty text for sequence {empty} of the training data, got {texts[empty]!r}")
         self.alphabet_ = Alphabet.from_texts(t for t in texts if isinstance(t, str))
+        if teacher is not None:  # the teacher's classes: the student's texts must be written in them
+            if not getattr(teacher, "fitted", False):
+                raise NotBuiltError("the teacher must be a fitted recogniser; call its fit() first")
+            self.alphabet_ = teacher.alphabet_
         idx, val_idx = np.arange(len(seqs)), np.arange(0)
         if validation_data is None and self.validation and len(seqs) >= 2:
             order = np.random.default_rng(self.seed).permutation(len(seqs))
@@ -202,24 +213,35 @@ class CTCRecognizer(Estimator):
             frames = np.concatenate([seqs[i] for i in idx])
             std = frames.std(0)
             self.scaling_ = {"mean": frames.mean(0).tolist(), "std": np.where(std > 0, std, 1.0).tolist()}
-        labels = self._labels(seqs, texts, "the training data")
+        labels: Any = self._labels(seqs, texts, "the training data")
         x = self._tensor(seqs)
-        train = (x[torch.from_numpy(idx)], labels[torch.from_numpy(idx)])
+        if teacher is not None:
+            labels = (labels, self._teacher_targets(teacher, X, seqs))
+        train = (x[torch.from_numpy(idx)], _rows(labels, idx))
         val = None
         if validation_data is not None:
             vs = self._sequences(validation_data[0])
             val = (self._tensor(vs), self._labels(vs, list(validation_data[1]), "the validation data"))
+            if teacher is not None:
+                val = (val[0], (val[1], self._teacher_targets(teacher, validation_data[0], vs)))
         elif len(val_idx):
-            val = (x[torch.from_numpy(val_idx)], labels[torch.from_numpy(val_idx)])
+            val = (x[torch.from_numpy(val_idx)], _rows(labels, val_idx))
         set_seed(self.seed)
         self.network_ = self._network()
+        module, loss = self.network_, batch_ctc_loss
+        if teacher is not None:
+            module, loss = DistillingNetwork(self.network_), [batch_ctc_loss, frame_kl_loss(self.distill_weight)]
         self.history_ = fit_module(
-            self.network_, batch_ctc_loss, *train, learning_rate=self.learning_rate, clipnorm=self.clipnorm,
+            module, loss, *train, learning_rate=self.learning_rate, clipnorm=self.clipnorm,
             lr_schedule=self.lr_schedule, patience=self.patience, epochs=self.epochs if epochs is None else int(epochs),
             seed=self.seed, batch_size=self.batch_size, validation_data=val, verbose=verbose, checkpoint_dir=checkpoint_dir,
             resume=resume, callbacks=callbacks, settings={k: v for k, v in self.get_params().items() if k != "epochs"},
         )  # fmt: skip
         return self
+
+    def _teacher_targets(self, teacher: CTCRecognizer, X: Any, seqs: Sequence[np.ndarray]) -> torch.Tensor:
+        frames = [subsampled_length(len(s), self.subsample) for s in seqs]
+        return teacher_targets(teacher, X, frames, self.alphabet_)
 
     # -- recognition ------------------------------------------------------------------------------
     @torch.no_grad()
@@ -288,6 +310,12 @@ class CTCRecognizer(Estimator):
 
     def _read_extra_document(self, doc: dict[str, Any], where: Path) -> None:
         """Restore what ``_extra_document`` wrote."""
+
+
+def _rows(labels: Any, rows: np.ndarray) -> Any:
+    """The ``rows`` of the targets: one tensor, or a (labels, teacher) pair."""
+    take = torch.from_numpy(rows)
+    return tuple(t[take] for t in labels) if isinstance(labels, tuple) else labels[take]
 
 
 def load_recognizer(path: str | os.PathLike, cls: Callable[..., CTCRecognizer] = CTCRecognizer) -> CTCRecognizer:

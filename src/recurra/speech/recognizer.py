@@ -99,8 +99,11 @@ class SpeechRecognizer(CTCRecognizer):
         checkpoint_dir: str | os.PathLike | None = None,
         resume: bool = False,
         callbacks: Sequence[Any] | None = None,
+        teacher: CTCRecognizer | None = None,
     ) -> SpeechRecognizer:
-        """Train on recordings ``X`` and their ``texts``; returns ``self``."""
+        """Train on recordings ``X`` and their ``texts``; returns ``self``. A fitted ``teacher`` (say the
+        bidirectional model, teaching a streaming one) adds its per-frame posteriors to learn from (see
+        ``CTCRecognizer.fit``); it reads the recordings with its own feature settings."""
         self.prior_ = None
         if self.normalization == "running":
             raw = np.concatenate(
@@ -108,7 +111,7 @@ class SpeechRecognizer(CTCRecognizer):
             )
             self.prior_ = {"mean": raw.mean(0).tolist(), "var": raw.var(0).tolist()}
         return super().fit(X, texts, validation_data=validation_data, epochs=epochs, verbose=verbose,
-                           checkpoint_dir=checkpoint_dir, resume=resume, callbacks=callbacks)  # fmt: skip
+                           checkpoint_dir=checkpoint_dir, resume=resume, callbacks=callbacks, teacher=teacher)  # fmt: skip
 
     def stream(self) -> SpeechStream:  # type: ignore[override]
         """A ``SpeechStream`` that transcribes blocks of samples as they arrive (one-way, running normalisation)."""

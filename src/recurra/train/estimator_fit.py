@@ -24,7 +24,7 @@ LR_SCHEDULE_HELP = "the learning rate over the run: constant, cosine (to 0), ste
 
 def fit_module(
     module: nn.Module,
-    loss: Callable[..., Any],
+    loss: Callable[..., Any] | Sequence[Callable[..., Any]],
     x: Any,
     y: Any = None,
     *,
