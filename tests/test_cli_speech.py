@@ -73,6 +73,18 @@ def test_a_streaming_model_from_synthetic_speech_and_a_real_speaker(tmp_path, ta
     assert said(run.output, "3.wav", expected)
 
 
+def test_a_streaming_model_taught_by_a_bidirectional_one(tmp_path):
+    teacher, student = tmp_path / "teacher", tmp_path / "student"
+    result = runner.invoke(app, ["speech", "train", "--synthetic", "16", "--out", str(teacher), *SMALL])
+    assert result.exit_code == 0, result.output
+    options = ["--streaming", "--teacher", str(teacher), "--distill-weight", "2.5", "--head-lookahead", "1"]
+    result = runner.invoke(app, ["speech", "train", "--synthetic", "16", *options, "--out", str(student), *SMALL])
+    assert result.exit_code == 0, result.output
+    saved = SpeechRecognizer.load(student)
+    assert (saved.bidirectional, saved.distill_weight) == (False, 2.5)
+    assert saved.alphabet_.characters == SpeechRecognizer.load(teacher).alphabet_.characters
+
+
 def test_the_bundled_model_transcribes_real_recordings_out_of_the_box():
     digits = "/usr/share/asterisk/sounds/es_MX_f_Allison/digits"
     run = runner.invoke(app, ["speech", "transcribe", f"{digits}/mon-4.wav", f"{digits}/21.wav"])

@@ -99,6 +99,13 @@ def speech_train(
         int | None,
         typer.Option(min=0, max=64, help="Steps of the recurrent outputs (20 ms each) a one-way model's CTC head reads ahead."),
     ] = None,
+    teacher: Annotated[
+        Path | None,
+        typer.Option(help="A saved model (say a bidirectional one) whose per-frame posteriors the new model learns too."),
+    ] = None,
+    distill_weight: Annotated[
+        float | None, typer.Option(min=0.0, help="The weight of the teacher's per-frame KL divergence beside CTC.")
+    ] = None,
     learning_rate: LearningRate = None,
     lr_schedule: LrSchedule = None,
     seed: Seed = 0,
@@ -118,12 +125,14 @@ def speech_train(
             real_audio, real_texts = colombian_training_speech(colombian, np.random.default_rng(seed + 2))
             audio, texts = [*audio, *real_audio], [*texts, *real_texts]
         options = given(cell=cell, units=units, layers=layers, epochs=epochs, lookahead=lookahead, learning_rate=learning_rate,
-                        lr_schedule=lr_schedule, head_lookahead=head_lookahead)  # fmt: skip
+                        lr_schedule=lr_schedule, head_lookahead=head_lookahead,
+                        distill_weight=distill_weight)  # fmt: skip
         model = SpeechRecognizer(
             **options, seed=seed, bidirectional=not streaming, normalization="running" if streaming else "utterance"
         )
         bar = [EpochBar(model.epochs, f"training {model.cell.upper()}({model.units})")] if verbose == 1 else None
-        model.fit(audio, texts, verbose=2 if verbose == 2 else 0, callbacks=bar)
+        taught_by = None if teacher is None else SpeechRecognizer.load(teacher)
+        model.fit(audio, texts, verbose=2 if verbose == 2 else 0, callbacks=bar, teacher=taught_by)
         model.save(out)
         held = np.random.default_rng(seed).permutation(len(audio))[: max(1, round(model.validation * len(audio)))]
         scores = model.evaluate([audio[i] for i in held], [texts[i] for i in held]) if model.validation else None
