@@ -3,10 +3,10 @@ default) and ``recurra/speech/model_streaming`` (one-way, for ``stream()``).
 
 Trained by ``python benchmarks/speech.py`` (``--save``, ``--models streaming --save-streaming``; the commands
 are in ``docs/speech.md``) on synthetic speech (``recurra.speech.synthetic_speech``: eSpeak NG's voices and
-MBROLA's diphone voices — 45 % of 16,000 utterances for both models — through random channels) and 24 copies, each through a random channel, of the
-83 Colombian prompts of numbers and dates (``colombian_prompts``, a real speaker other than the tested one);
-it knows numbers, dates, weekdays, months, ordinals and a few everyday words of telephone menus, at 8 kHz.
-See ``docs/speech.md`` for what it recognises on real recordings and what it does not.
+MBROLA's diphone voices — 45 % of 16,000 utterances for both models — through random channels) and 24 copies,
+each through a random channel, of the 83 Colombian prompts of numbers and dates (``colombian_prompts``, a real
+speaker other than the tested one); it knows numbers, dates, weekdays, months, ordinals and a few everyday
+words of telephone menus, at 8 kHz. See ``docs/speech.md`` for what it recognises on real recordings and what it does not.
 """
 
 from __future__ import annotations
