@@ -115,6 +115,7 @@ def speech_train(
     """Train a speech recogniser; prints CER and WER on the held-out share."""
     set_threads(threads)
     with running(resume=None):
+        taught_by = None if teacher is None else SpeechRecognizer.load(teacher)  # a bad path fails before any work
         if data is not None:
             audio, texts = read_table(data)
         else:
@@ -131,7 +132,6 @@ def speech_train(
             **options, seed=seed, bidirectional=not streaming, normalization="running" if streaming else "utterance"
         )
         bar = [EpochBar(model.epochs, f"training {model.cell.upper()}({model.units})")] if verbose == 1 else None
-        taught_by = None if teacher is None else SpeechRecognizer.load(teacher)
         model.fit(audio, texts, verbose=2 if verbose == 2 else 0, callbacks=bar, teacher=taught_by)
         model.save(out)
         held = np.random.default_rng(seed).permutation(len(audio))[: max(1, round(model.validation * len(audio)))]

@@ -21,8 +21,7 @@ from torch import nn
 
 from ..ctc.alphabet import BLANK, Alphabet
 from ..errors import ConfigError, NotBuiltError
-
-_IMPOSSIBLE = -1e4
+from .network import _IMPOSSIBLE
 
 
 class DistillingNetwork(nn.Module):

@@ -98,7 +98,6 @@ class RecognizerNetwork(nn.Module):
         blank[..., BLANK] = 0.0
         return torch.where(mask.unsqueeze(-1), log_probs, blank)  # padded frames: the blank, surely
 
-
     def read_ahead(self, h: torch.Tensor, final: bool) -> torch.Tensor:
         """The head's look-ahead over recurrent outputs ``h`` ``(B, n, H)``: ``(B, n, H)`` when ``final`` (zeros
         past the end), else ``(B, n - R, H)`` (the steps whose ``R`` following outputs are all in ``h``)."""
