@@ -53,6 +53,7 @@ def train(args: argparse.Namespace, audio: list, texts: list[str], streaming: bo
         normalization=args.normalization or ("running" if streaming else "utterance"),
         lookahead=args.lookahead if streaming else 0, warmup=args.warmup if streaming else 0.0,
         head_lookahead=args.head_lookahead if streaming else 0, distill_weight=args.distill_weight,
+        chunk=args.chunk if streaming else 0,
     )  # fmt: skip
     teacher = SpeechRecognizer.load(args.teacher) if args.teacher and streaming else None
     start = time.perf_counter()
@@ -74,6 +75,7 @@ def main() -> None:
     parser.add_argument("--normalization", choices=("utterance", "running"), help="default: running when streaming")
     parser.add_argument("--warmup", type=float, default=0.0, help="the streaming model's warmup (seconds)")
     parser.add_argument("--lookahead", type=int, default=0, help="the streaming model's look-ahead (subsampled frames)")
+    parser.add_argument("--chunk", type=int, default=0, help="the streaming model backward within chunks of this many steps")
     parser.add_argument("--head-lookahead", type=int, default=0, help="steps the streaming model's CTC head reads ahead")
     parser.add_argument("--teacher", type=Path, help="a saved model whose per-frame posteriors the streaming model learns")
     parser.add_argument("--distill-weight", type=float, default=1.0, help="the weight of the teacher's per-frame KL")

@@ -4,7 +4,8 @@ Each Asterisk prompt (``--kinds``) is fed to ``SpeechRecognizer.stream()`` in bl
 block the computing time is measured. Reported: milliseconds of computing per second of audio (the real-time
 factor × 1000), the median and 99th percentile of one block's computing time, and the latency of a character:
 the block it arrives in + the 25 ms window + the front end's look-ahead (``subsample - 1`` frames of 10 ms, and
-``lookahead · subsample`` more with a ``lookahead``) + the head's (``head_lookahead · subsample``) + the block's
+``lookahead · subsample`` more with a ``lookahead``) + the head's (``head_lookahead · subsample``) + a chunk's
+(``(chunk - 1) · subsample`` with a ``chunk``: the first step of a chunk waits for its last) + the block's
 computing time. The streamed texts are checked equal to ``transcribe`` of the whole files.
 
 Run: ``python benchmarks/speech_latency.py MODEL --threads 1``
@@ -48,7 +49,8 @@ def main() -> None:
         heard += len(samples) / model.sample_rate
         equal += text == model.transcribe([samples])[0]
     ms = np.array(per_block) * 1000
-    lookahead = 25 + 10 * (model.subsample - 1) + 10 * model.subsample * (model.lookahead + model.head_lookahead)
+    chunk = max(model.chunk - 1, 0)  # the first step of a chunk waits for its last
+    lookahead = 25 + 10 * (model.subsample - 1) + 10 * model.subsample * (model.lookahead + model.head_lookahead + chunk)
     print(f"{len(prompts)} recordings, {heard:.0f} s of audio in blocks of {args.block_ms} ms, {args.threads} thread(s)")
     p99 = np.percentile(ms, 99)
     print(f"computing: {ms.sum() / heard:.1f} ms per second of audio; one block: median {np.median(ms):.2f} ms, p99 {p99:.2f} ms")

@@ -60,12 +60,12 @@ def test_train_transcribe_and_evaluate_from_a_table(tmp_path, table):
 def test_a_streaming_model_from_synthetic_speech_and_a_real_speaker(tmp_path, table):
     out = tmp_path / "s"
     options = ["--lookahead", "3", "--head-lookahead", "2", "--lr-schedule", "cosine", "--colombian", "1"]
-    options += ["--diphone-share", "0.5"]
+    options += ["--diphone-share", "0.5", "--chunk", "4"]
     result = runner.invoke(app, ["speech", "train", "--synthetic", "20", "--streaming", *options, "--out", str(out), *SMALL])
     assert result.exit_code == 0, result.output
     assert "held-out (10 recordings)" in result.output  # a tenth of 20 synthetic + 83 Colombian
     saved = SpeechRecognizer.load(out)
-    assert (saved.lookahead, saved.head_lookahead, saved.lr_schedule) == (3, 2, "cosine")
+    assert (saved.lookahead, saved.head_lookahead, saved.chunk, saved.lr_schedule) == (3, 2, 4, "cosine")
     run = runner.invoke(app, ["speech", "transcribe", str(table / "3.wav"), "--model", str(out), "--stream"])
     assert run.exit_code == 0, run.output
     assert "ms per second" in run.output

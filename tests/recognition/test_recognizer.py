@@ -8,7 +8,7 @@ import torch
 
 import recurra
 from recurra.ctc import ctc_loss
-from recurra.errors import InputValueError, ShapeError
+from recurra.errors import ConfigError, InputValueError, ShapeError
 from recurra.recognition import CTCRecognizer
 from recurra.recognition.network import RecognizerNetwork, batch_ctc_loss, subsampled_length
 
@@ -39,11 +39,11 @@ def padded(seqs: list[np.ndarray]) -> torch.Tensor:
 
 
 @pytest.mark.parametrize("subsample", [1, 2, 4])
-@pytest.mark.parametrize("bidirectional", [True, False])
-def test_a_sequence_gets_the_same_output_alone_or_in_a_batch(subsample, bidirectional):
+@pytest.mark.parametrize(("bidirectional", "chunk"), [(True, 0), (False, 0), (False, 2)])
+def test_a_sequence_gets_the_same_output_alone_or_in_a_batch(subsample, bidirectional, chunk):
     torch.manual_seed(0)
     net = RecognizerNetwork(features=3, classes=5, cell="gru", units=6, layers=2, bidirectional=bidirectional,
-                            subsample=subsample, conv_channels=4, dropout=0.0).eval()  # fmt: skip
+                            subsample=subsample, conv_channels=4, dropout=0.0, chunk=chunk).eval()  # fmt: skip
     rng = np.random.default_rng(1)
     seqs = [rng.normal(size=(n, 3)).astype(np.float32) for n in (9, 4, 13, 1)]
     x = padded(seqs)
@@ -89,6 +89,23 @@ def test_save_and_load_give_the_same_log_probabilities(trained, tmp_path):
     assert isinstance(back, CTCRecognizer) and back.alphabet_ == trained.alphabet_
     for a, b in zip(back.log_probabilities(X), trained.log_probabilities(X)):
         np.testing.assert_allclose(a, b, atol=1e-7)
+
+
+def test_a_chunked_one_way_model_learns_saves_and_loads(tmp_path):
+    rng = np.random.default_rng(0)
+    words = ["ab", "ba", "aab", "b a", "a", "bb", "abba", "a b"] * 8
+    model = CTCRecognizer("gru", 16, layers=2, bidirectional=False, chunk=3, epochs=30, batch_size=8, learning_rate=1e-2,
+                          validation=0.0)  # fmt: skip
+    model.fit([frames(w, rng) for w in words], words)
+    X = [frames(w, rng) for w in ["ab", "bba", "a b"]]
+    assert model.evaluate(X, ["ab", "bba", "a b"]).cer < 0.2
+    model.save(tmp_path / "reader")
+    back = recurra.load(tmp_path / "reader")
+    assert back.chunk == 3
+    for a, b in zip(back.log_probabilities(X), model.log_probabilities(X)):
+        np.testing.assert_allclose(a, b, atol=1e-7)
+    with pytest.raises(ConfigError, match="chunk=3 is for one-way models"):
+        CTCRecognizer("gru", 4, chunk=3)
 
 
 def test_bad_inputs_are_named(trained):

@@ -11,13 +11,13 @@ from recurra.recognition import CTCRecognizer
 
 
 def fitted(
-    subsample: int, cell: str = "gru", layers: int = 2, lookahead: int = 0, head_lookahead: int = 0
+    subsample: int, cell: str = "gru", layers: int = 2, lookahead: int = 0, head_lookahead: int = 0, chunk: int = 0
 ) -> tuple[CTCRecognizer, list[np.ndarray]]:
     rng = np.random.default_rng(subsample)
     X = [rng.normal(size=(int(rng.integers(9, 41)), 3)) for _ in range(12)]
     model = CTCRecognizer(
         cell, 8, layers=layers, bidirectional=False, subsample=subsample, lookahead=lookahead, head_lookahead=head_lookahead,
-        epochs=1, validation=0.0, seed=1,
+        chunk=chunk, epochs=1, validation=0.0, seed=1,
     )  # fmt: skip
     model.fit(X, ["ab" if i % 2 else "ba" for i in range(12)])
     if head_lookahead:  # one epoch leaves it near the identity: make every step it reads count
@@ -76,6 +76,27 @@ def test_blocks_with_the_head_lookahead_give_the_whole_sequence(
         np.testing.assert_allclose(stream.log_probabilities, expected, atol=1e-5)
         assert text == model.transcribe([x])[0]
         assert stream.finish() == text  # a second finish writes nothing more
+
+
+@pytest.mark.parametrize("subsample", [1, 2, 4])
+@pytest.mark.parametrize(("chunk", "lookahead", "head_lookahead"), [(1, 0, 0), (3, 0, 0), (4, 1, 2), (50, 0, 1)])
+@pytest.mark.parametrize("block", [1, 5, 100])
+def test_blocks_with_chunks_give_the_whole_sequence(
+    subsample: int, chunk: int, lookahead: int, head_lookahead: int, block: int
+) -> None:
+    model, X = fitted(subsample, lookahead=lookahead, head_lookahead=head_lookahead, chunk=chunk)
+    whole = model.log_probabilities(X[:4])
+    for x, expected in zip(X[:4], whole):
+        stream = model.stream()
+        for a in range(0, len(x), block):
+            stream.update(x[a : a + block])
+            # the recurrent layers read whole chunks of the front end's outputs; the head R steps behind them
+            front = max(min(a + block, len(x)) // subsample - lookahead, 0)
+            assert len(stream.log_probabilities) == max(front // chunk * chunk - head_lookahead, 0)
+        text = stream.finish()
+        np.testing.assert_allclose(stream.log_probabilities, expected, atol=1e-5)
+        assert text == model.transcribe([x])[0]
+        assert stream.finish() == text
 
 
 def test_head_lookahead_changes_outputs_only_from_the_future() -> None:

@@ -99,6 +99,10 @@ def speech_train(
         int | None,
         typer.Option(min=0, max=64, help="Steps of the recurrent outputs (20 ms each) a one-way model's CTC head reads ahead."),
     ] = None,
+    chunk: Annotated[
+        int | None,
+        typer.Option(min=0, max=256, help="A one-way model's backward direction within chunks of this many steps (20 ms each)."),
+    ] = None,
     teacher: Annotated[
         Path | None,
         typer.Option(help="A saved model (say a bidirectional one) whose per-frame posteriors the new model learns too."),
@@ -127,7 +131,7 @@ def speech_train(
             audio, texts = [*audio, *real_audio], [*texts, *real_texts]
         options = given(cell=cell, units=units, layers=layers, epochs=epochs, lookahead=lookahead, learning_rate=learning_rate,
                         lr_schedule=lr_schedule, head_lookahead=head_lookahead,
-                        distill_weight=distill_weight)  # fmt: skip
+                        distill_weight=distill_weight, chunk=chunk)  # fmt: skip
         model = SpeechRecognizer(
             **options, seed=seed, bidirectional=not streaming, normalization="running" if streaming else "utterance"
         )

@@ -19,6 +19,10 @@ convolution of Deep Speech 2, here over all channels): ``g_u = b + Σ_{j=0}^{R} 
 layer's outputs ``h`` (zero past the end), then ``log p_u = log_softmax(W g_u + c)``. It starts as the identity
 (``V_0 = I``, the other ``V_j`` and ``b`` zero), so training begins from the model without it; the future it adds
 has been through the recurrent layers already (``h_{u+R}`` has heard everything up to step ``u + R + L``).
+
+With ``chunk`` ``C > 0`` (and ``bidirectional=False``) every recurrent layer is a ``ChunkedBidirectional``:
+forwards over the whole sequence, backwards within chunks of ``C`` steps, so step ``u`` hears the rest of its
+chunk too and a stream waits for at most ``C - 1`` steps more.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from ..ctc.alphabet import BLANK
 from ..ctc.loss import CTCHead
 from ..text.networks import recurrent_stack
 from .augment import SpecAugment
+from .chunked import ChunkedBidirectional
 
 _IMPOSSIBLE = -1e4
 
@@ -49,7 +54,7 @@ class RecognizerNetwork(nn.Module):
     def __init__(
         self, *, features: int, classes: int, cell: str, units: int, layers: int, bidirectional: bool, subsample: int,
         conv_channels: int, dropout: float, spec_augment: dict[str, int] | None = None, lookahead: int = 0,
-        head_lookahead: int = 0,
+        head_lookahead: int = 0, chunk: int = 0,
     ) -> None:  # fmt: skip
         super().__init__()
         self.augment = SpecAugment(**spec_augment) if spec_augment else None
@@ -62,7 +67,10 @@ class RecognizerNetwork(nn.Module):
         self.ahead = nn.Conv1d(width, conv_channels, kernel_size=lookahead + 1) if lookahead > 0 else None
         width = conv_channels if lookahead > 0 else width
         self.dropout = float(dropout)
-        self.rnns, width = recurrent_stack(cell, units, layers, width, bidirectional, dropout)
+        self.chunk = int(chunk)
+        self.rnns, width = recurrent_stack(cell, units, layers, width, bidirectional or chunk > 0, dropout)
+        if chunk > 0:
+            self.rnns = nn.ModuleList(ChunkedBidirectional(pair, chunk) for pair in self.rnns)
         self.head_lookahead = int(head_lookahead)
         self.head_ahead = _identity_lookahead(width, head_lookahead) if head_lookahead > 0 else None
         self.head = CTCHead(width, classes)

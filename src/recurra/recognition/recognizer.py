@@ -36,7 +36,7 @@ from ..ctc.choices import best_choices
 from ..ctc.decoding import NextLogProbs, greedy_decode, prefix_beam_search
 from ..ctc.error_rates import cer, wer
 from ..ctc.loss import frames_needed
-from ..errors import InputValueError, ModelFileError, NotBuiltError, ShapeError
+from ..errors import ConfigError, InputValueError, ModelFileError, NotBuiltError, ShapeError
 from ..estimator import Estimator, setting
 from ..io import build_from_config
 from ..limits import MAX_EPOCHS, MAX_FEATURES, MAX_LAYERS, MAX_STEPS, MAX_UNITS, MAX_VALUE
@@ -81,6 +81,8 @@ class CTCRecognizer(Estimator):
                              Integer(0, 64))  # fmt: skip
     head_lookahead: int = setting(0, "steps of the recurrent layers' outputs the CTC head reads ahead (0: none)",
                                   Integer(0, 64))  # fmt: skip
+    chunk: int = setting(0, "one-way models: a backward direction within chunks of this many subsampled steps (0: none)",
+                         Integer(0, 256))  # fmt: skip
     distill_weight: float = setting(1.0, "λ: the weight of the teacher's per-frame KL divergence (fit(teacher=...))",
                                     Number(0))  # fmt: skip
     standardize: bool = setting(True, "scale each feature to mean 0 and std 1 (over the training frames)", Boolean())
@@ -99,6 +101,8 @@ class CTCRecognizer(Estimator):
 
     def check_together(self) -> None:
         check_cell(self.cell)
+        if self.chunk > 0 and self.bidirectional:
+            raise ConfigError(f"chunk={self.chunk} is for one-way models (a chunked backward direction): set bidirectional=False")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> CTCRecognizer:
@@ -110,7 +114,7 @@ class CTCRecognizer(Estimator):
             features=self.features_, classes=len(self.alphabet_), cell=self.cell, units=self.units, layers=self.layers,
             bidirectional=self.bidirectional, subsample=self.subsample, conv_channels=self.conv_channels, dropout=self.dropout,
             spec_augment=self._spec_augment(), lookahead=self.lookahead,
-            head_lookahead=self.head_lookahead,
+            head_lookahead=self.head_lookahead, chunk=self.chunk,
         )  # fmt: skip
 
     def _spec_augment(self) -> dict[str, int] | None:

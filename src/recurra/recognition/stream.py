@@ -17,7 +17,8 @@ input frames up to ``s u + s - 1``, so ``update`` runs the recurrent layers on e
 have all arrived (``⌊n / s⌋`` of ``n`` frames; ``⌊n / s⌋ - L`` with a ``lookahead`` of ``L``, whose stage
 reads ``L`` subsampled outputs further) and ``finish`` on the rest, padded at the end as in ``transcribe``.
 With a ``head_lookahead`` ``R`` the head writes step ``u`` once the recurrent layers have read step ``u + R``:
-their last ``R`` outputs wait in ``pending``.
+their last ``R`` outputs wait in ``pending``. With a ``chunk`` ``C`` the recurrent layers read whole chunks of
+``C`` front-end outputs (their backward direction needs a chunk's last step): the rest waits in ``waiting``.
 The convolutions are recomputed over the last ``s`` frames before the new ones only; the greedy decoding
 goes on from the last label, so the text equals ``transcribe``'s for the whole sequence.
 """
@@ -51,9 +52,10 @@ class RecognizerStream:
         """Forget the sequence seen so far."""
         self.frames = np.zeros((0, self.recognizer.features_))  # the frames not yet behind the front end's reach
         self.offset = 0  # the index of self.frames[0] in the whole sequence
-        self.done = 0  # front-end outputs already read by the recurrent layers
+        self.done = 0  # front-end outputs already computed
         self.states: list[Any] = [None] * len(self.recognizer.network_.rnns)
         self.pending: torch.Tensor | None = None  # (1, n, H): recurrent outputs the head has not read past yet
+        self.waiting: torch.Tensor | None = None  # (1, n, C): front-end outputs short of a whole chunk
         self.ids: list[int] = []
         self.last = BLANK
         self.log_probs: list[np.ndarray] = []
@@ -68,13 +70,35 @@ class RecognizerStream:
             net.eval()
             x = rec._tensor([self.frames[a - self.offset :]])  # (1, n - a, F + 1)
             h = net.frames(x)[0][:, self.done - a // s : ready - a // s]  # (1, new, C)
-            h, self.states = advance_layers(net.rnns, h, self.states)  # (1, new, H)
             self.done = ready
             keep = max(s * (self.done - 1), 0)
             self.frames, self.offset = self.frames[keep - self.offset :], keep
-            self._write(h, final)
+            self._write(self._recur(h, final), final)
         elif final:
-            self._write(None, final)
+            self._write(self._recur(None, final), final)
+
+    def _recur(self, h: torch.Tensor | None, final: bool) -> torch.Tensor | None:
+        """The recurrent layers over the new front-end outputs ``h`` ``(1, new, C)``; with chunked layers over
+        the whole chunks waiting (and the last, shorter one at the end) only."""
+        net = self.recognizer.network_
+        if not net.chunk:
+            if h is None:
+                return None
+            h, self.states = advance_layers(net.rnns, h, self.states)  # (1, new, H)
+            return h
+        parts = [p for p in (self.waiting, h) if p is not None]
+        if not parts:
+            return None
+        h = torch.cat(parts, 1)  # (1, waiting + new, C)
+        whole = h.shape[1] if final else h.shape[1] - h.shape[1] % net.chunk
+        self.waiting = h[:, whole:] if whole < h.shape[1] else None
+        if whole == 0:
+            return None
+        h = h[:, :whole]  # (1, whole chunks, C)
+        for i, layer in enumerate(net.rnns):
+            out = layer(h, initial_state=self.states[i])
+            h, self.states[i] = out[0], list(out[1:])  # (1, whole, 2H), the forward direction's state
+        return h
 
     def _write(self, h: torch.Tensor | None, final: bool) -> None:
         """Decode the recurrent outputs ``h`` ``(1, new, H)``, through the head's look-ahead if it has one."""

@@ -6,7 +6,8 @@ A ``SpeechStream`` needs a ``SpeechRecognizer`` trained with ``bidirectional=Fal
 ``sample_rate`` and returns the text so far; ``finish()`` the whole text (equal to ``transcribe`` of the
 whole recording). What a character waits for before it can be written: the end of its 25 ms window, the
 front end's look-ahead (``subsample - 1`` frames of 10 ms, ``lookahead · subsample`` more with a ``lookahead``),
-the head's (``head_lookahead · subsample`` frames) and the block it arrives in; with a ``warmup``, the first
+the head's (``head_lookahead · subsample`` frames), with a ``chunk`` the rest of its chunk (up to
+``(chunk - 1) · subsample`` frames) and the block it arrives in; with a ``warmup``, the first
 frames wait until ``warmup`` seconds have arrived (or the recording ends), to be normalised together.
 """
 
