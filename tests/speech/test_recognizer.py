@@ -72,6 +72,21 @@ def test_a_stream_with_a_warmup_waits_for_it_and_equals_the_whole(data, block: i
         assert text == model.transcribe([x])[0]
 
 
+@pytest.mark.parametrize("block", [80, 1000])
+def test_a_chunked_stream_equals_the_whole_recording(data, block: int) -> None:
+    model = SpeechRecognizer(
+        "gru", 12, layers=2, epochs=1, validation=0.0, bidirectional=False, normalization="running", chunk=5,
+        head_lookahead=2, lookahead=1, subsample=2,
+    ).fit(*data)  # fmt: skip
+    for x in data[0][:3]:
+        stream = model.stream()
+        for a in range(0, len(x), block):
+            stream.update(x[a : a + block])
+        text = stream.finish()
+        np.testing.assert_allclose(stream.log_probabilities, model.log_probabilities([x])[0], atol=1e-4)
+        assert text == model.transcribe([x])[0]
+
+
 def test_only_the_running_one_way_model_streams(data) -> None:
     with pytest.raises(ConfigError, match="bidirectional=False"):
         SpeechRecognizer(normalization="running")
