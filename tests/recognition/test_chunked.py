@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from recurra.errors import ConfigError
 from recurra.layers import GRU, LSTM, Bidirectional
 from recurra.recognition.chunked import ChunkedBidirectional
 
@@ -72,5 +73,5 @@ def test_gradients_reach_both_directions() -> None:
 
 
 def test_a_chunk_below_one_is_refused() -> None:
-    with pytest.raises(ValueError, match="chunk >= 1"):
+    with pytest.raises(ConfigError, match="expected chunk >= 1 steps, got 0"):
         ChunkedBidirectional(pair(), 0)

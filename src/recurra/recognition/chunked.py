@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ..errors import ConfigError
 from ..layers.wrappers import Bidirectional
 
 
@@ -30,7 +31,7 @@ class ChunkedBidirectional(nn.Module):
     def __init__(self, pair: Bidirectional, chunk: int) -> None:
         super().__init__()
         if chunk < 1:
-            raise ValueError(f"expected chunk >= 1, got {chunk}")
+            raise ConfigError(f"expected chunk >= 1 steps, got {chunk}")
         self.pair = pair
         self.chunk = int(chunk)
 
