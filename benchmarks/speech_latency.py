@@ -39,6 +39,7 @@ def main() -> None:
     prompts = asterisk_prompts(tuple(args.kinds.split(",")))
     block = model.sample_rate * args.block_ms // 1000
     stream, per_block, heard, equal = model.stream(), [], 0.0, 0
+    stream.prepare()  # the compiled loops built or loaded before the clock starts
     for prompt in prompts:
         samples = audio_samples(str(prompt.path), model.sample_rate)
         stream.reset()

@@ -52,6 +52,18 @@ def test_the_stream_equals_the_whole_recording(streaming, data, block: int) -> N
         assert text == streaming.transcribe([x])[0]
 
 
+def test_a_prepared_stream_reused_after_reset_equals_the_whole_recording(streaming, data) -> None:
+    stream = streaming.stream()
+    stream.prepare()  # hears half a second of silence and forgets it
+    assert stream.heard == 0 and stream.text == "" and len(stream.log_probabilities) == 0
+    for x in data[0][:3]:
+        stream.reset()
+        for a in range(0, len(x), 800):
+            stream.update(x[a : a + 800])
+        assert stream.finish() == streaming.transcribe([x])[0]
+        np.testing.assert_allclose(stream.log_probabilities, streaming.log_probabilities([x])[0], atol=1e-4)
+
+
 @pytest.mark.parametrize("block", [80, 4000])
 def test_a_stream_with_a_warmup_waits_for_it_and_equals_the_whole(data, block: int) -> None:
     model = SpeechRecognizer(

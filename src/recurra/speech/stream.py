@@ -44,6 +44,14 @@ class SpeechStream:
         self.held = np.zeros((0, 0), dtype=np.float32)  # raw frames waiting for the warmup to fill
         self.heard = 0  # samples received
 
+    def prepare(self) -> None:
+        """Build (or load) the compiled loops the stream runs by hearing half a second of silence, then forget
+        it: the first build takes seconds once per machine, which a live or timed stream should not wait for."""
+        self.reset()
+        self.update(np.zeros(self.recognizer.sample_rate // 2, dtype=np.float32))
+        self.finish()
+        self.reset()
+
     def update(self, samples: Any) -> str:
         """Hear the next block of ``samples`` (1-D, at the model's ``sample_rate``); the text so far."""
         block = _mono(samples)
