@@ -1,5 +1,6 @@
 """The Spanish speech recognisers that ship inside the package: ``recurra/speech/model`` (bidirectional, the
-default) and ``recurra/speech/model_streaming`` (one-way, for ``stream()``).
+default) and ``recurra/speech/model_streaming`` (one-way, for ``stream()``; its running normalisation gathers
+the first second of a recording before it normalises the first frames).
 
 Trained by ``python benchmarks/speech.py`` (``--save``, ``--models streaming --save-streaming``; the commands
 are in ``docs/speech.md``) on synthetic speech (``recurra.speech.synthetic_speech``: eSpeak NG's voices and
