@@ -164,10 +164,10 @@ def speech_transcribe(
             texts, took, heard, streamed = [], 0.0, 0.0, []
             s = recognizer.stream()
             s.prepare()  # builds the compiled loops (once per machine) before the clock starts
+            block = recognizer.sample_rate // 10
             for path in paths:
                 samples = audio_samples(path, recognizer.sample_rate)
                 s.reset()
-                block = recognizer.sample_rate // 10
                 start = time.perf_counter()
                 for a in range(0, len(samples), block):
                     s.update(samples[a : a + block])
